@@ -1,0 +1,84 @@
+//! `verifier course-check`: the course's own health check, for its authors.
+//!
+//! A course is healthy when every reference solution passes every check and every
+//! learner stub compiles and fails (a stub that passes teaches nothing; a solution that
+//! fails means the checks or the snapshots are wrong).
+
+use super::usage_error;
+use super::verify_cmd::prepare;
+use crate::course::{self, COURSE, Exercise, Side};
+use crate::runner::Limits;
+use crate::verify::{Settings, Verdict, default_root, verify};
+use clap::Args;
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct CourseCheckArgs {
+    /// Exercises to check (numbers or names); all when none are given.
+    exercises: Vec<String>,
+}
+
+pub fn run(args: CourseCheckArgs) -> ExitCode {
+    let mut chosen: Vec<&'static Exercise> = Vec::new();
+    for query in &args.exercises {
+        match course::find(query) {
+            Ok(exercise) => chosen.push(exercise),
+            Err(message) => return usage_error(&message),
+        }
+    }
+    if chosen.is_empty() {
+        chosen = COURSE.to_vec();
+    }
+    let settings = Settings {
+        root: default_root(),
+        limits: Limits::default(),
+        keep_failed: false,
+        compare_snapshots: true,
+    };
+    let mut healthy = true;
+    for exercise in chosen {
+        let solution = passes(exercise, Side::Reference, &settings);
+        let stub = passes(exercise, Side::Learner, &settings);
+        let verdict = match (&solution, &stub) {
+            (Ok(total_s), Ok(0)) if *total_s == exercise.checks.len() => "ok",
+            _ => {
+                healthy = false;
+                "NOT OK"
+            }
+        };
+        println!(
+            "{:>3}. {:<20} solution: {}  stub: {}  {verdict}",
+            exercise.number,
+            exercise.slug,
+            describe(&solution, exercise),
+            describe(&stub, exercise),
+        );
+    }
+    if healthy {
+        println!("\nEvery solution passes and every stub fails.");
+        ExitCode::SUCCESS
+    } else {
+        println!("\nThe course is not healthy: a solution must pass every check, a stub none.");
+        ExitCode::from(1)
+    }
+}
+
+/// How many checks pass on one side, or why nothing could run.
+fn passes(exercise: &'static Exercise, side: Side, settings: &Settings) -> Result<usize, String> {
+    let programs = prepare(&settings.root, exercise, side, &[]).map_err(|_| "does not build".to_string())?;
+    let results = verify(exercise, &programs, settings);
+    if let Some(error) = results.iter().find_map(|r| match &r.verdict {
+        Verdict::Error(message) => Some(message.clone()),
+        _ => None,
+    }) {
+        return Err(error);
+    }
+    Ok(results.iter().filter(|r| r.verdict == Verdict::Pass).count())
+}
+
+fn describe(result: &Result<usize, String>, exercise: &Exercise) -> String {
+    match result {
+        Ok(passed) => format!("{passed}/{} pass", exercise.checks.len()),
+        Err(message) => format!("error ({message})"),
+    }
+}

@@ -1,0 +1,120 @@
+//! The `verifier` command line. Each subcommand is one action of the workshop; with no
+//! subcommand it opens the workshop itself.
+//!
+//! Exit codes, for every subcommand: 0 success (all checks passed), 1 a check failed or
+//! the code does not compile, 2 a usage error or a problem of the verifier itself.
+
+mod course_check;
+mod verify_cmd;
+
+use crate::course::{self, COURSE, Exercise};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "verifier",
+    about = "The replicate workshop: build a master-less replicated database, one exercise at a time.",
+    after_help = "Run without a command to open the workshop. Exit codes: 0 passed, 1 failed, 2 usage or harness error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the exercises, numbered, with their titles.
+    List,
+    /// Print an exercise's problem text.
+    Print {
+        /// Exercise number or name, e.g. `2` or `append-only-logs`.
+        exercise: String,
+    },
+    /// Show a hint for an exercise; level 1 is a nudge, the last nearly the answer.
+    Hint {
+        /// Exercise number or name.
+        exercise: String,
+        /// Which hint (1 = gentlest).
+        #[arg(long, short, default_value_t = 1)]
+        level: usize,
+    },
+    /// Build your programs for an exercise, run every check, and explain the verdict.
+    Verify(verify_cmd::VerifyArgs),
+    /// For course authors: check that every reference solution passes and every stub fails.
+    CourseCheck(course_check::CourseCheckArgs),
+}
+
+/// Parses the command line, runs the command, and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    match cli.command {
+        None => welcome(),
+        Some(Command::List) => {
+            print!("{}", list());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Print { exercise }) => with_exercise(&exercise, |e| {
+            println!("{}", e.problem.trim_end());
+            ExitCode::SUCCESS
+        }),
+        Some(Command::Hint { exercise, level }) => with_exercise(&exercise, |e| hint(e, level)),
+        Some(Command::Verify(args)) => verify_cmd::run(args),
+        Some(Command::CourseCheck(args)) => course_check::run(args),
+    }
+}
+
+/// Looks up an exercise, or explains the mistake and exits with 2.
+fn with_exercise(query: &str, action: impl FnOnce(&'static Exercise) -> ExitCode) -> ExitCode {
+    match course::find(query) {
+        Ok(exercise) => action(exercise),
+        Err(message) => usage_error(&message),
+    }
+}
+
+/// Prints `error: …` and returns the usage exit code.
+pub(crate) fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// The numbered exercise list.
+pub fn list() -> String {
+    COURSE
+        .iter()
+        .map(|e| format!("{:>3}. {:<20} {}\n", e.number, e.slug, e.title))
+        .collect()
+}
+
+fn hint(exercise: &Exercise, level: usize) -> ExitCode {
+    let hints = exercise.hints();
+    match level.checked_sub(1).and_then(|i| hints.get(i)) {
+        Some(hint) => {
+            println!("Hint {level} of {}: {}\n\n{}", hints.len(), hint.title, hint.body);
+            ExitCode::SUCCESS
+        }
+        None => usage_error(&format!(
+            "exercise {} has hints 1 to {}; there is no hint {level}",
+            exercise.number,
+            hints.len()
+        )),
+    }
+}
+
+fn welcome() -> ExitCode {
+    println!("Welcome to replicate: build a master-less replicated database, step by step.\n");
+    print!("{}", list());
+    println!(
+        "\nRead an exercise:    cargo run -- print 1\n\
+         Edit its programs:   exercises/01-leveldb/src/\n\
+         Check your work:     cargo run -- verify 1\n\
+         Stuck? A hint:       cargo run -- hint 1 --level 1"
+    );
+    ExitCode::SUCCESS
+}

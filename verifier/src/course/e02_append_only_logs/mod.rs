@@ -1,0 +1,199 @@
+//! Exercise 02, append-only logs: a random peer id per database, seqs that start at 1
+//! and grow by one across runs, stored so they sort numerically, read in order and
+//! "after #N" — the building block every later exercise replicates.
+
+use super::shapes::LOG_ENTRY;
+use super::{Check, Exercise, Program};
+use crate::records::Record;
+use crate::runner::Ending;
+use crate::trial::{Failure, Trial};
+
+pub static EXERCISE: Exercise = Exercise {
+    number: 2,
+    slug: "append-only-logs",
+    title: "Append-only logs",
+    summary: "a log per peer: random id, seqs from 1, read in order and after a seq",
+    problem: include_str!("../../../../exercises/02-append-only-logs/README.md"),
+    hints: include_str!("hints.md"),
+    programs: &[
+        Program {
+            name: "append",
+            usage: "append [--db PATH] ENTRY...",
+            prints: Some(LOG_ENTRY),
+        },
+        Program {
+            name: "read",
+            usage: "read [--db PATH] [--after SEQ]",
+            prints: Some(LOG_ENTRY),
+        },
+    ],
+    checks: &[
+        Check {
+            name: "first-append",
+            about: "the first entry of a new log gets seq 1",
+            advice: "On first open create a random peer id and store it; the first entry is stored under (peer, seq 1) and printed as {\"peer\":…,\"seq\":1,\"entry\":…}.",
+            run: first_append,
+        },
+        Check {
+            name: "append-twice",
+            about: "a second run continues the same log at seq 2",
+            advice: "Reuse the stored peer id, and find the next seq from the last key of your log, so a new process continues where the last one stopped.",
+            run: append_twice,
+        },
+        Check {
+            name: "numeric-order",
+            about: "seqs past 9 stay in numeric order (10 after 9)",
+            advice: "Encode seq as a big-endian u64 (seq.to_be_bytes()) in the key: decimal strings sort \"10\" before \"9\".",
+            run: numeric_order,
+        },
+        Check {
+            name: "read-after",
+            about: "read --after N prints only the entries after seq N",
+            advice: "Start the scan just after (peer, N): the key of seq N+1 is where \"give me entries after #N\" begins.",
+            run: read_after,
+        },
+        Check {
+            name: "text-round-trip",
+            about: "entries with quotes, unicode, newlines or nothing at all come back unchanged",
+            advice: "Store the entry's bytes as they are and print records with serde_json so every string is escaped correctly.",
+            run: text_round_trip,
+        },
+        Check {
+            name: "two-databases",
+            about: "two databases get different random peer ids",
+            advice: "Generate the peer id from random bytes (getrandom) the first time a database is opened, never from a constant or the clock.",
+            run: two_databases,
+        },
+        Check {
+            name: "empty-log",
+            about: "reading a log nobody appended to prints nothing",
+            advice: "`read` of an empty log exits 0 and prints nothing.",
+            run: empty_log,
+        },
+    ],
+};
+
+/// The seqs of records, in the order printed.
+fn seqs(records: &[Record]) -> Vec<u64> {
+    records.iter().filter_map(|r| r.number("seq")).collect()
+}
+
+/// The peer ids of records, deduplicated in order of appearance.
+fn peers(records: &[Record]) -> Vec<&str> {
+    let mut peers: Vec<&str> = Vec::new();
+    for peer in records.iter().filter_map(|r| r.text("peer")) {
+        if !peers.contains(&peer) {
+            peers.push(peer);
+        }
+    }
+    peers
+}
+
+fn expect_seqs(trial: &Trial, what: &str, records: &[Record], expected: &[u64]) -> Result<(), Failure> {
+    let got = seqs(records);
+    if got == expected {
+        return Ok(());
+    }
+    let mut failure = trial.fail(format!("{what} gave seqs {got:?}; expected {expected:?}"));
+    if got.windows(2).any(|w| w[0] > w[1]) && got.contains(&10) {
+        failure = failure.detail(
+            "Seq 10 came before seq 9: your keys sort as text. Encode seq as a big-endian u64 so keys sort numerically.",
+        );
+    }
+    Err(failure)
+}
+
+fn one_peer<'r>(trial: &Trial, what: &str, records: &'r [Record]) -> Result<&'r str, Failure> {
+    match peers(records)[..] {
+        [peer] => Ok(peer),
+        [] => Err(trial.fail(format!("{what} printed no entries"))),
+        _ => Err(trial
+            .fail(format!("{what} shows entries with {} different peer ids", peers(records).len()))
+            .detail("One database is one peer: store its id once and reuse it on every run.")),
+    }
+}
+
+fn first_append(trial: &mut Trial) -> Result<(), Failure> {
+    let appended = trial.run("append", &["hello world"])?;
+    expect_seqs(trial, "the first `append`", &appended, &[1])?;
+    let read = trial.run("read", &[])?;
+    expect_seqs(trial, "`read`", &read, &[1])?;
+    if read != appended {
+        return Err(trial.fail("`read` does not print the entry exactly as `append` printed it"));
+    }
+    Ok(())
+}
+
+fn append_twice(trial: &mut Trial) -> Result<(), Failure> {
+    trial.run("append", &["hello world"])?;
+    let second = trial.run("append", &["hello world"])?;
+    expect_seqs(trial, "the second `append`", &second, &[2])?;
+    let read = trial.run("read", &[])?;
+    expect_seqs(trial, "`read`", &read, &[1, 2])?;
+    one_peer(trial, "`read`", &read)?;
+    Ok(())
+}
+
+/// Appends 12 entries in three runs (3 + 5 + 4) and returns what `read` shows.
+fn append_twelve(trial: &mut Trial) -> Result<Vec<Record>, Failure> {
+    let names: Vec<String> = (1..=12).map(|n| format!("entry {n}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let first = trial.run("append", &names[0..3])?;
+    expect_seqs(trial, "appending three entries in one run", &first, &[1, 2, 3])?;
+    trial.run("append", &names[3..8])?;
+    trial.run("append", &names[8..12])?;
+    trial.run("read", &[])
+}
+
+fn numeric_order(trial: &mut Trial) -> Result<(), Failure> {
+    let read = append_twelve(trial)?;
+    expect_seqs(trial, "`read`", &read, &(1..=12).collect::<Vec<_>>())?;
+    one_peer(trial, "`read`", &read)?;
+    Ok(())
+}
+
+fn read_after(trial: &mut Trial) -> Result<(), Failure> {
+    append_twelve(trial)?;
+    let after = trial.run("read", &["--after", "9"])?;
+    expect_seqs(trial, "`read --after 9`", &after, &[10, 11, 12])?;
+    let after = trial.run("read", &["--after", "12"])?;
+    expect_seqs(trial, "`read --after 12`", &after, &[])?;
+    let after = trial.run("read", &["--after", "0"])?;
+    expect_seqs(trial, "`read --after 0`", &after, &(1..=12).collect::<Vec<_>>())
+}
+
+fn text_round_trip(trial: &mut Trial) -> Result<(), Failure> {
+    let entries = ["say \"hi\"", "naïve ünïcode ✓ 日本", "", "two\nlines", "back\\slash\ttab"];
+    trial.run("append", &entries)?;
+    let read = trial.run("read", &[])?;
+    let got: Vec<&str> = read.iter().filter_map(|r| r.text("entry")).collect();
+    if got != entries {
+        return Err(trial.fail(format!("`read` gave the entries {got:?}; expected {entries:?}")));
+    }
+    Ok(())
+}
+
+fn two_databases(trial: &mut Trial) -> Result<(), Failure> {
+    let alice = trial.run("append", &["--db", "alice.db", "from alice"])?;
+    let bob = trial.run("append", &["--db", "bob.db", "from bob"])?;
+    let alice_peer = one_peer(trial, "`append --db alice.db`", &alice)?;
+    let bob_peer = one_peer(trial, "`append --db bob.db`", &bob)?;
+    if alice_peer == bob_peer {
+        return Err(trial
+            .fail(format!("both databases got the same peer id {alice_peer:?}"))
+            .detail("The id must be random per database: two peers with one id would overwrite each other's entries when they replicate."));
+    }
+    trial.run("read", &["--db", "alice.db"])?;
+    trial.run("read", &["--db", "bob.db"])?;
+    Ok(())
+}
+
+fn empty_log(trial: &mut Trial) -> Result<(), Failure> {
+    let read = trial.run("read", &[])?;
+    expect_seqs(trial, "`read` of a new database", &read, &[])?;
+    let outcome = trial.run_any_exit("append", &[])?;
+    if outcome.ending == Ending::Exited(0) {
+        return Err(trial.fail("`append` with no entries exited 0; it should be a usage error (exit code 2)"));
+    }
+    Ok(())
+}

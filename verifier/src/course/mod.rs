@@ -1,0 +1,192 @@
+//! The course catalogue: every exercise, in order, in one list.
+//!
+//! An exercise is one module under `course/` that says everything about it: its number,
+//! slug and title, the programs a learner writes and what each prints, its hints, and
+//! its checks. The problem text is the `README.md` in the learner's folder
+//! (`exercises/NN-slug/`), compiled in so that `verifier print` works anywhere.
+//!
+//! Adding an exercise: create `exercises/NN-slug/` and `solutions/NN-slug/`, write the
+//! module `course/eNN_slug/` (copy a neighbour), and add it to [`COURSE`] below.
+
+use crate::records::RecordShape;
+use crate::trial::{Failure, Trial};
+
+pub mod e01_leveldb;
+pub mod e02_append_only_logs;
+pub mod shapes;
+
+/// Every exercise, in the order learners meet them.
+pub static COURSE: &[&Exercise] = &[&e01_leveldb::EXERCISE, &e02_append_only_logs::EXERCISE];
+
+/// One exercise of the course.
+#[derive(Debug)]
+pub struct Exercise {
+    pub number: u32,
+    /// The folder name after the number: `append-only-logs`.
+    pub slug: &'static str,
+    pub title: &'static str,
+    /// One line on what the learner builds.
+    pub summary: &'static str,
+    /// The problem text (markdown).
+    pub problem: &'static str,
+    /// The hints (markdown, one `## ` section per level, gentlest first).
+    pub hints: &'static str,
+    /// The programs the learner writes, in the order the text introduces them.
+    pub programs: &'static [Program],
+    /// The checks, in the order they run; earlier checks test simpler things.
+    pub checks: &'static [Check],
+}
+
+/// A program of an exercise: a binary of the learner's package.
+#[derive(Debug)]
+pub struct Program {
+    pub name: &'static str,
+    /// Usage line, e.g. `append [--db PATH] ENTRY...`.
+    pub usage: &'static str,
+    /// The shape of the records it prints on stdout (`None`: it prints nothing).
+    pub prints: Option<RecordShape>,
+}
+
+/// One check: a scenario run against fresh processes in a fresh directory.
+#[derive(Debug)]
+pub struct Check {
+    /// Short kebab-case name; also the snapshot's file name.
+    pub name: &'static str,
+    /// What it checks, as one line for the verdict.
+    pub about: &'static str,
+    /// What to try when it fails.
+    pub advice: &'static str,
+    pub run: fn(&mut Trial) -> Result<(), Failure>,
+}
+
+/// Which package of an exercise: the learner's stub or the reference solution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Learner,
+    Reference,
+}
+
+/// A hint: its heading and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub title: String,
+    pub body: String,
+}
+
+impl Exercise {
+    /// `02-append-only-logs`: the folder name under `exercises/` and `solutions/`.
+    pub fn dir_name(&self) -> String {
+        format!("{:02}-{}", self.number, self.slug)
+    }
+
+    /// `exercises/02-append-only-logs` or `solutions/02-append-only-logs`.
+    pub fn dir(&self, side: Side) -> String {
+        let parent = match side {
+            Side::Learner => "exercises",
+            Side::Reference => "solutions",
+        };
+        format!("{parent}/{}", self.dir_name())
+    }
+
+    /// The cargo package name: `ex02-append-only-logs` or `sol02-append-only-logs`.
+    pub fn package(&self, side: Side) -> String {
+        let prefix = match side {
+            Side::Learner => "ex",
+            Side::Reference => "sol",
+        };
+        format!("{prefix}{:02}-{}", self.number, self.slug)
+    }
+
+    pub fn program(&self, name: &str) -> Option<&'static Program> {
+        self.programs.iter().find(|p| p.name == name)
+    }
+
+    pub fn check(&self, name: &str) -> Option<&'static Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+
+    /// The hints, split at their `## ` headings.
+    pub fn hints(&self) -> Vec<Hint> {
+        let mut hints: Vec<Hint> = Vec::new();
+        for line in self.hints.lines() {
+            if let Some(title) = line.strip_prefix("## ") {
+                hints.push(Hint {
+                    title: title.trim().to_string(),
+                    body: String::new(),
+                });
+            } else if let Some(hint) = hints.last_mut() {
+                hint.body.push_str(line);
+                hint.body.push('\n');
+            }
+        }
+        for hint in &mut hints {
+            hint.body = hint.body.trim().to_string();
+        }
+        hints
+    }
+}
+
+/// Finds an exercise by number (`2`, `02`) or slug (`append-only-logs`, `02-append-only-logs`).
+pub fn find(query: &str) -> Result<&'static Exercise, String> {
+    let query = query.trim();
+    let found = match query.parse::<u32>() {
+        Ok(number) => COURSE.iter().find(|e| e.number == number),
+        Err(_) => COURSE.iter().find(|e| e.slug == query || e.dir_name() == query),
+    };
+    found.copied().ok_or_else(|| {
+        let known: Vec<String> = COURSE
+            .iter()
+            .map(|e| format!("  {:>2}  {}", e.number, e.slug))
+            .collect();
+        format!(
+            "there is no exercise `{query}`. Give a number or a name:\n{}",
+            known.join("\n")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn numbers_are_consecutive_from_one() {
+        for (index, exercise) in COURSE.iter().enumerate() {
+            assert_eq!(exercise.number as usize, index + 1, "{}", exercise.slug);
+        }
+    }
+
+    #[test]
+    fn every_exercise_is_complete() {
+        for exercise in COURSE {
+            let hints = exercise.hints();
+            assert!(hints.len() >= 3, "{} needs three levels of hints", exercise.slug);
+            assert!(hints.iter().all(|h| !h.body.is_empty()), "{}: empty hint", exercise.slug);
+            assert!(!exercise.problem.trim().is_empty());
+            assert!(!exercise.programs.is_empty());
+            assert!(!exercise.checks.is_empty());
+            let names: HashSet<_> = exercise.checks.iter().map(|c| c.name).collect();
+            assert_eq!(names.len(), exercise.checks.len(), "{}: check names repeat", exercise.slug);
+        }
+    }
+
+    #[test]
+    fn finds_by_number_or_slug() -> Result<(), String> {
+        assert_eq!(find("2")?.slug, "append-only-logs");
+        assert_eq!(find("02")?.slug, "append-only-logs");
+        assert_eq!(find("append-only-logs")?.number, 2);
+        assert_eq!(find("02-append-only-logs")?.number, 2);
+        assert!(find("99").is_err());
+        assert!(find("nope").unwrap_err().contains("append-only-logs"));
+        Ok(())
+    }
+
+    #[test]
+    fn names_packages_and_folders() -> Result<(), String> {
+        let e = find("2")?;
+        assert_eq!(e.dir(Side::Learner), "exercises/02-append-only-logs");
+        assert_eq!(e.package(Side::Reference), "sol02-append-only-logs");
+        Ok(())
+    }
+}

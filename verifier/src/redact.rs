@@ -1,0 +1,142 @@
+//! Redaction: random ids become stable placeholders.
+//!
+//! A log's peer id is random, so two correct runs never print the same bytes. To compare
+//! a run with a stored snapshot, every id is replaced by a placeholder numbered in order
+//! of first appearance: the first peer id seen becomes `peer#1`, the next different one
+//! `peer#2`. The same id always maps to the same placeholder and different ids never
+//! share one, so the redacted output still shows *which* records belong together.
+
+use crate::records::{FieldKind, Record};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Maps raw ids to placeholders, per label (`peer`, `node`, …), for one check.
+#[derive(Debug, Default, Clone)]
+pub struct Redactor {
+    assigned: HashMap<(&'static str, String), usize>,
+    counts: HashMap<&'static str, usize>,
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The placeholder for `raw`, assigning the next number on first sight.
+    pub fn placeholder(&mut self, label: &'static str, raw: &str) -> String {
+        let number = match self.assigned.get(&(label, raw.to_string())) {
+            Some(&number) => number,
+            None => {
+                let count = self.counts.entry(label).or_default();
+                *count += 1;
+                self.assigned.insert((label, raw.to_string()), *count);
+                *count
+            }
+        };
+        format!("{label}#{number}")
+    }
+
+    /// The placeholder already given to `raw`, if any (never assigns).
+    pub fn known(&self, label: &'static str, raw: &str) -> Option<String> {
+        self.assigned
+            .get(&(label, raw.to_string()))
+            .map(|n| format!("{label}#{n}"))
+    }
+
+    /// Replaces `ID@SEQ` by `placeholder@SEQ`; text without `@` is redacted whole.
+    fn version(&mut self, label: &'static str, raw: &str) -> String {
+        match raw.rsplit_once('@') {
+            Some((id, seq)) => format!("{}@{seq}", self.placeholder(label, id)),
+            None => self.placeholder(label, raw),
+        }
+    }
+
+    /// A record shown compactly, ids redacted: `<peer#1, 1, "hello world">`.
+    pub fn show(&mut self, record: &Record) -> String {
+        let parts: Vec<String> = record
+            .shape
+            .fields
+            .iter()
+            .zip(&record.values)
+            .map(|(field, value)| self.show_value(field.kind, value))
+            .collect();
+        format!("<{}>", parts.join(", "))
+    }
+
+    fn show_value(&mut self, kind: FieldKind, value: &Value) -> String {
+        match (kind, value) {
+            (FieldKind::Id(label), Value::String(raw)) => self.placeholder(label, raw),
+            (FieldKind::Versions(label), Value::Array(items)) => {
+                let mut shown: Vec<String> = items
+                    .iter()
+                    .map(|item| match item {
+                        Value::String(raw) => self.version(label, raw),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                shown.sort();
+                format!("[{}]", shown.join(", "))
+            }
+            // serde_json renders strings with JSON escapes: quotes, \n, unicode as is.
+            (_, other) => other.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{Field, RecordShape, parse_line};
+
+    const ENTRY: RecordShape = RecordShape {
+        fields: &[
+            Field { name: "peer", kind: FieldKind::Id("peer") },
+            Field { name: "seq", kind: FieldKind::Number },
+            Field { name: "entry", kind: FieldKind::Text },
+        ],
+    };
+
+    fn record(line: &str) -> Record {
+        parse_line(line.as_bytes(), &ENTRY).expect("a valid test record")
+    }
+
+    #[test]
+    fn numbers_ids_by_first_appearance() {
+        let mut r = Redactor::new();
+        assert_eq!(r.placeholder("peer", "f00"), "peer#1");
+        assert_eq!(r.placeholder("peer", "ba4"), "peer#2");
+        assert_eq!(r.placeholder("peer", "f00"), "peer#1");
+        assert_eq!(r.placeholder("peer", "c0ffee"), "peer#3");
+    }
+
+    #[test]
+    fn labels_count_separately() {
+        let mut r = Redactor::new();
+        assert_eq!(r.placeholder("peer", "x"), "peer#1");
+        assert_eq!(r.placeholder("node", "x"), "node#1");
+        assert_eq!(r.placeholder("node", "y"), "node#2");
+        assert_eq!(r.known("peer", "y"), None);
+        assert_eq!(r.known("node", "y").as_deref(), Some("node#2"));
+    }
+
+    #[test]
+    fn shows_records_compactly() {
+        let mut r = Redactor::new();
+        let a = record(r#"{"peer":"5f1c","seq":1,"entry":"hello world"}"#);
+        let b = record(r#"{"peer":"77aa","seq":12,"entry":"say \"hi\"\nnaïve"}"#);
+        assert_eq!(r.show(&a), r#"<peer#1, 1, "hello world">"#);
+        assert_eq!(r.show(&b), r#"<peer#2, 12, "say \"hi\"\nnaïve">"#);
+        assert_eq!(r.show(&a), r#"<peer#1, 1, "hello world">"#);
+    }
+
+    #[test]
+    fn versions_are_redacted_and_sorted() {
+        const SHAPE: RecordShape = RecordShape {
+            fields: &[Field { name: "prev", kind: FieldKind::Versions("peer") }],
+        };
+        let mut r = Redactor::new();
+        r.placeholder("peer", "aa");
+        let rec = parse_line(br#"{"prev":["bb@3","aa@2"]}"#, &SHAPE).expect("valid");
+        assert_eq!(r.show(&rec), "<[peer#1@2, peer#2@3]>");
+    }
+}

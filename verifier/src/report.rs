@@ -1,0 +1,119 @@
+//! Reports: the verdict a learner reads.
+//!
+//! One line per check, then the first failure in full: what went wrong, the exact
+//! commands and the directory they ran in, expected against actual output, the end of
+//! stderr, and what to try. Later failures are listed but not expanded (unless asked):
+//! they often have the same cause, and one clear problem at a time is easier to fix.
+
+use crate::course::Exercise;
+use crate::records::shorten;
+use crate::verify::{CheckResult, Verdict};
+use std::fmt::Write;
+
+/// How many lines of stderr a failure shows.
+const STDERR_LINES: usize = 10;
+
+/// Options for [`human`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Expand every failure, not just the first.
+    pub all_failures: bool,
+}
+
+/// The full human report of one exercise's checks.
+pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: Options) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Exercise {}: {} ({what})", exercise.number, exercise.title);
+    let _ = writeln!(out);
+    let width = results.iter().map(|r| r.check.name.len()).max().unwrap_or(0);
+    for result in results {
+        let mark = match result.verdict {
+            Verdict::Pass => "✓ pass ",
+            Verdict::Fail(_) => "✗ FAIL ",
+            Verdict::Error(_) => "! ERROR",
+        };
+        let _ = writeln!(out, "  {mark}  {:width$}  {}", result.check.name, result.check.about);
+    }
+    let mut expanded = 0;
+    for result in results {
+        if result.verdict == Verdict::Pass || (expanded > 0 && !options.all_failures) {
+            continue;
+        }
+        expanded += 1;
+        out.push('\n');
+        out.push_str(&failure(result));
+    }
+    out.push('\n');
+    out.push_str(&summary_line(results));
+    out.push('\n');
+    out
+}
+
+/// `All 7 checks passed.` or `2 of 7 checks failed.`
+pub fn summary_line(results: &[CheckResult]) -> String {
+    let total = results.len();
+    let failed = results.iter().filter(|r| r.verdict != Verdict::Pass).count();
+    match failed {
+        0 => format!("All {total} checks passed."),
+        _ => format!("{failed} of {total} checks failed."),
+    }
+}
+
+/// One failed check, explained in full.
+pub fn failure(result: &CheckResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "── {} ──", result.check.name);
+    match &result.verdict {
+        Verdict::Pass => {}
+        Verdict::Error(message) => {
+            let _ = writeln!(out, "The verifier could not run this check: {message}");
+            return out;
+        }
+        Verdict::Fail(failure) => {
+            let _ = writeln!(out, "{}.", failure.summary.trim_end_matches('.'));
+            for line in &failure.details {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+    }
+    if !result.runs.is_empty() {
+        let place = match &result.kept_dir {
+            Some(dir) => format!("{} (kept, so you can look inside)", dir.display()),
+            None => format!("{} (removed)", result.dir.display()),
+        };
+        let _ = writeln!(out, "\nCommands, in {place}:");
+        for run in &result.runs {
+            let _ = writeln!(out, "  $ {}", run.invocation.exact_line());
+            if !run.ending.success() {
+                let _ = writeln!(out, "    ({})", run.ending.describe());
+            }
+        }
+    }
+    let is_diff = matches!(&result.verdict, Verdict::Fail(f) if f.details.iter().any(|d| d.starts_with("  - ") || d.starts_with("  + ")));
+    if !is_diff && !result.transcript.is_empty() {
+        let _ = writeln!(out, "\nWhat your programs printed (ids replaced by placeholders):");
+        for line in result.transcript.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    if let Some(run) = result.runs.last() {
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(STDERR_LINES)..];
+        if tail.is_empty() {
+            let _ = writeln!(out, "\nstderr of `{}`: (empty)", run.invocation.program);
+        } else {
+            let _ = writeln!(
+                out,
+                "\nstderr of `{}` (last {} lines):",
+                run.invocation.program,
+                tail.len()
+            );
+            for line in tail {
+                let _ = writeln!(out, "  | {}", shorten(line, 160));
+            }
+        }
+    }
+    let _ = writeln!(out, "\nTry: {}", result.check.advice);
+    out
+}

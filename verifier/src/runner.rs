@@ -1,0 +1,470 @@
+//! The runner: a learner's program as a real child process, on a leash.
+//!
+//! Every program runs in its own process group, so that the verifier can end it *and
+//! everything it started* with one signal. Each run has a wall-clock limit and a cap on
+//! captured output; a program that hangs or floods is killed and the verdict says which
+//! limit it hit. When a [`Spawned`] handle is dropped its whole group is killed, so no
+//! path out of a check — success, failure or a harness bug — leaves anything running.
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use std::io::{self, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Limits that apply to one program run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time the program may take before it is killed.
+    pub timeout: Duration,
+    /// Bytes of stdout (and, separately, of stderr) kept; more is a flood and kills it.
+    pub max_output: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(5),
+            max_output: 1 << 20,
+        }
+    }
+}
+
+/// A command to run: what the learner sees (`program` and `args`) and how it is
+/// really started (`argv`, which may be a path to a cargo-built binary or a
+/// user-given command such as `python3 append.py`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The program's name in the exercise, e.g. `append`.
+    pub program: String,
+    /// The arguments the check passes.
+    pub args: Vec<String>,
+    /// The real command line: the program's command followed by `args`.
+    pub argv: Vec<String>,
+    /// The working directory.
+    pub cwd: PathBuf,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+impl Invocation {
+    /// `append 'hello world'`: the line shown in transcripts and snapshots.
+    pub fn short_line(&self) -> String {
+        quote(std::iter::once(self.program.as_str()).chain(self.args.iter().map(String::as_str)))
+    }
+
+    /// The exact command line used, with the real executable, for failure reports.
+    pub fn exact_line(&self) -> String {
+        let env = self.env.iter().map(|(k, v)| format!("{k}={}", quote([v.as_str()])));
+        let argv = quote(self.argv.iter().map(String::as_str));
+        env.chain(std::iter::once(argv)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Shell-quotes words so a learner can paste the line into a terminal.
+pub fn quote<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    words
+        .into_iter()
+        .map(|w| match shlex::try_quote(w) {
+            Ok(quoted) => quoted.into_owned(),
+            // A word with a NUL byte cannot be passed on a command line at all.
+            Err(_) => format!("{w:?}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// It exited by itself with this code.
+    Exited(i32),
+    /// A signal ended it (a crash such as SIGSEGV or SIGABRT, or a kill from outside).
+    Signalled(i32),
+    /// It was still running when the time limit ran out, and was killed.
+    TimedOut(Duration),
+    /// It printed more than the output cap, and was killed.
+    Flooded(usize),
+}
+
+impl Ending {
+    pub fn success(self) -> bool {
+        self == Ending::Exited(0)
+    }
+
+    /// A plain description: "exited with code 1", "was killed by SIGSEGV".
+    pub fn describe(self) -> String {
+        match self {
+            Ending::Exited(code) => format!("exited with code {code}"),
+            Ending::Signalled(signal) => match Signal::try_from(signal) {
+                Ok(signal) => format!("was killed by {signal}"),
+                Err(_) => format!("was killed by signal {signal}"),
+            },
+            Ending::TimedOut(limit) => format!("was still running after {}", seconds(limit)),
+            Ending::Flooded(cap) => format!("printed more than {} and was stopped", bytes(cap)),
+        }
+    }
+}
+
+/// `5 s`, `0.5 s`: durations as people read them.
+pub fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
+/// `1 MiB`, `512 KiB`, `300 bytes`.
+pub fn bytes(count: usize) -> String {
+    if count >= 1 << 20 && count % (1 << 20) == 0 {
+        format!("{} MiB", count >> 20)
+    } else if count >= 1 << 10 && count % (1 << 10) == 0 {
+        format!("{} KiB", count >> 10)
+    } else {
+        format!("{count} bytes")
+    }
+}
+
+/// What a finished run left behind.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub ending: Ending,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Some process of its group was still alive after it exited (and was killed).
+    pub left_running: bool,
+    pub elapsed: Duration,
+}
+
+/// Runs a program to completion: stdin fed from `input` (or closed), output captured.
+pub fn run(invocation: &Invocation, input: Option<&[u8]>, limits: &Limits) -> io::Result<Finished> {
+    let wiring = Wiring {
+        stdin: input.is_some(),
+        capture_stdout: true,
+    };
+    let mut spawned = Spawned::start(invocation, wiring, limits)?;
+    if let (Some(input), Some(mut stdin)) = (input, spawned.take_stdin()) {
+        let input = input.to_vec();
+        // A separate thread, so a program that never reads cannot block the verifier.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
+    Ok(spawned.finish(limits.timeout))
+}
+
+/// How a program's stdin and stdout are connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wiring {
+    /// Pipe stdin (take it with [`Spawned::take_stdin`]); otherwise it is closed.
+    pub stdin: bool,
+    /// Capture stdout; otherwise take the pipe with [`Spawned::take_stdout`].
+    pub capture_stdout: bool,
+}
+
+/// A started program. Dropping it kills its whole process group.
+pub struct Spawned {
+    child: Child,
+    group: Pid,
+    started: Instant,
+    stdout: Option<Capture>,
+    stderr: Capture,
+    flooded: Arc<AtomicBool>,
+    max_output: usize,
+    status: Option<ExitStatus>,
+}
+
+impl Spawned {
+    /// Starts the program in a new process group, stdin and stdout as `wiring` says,
+    /// stderr always captured.
+    pub fn start(invocation: &Invocation, wiring: Wiring, limits: &Limits) -> io::Result<Spawned> {
+        let (program, args) = invocation
+            .argv
+            .split_first()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
+        let mut command = std::process::Command::new(program);
+        command
+            .args(args)
+            .current_dir(&invocation.cwd)
+            .envs(invocation.env.iter().map(|(k, v)| (k, v)))
+            .stdin(if wiring.stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Group id = the child's pid: one killpg reaches it and all it starts.
+            .process_group(0);
+        let mut child = command.spawn()?;
+        let group = Pid::from_raw(child.id() as i32);
+        let flooded = Arc::new(AtomicBool::new(false));
+        let stdout = match wiring.capture_stdout {
+            true => child.stdout.take().map(|out| Capture::start(out, limits.max_output, flooded.clone())),
+            false => None,
+        };
+        let stderr = child
+            .stderr
+            .take()
+            .map(|err| Capture::start(err, limits.max_output, flooded.clone()))
+            .ok_or_else(|| io::Error::other("stderr was not piped"))?;
+        Ok(Spawned {
+            child,
+            group,
+            started: Instant::now(),
+            stdout,
+            stderr,
+            flooded,
+            max_output: limits.max_output,
+            status: None,
+        })
+    }
+
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.child.stdin.take()
+    }
+
+    /// The stdout pipe of a program started without capturing it, for a relay.
+    pub fn take_stdout(&mut self) -> Option<ChildStdout> {
+        self.child.stdout.take()
+    }
+
+    /// Whether the program has exited (without waiting).
+    pub fn has_exited(&mut self) -> bool {
+        self.poll().is_some()
+    }
+
+    fn poll(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().ok().flatten();
+        }
+        self.status
+    }
+
+    /// Waits until the program exits, the deadline passes or it floods its output.
+    /// Returns the ending without killing anything.
+    pub fn wait_until(&mut self, deadline: Instant, limit: Duration) -> Ending {
+        let mut pause = Duration::from_micros(200);
+        loop {
+            if let Some(status) = self.poll() {
+                return ending_of(status);
+            }
+            if self.flooded.load(Ordering::Relaxed) {
+                return Ending::Flooded(self.max_output);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ending::TimedOut(limit);
+            }
+            thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits for the end (within `timeout` of the start), then kills the group and
+    /// collects everything captured.
+    pub fn finish(mut self, timeout: Duration) -> Finished {
+        let ending = self.wait_until(self.started + timeout, timeout);
+        self.collect(ending)
+    }
+
+    /// Kills the group now and collects what was captured, with the given ending.
+    pub fn collect(mut self, ending: Ending) -> Finished {
+        let elapsed = self.started.elapsed();
+        let left_running = self.status.is_some() && group_alive(self.group);
+        self.kill_group();
+        let stdout = self.stdout.take().map(Capture::finish).unwrap_or_default();
+        let stderr = std::mem::replace(&mut self.stderr, Capture::empty()).finish();
+        Finished {
+            ending,
+            stdout,
+            stderr,
+            left_running,
+            elapsed,
+        }
+    }
+
+    fn kill_group(&mut self) {
+        // ESRCH (no such group) just means everything has already ended.
+        let _ = killpg(self.group, Signal::SIGKILL);
+        if self.status.is_none() {
+            self.status = self.child.wait().ok();
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
+/// Whether any process is left in the group (signal 0 only checks).
+fn group_alive(group: Pid) -> bool {
+    killpg(group, None).is_ok()
+}
+
+fn ending_of(status: ExitStatus) -> Ending {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Ending::Exited(code),
+        (None, Some(signal)) => Ending::Signalled(signal),
+        (None, None) => Ending::Exited(-1),
+    }
+}
+
+/// Reads one pipe on a thread, keeping at most `cap` bytes and raising the flood
+/// flag when the program writes more.
+struct Capture {
+    done: Option<mpsc::Receiver<Vec<u8>>>,
+}
+
+/// How long to wait for a pipe to close once the group is dead. A process that
+/// escaped the group could hold it open forever; then the rest is dropped.
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+impl Capture {
+    fn start<R: Read + Send + 'static>(pipe: R, cap: usize, flooded: Arc<AtomicBool>) -> Capture {
+        let (sender, receiver) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = sender.send(read_capped(pipe, cap, &flooded));
+        });
+        Capture {
+            done: Some(receiver),
+        }
+    }
+
+    fn empty() -> Capture {
+        Capture { done: None }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        self.done
+            .and_then(|done| done.recv_timeout(DRAIN_GRACE).ok())
+            .unwrap_or_default()
+    }
+}
+
+fn read_capped<R: Read>(mut pipe: R, cap: usize, flooded: &AtomicBool) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        match pipe.read(&mut buffer) {
+            Ok(0) | Err(_) => return kept,
+            Ok(n) => {
+                let room = cap.saturating_sub(kept.len());
+                kept.extend_from_slice(&buffer[..n.min(room)]);
+                if n > room {
+                    flooded.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Invocation {
+        Invocation {
+            program: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            cwd: std::env::temp_dir(),
+            env: vec![],
+        }
+    }
+
+    fn limits(ms: u64) -> Limits {
+        Limits {
+            timeout: Duration::from_millis(ms),
+            max_output: 1000,
+        }
+    }
+
+    #[test]
+    fn captures_output_and_exit_code() -> io::Result<()> {
+        let done = run(&sh("echo out; echo err >&2; exit 3"), None, &limits(5000))?;
+        assert_eq!(done.ending, Ending::Exited(3));
+        assert_eq!(done.stdout, b"out\n");
+        assert_eq!(done.stderr, b"err\n");
+        assert!(!done.left_running);
+        Ok(())
+    }
+
+    #[test]
+    fn feeds_stdin() -> io::Result<()> {
+        let done = run(&sh("cat"), Some(b"hello\n"), &limits(5000))?;
+        assert_eq!(done.stdout, b"hello\n");
+        Ok(())
+    }
+
+    #[test]
+    fn stdin_is_closed_when_not_fed() -> io::Result<()> {
+        let done = run(&sh("cat; echo eof"), None, &limits(5000))?;
+        assert_eq!(done.stdout, b"eof\n");
+        Ok(())
+    }
+
+    #[test]
+    fn kills_a_hanging_program_and_its_children() -> io::Result<()> {
+        let marker = tempfile::NamedTempFile::new()?;
+        let script = format!("sleep 30 & echo $! > {}; sleep 30", marker.path().display());
+        let done = run(&sh(&script), None, &limits(300))?;
+        assert_eq!(done.ending, Ending::TimedOut(Duration::from_millis(300)));
+        assert!(done.elapsed < Duration::from_secs(5));
+        let pid: i32 = std::fs::read_to_string(marker.path())?.trim().parse().map_err(io::Error::other)?;
+        assert!(!process_alive(pid), "the background child must be gone");
+        Ok(())
+    }
+
+    #[test]
+    fn notices_and_kills_what_outlives_the_program() -> io::Result<()> {
+        let done = run(&sh("sleep 30 >/dev/null 2>&1 & echo started"), None, &limits(5000))?;
+        assert_eq!(done.ending, Ending::Exited(0));
+        assert!(done.left_running);
+        Ok(())
+    }
+
+    #[test]
+    fn stops_a_flood() -> io::Result<()> {
+        let done = run(&sh("yes"), None, &limits(5000))?;
+        assert_eq!(done.ending, Ending::Flooded(1000));
+        assert_eq!(done.stdout.len(), 1000);
+        Ok(())
+    }
+
+    #[test]
+    fn reports_signals() -> io::Result<()> {
+        let done = run(&sh("kill -SEGV $$"), None, &limits(5000))?;
+        assert_eq!(done.ending, Ending::Signalled(11));
+        assert_eq!(done.ending.describe(), "was killed by SIGSEGV");
+        Ok(())
+    }
+
+    #[test]
+    fn quotes_command_lines_for_pasting() {
+        let mut inv = sh("x");
+        inv.program = "append".into();
+        inv.args = vec!["hello world".into(), "it's".into()];
+        assert_eq!(inv.short_line(), r#"append 'hello world' "it's""#);
+    }
+
+    #[test]
+    fn describes_limits_plainly() {
+        assert_eq!(Ending::TimedOut(Duration::from_secs(5)).describe(), "was still running after 5 s");
+        assert_eq!(Ending::Flooded(1 << 20).describe(), "printed more than 1 MiB and was stopped");
+        assert_eq!(seconds(Duration::from_millis(2500)), "2.5 s");
+    }
+
+    fn process_alive(pid: i32) -> bool {
+        // A killed process may linger as a zombie of the shell's group for a moment.
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| !stat.contains(") Z "))
+            .unwrap_or(false)
+    }
+}

@@ -1,0 +1,280 @@
+//! A trial: one check, run against fresh processes in a fresh directory.
+//!
+//! A check is a small program written against this API: it runs the learner's programs
+//! ([`Trial::run`]), looks at the records they print, states invariants ([`Trial::fail`])
+//! and, as it goes, writes a *transcript* — the commands and their redacted records —
+//! that the verifier then compares with the snapshot made from the reference solution.
+//! Everything needed to explain a failure (exact command lines, working directory, exit
+//! status, stderr) is kept here, so the report can show the learner exactly what ran.
+
+use crate::course::{Exercise, Program};
+use crate::records::{BadLine, Record, parse_output, shorten};
+use crate::redact::Redactor;
+use crate::runner::{Ending, Invocation, Limits, run};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The commands that start each program of an exercise: `append` → `[".../append"]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Programs {
+    commands: BTreeMap<String, Vec<String>>,
+}
+
+impl Programs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets how `program` is started: an executable and any leading arguments.
+    pub fn set(&mut self, program: &str, command: Vec<String>) {
+        self.commands.insert(program.to_string(), command);
+    }
+
+    pub fn command(&self, program: &str) -> Option<&[String]> {
+        self.commands.get(program).map(Vec::as_slice)
+    }
+}
+
+/// Why a check failed, in words for the learner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// One line: what went wrong.
+    pub summary: String,
+    /// Further lines: the evidence (bad lines, a diff, an explanation).
+    pub details: Vec<String>,
+}
+
+impl Failure {
+    pub fn new(summary: impl Into<String>) -> Self {
+        Failure {
+            summary: summary.into(),
+            details: Vec::new(),
+        }
+    }
+
+    pub fn detail(mut self, line: impl Into<String>) -> Self {
+        self.details.push(line.into());
+        self
+    }
+}
+
+/// One program run within a trial, kept for the failure report.
+#[derive(Debug, Clone)]
+pub struct RunLog {
+    pub invocation: Invocation,
+    pub ending: Ending,
+    pub stderr: Vec<u8>,
+}
+
+/// What a run produced, for checks that look beyond the records.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub ending: Ending,
+    pub records: Vec<Record>,
+}
+
+/// The state of one check being run.
+pub struct Trial<'a> {
+    exercise: &'static Exercise,
+    programs: &'a Programs,
+    dir: PathBuf,
+    limits: Limits,
+    transcript: Vec<String>,
+    redactor: Redactor,
+    runs: Vec<RunLog>,
+}
+
+impl<'a> Trial<'a> {
+    pub fn new(exercise: &'static Exercise, programs: &'a Programs, dir: &Path, limits: Limits) -> Self {
+        Trial {
+            exercise,
+            programs,
+            dir: dir.to_path_buf(),
+            limits,
+            transcript: Vec::new(),
+            redactor: Redactor::new(),
+            runs: Vec::new(),
+        }
+    }
+
+    /// The trial's working directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Every program run so far, in order.
+    pub fn runs(&self) -> &[RunLog] {
+        &self.runs
+    }
+
+    /// The transcript so far, one line per entry.
+    pub fn transcript(&self) -> String {
+        self.transcript.join("\n")
+    }
+
+    /// Runs a program that must succeed (exit 0) and print only records; returns them.
+    pub fn run(&mut self, program: &str, args: &[&str]) -> Result<Vec<Record>, Failure> {
+        let outcome = self.run_any_exit(program, args)?;
+        match outcome.ending {
+            Ending::Exited(0) => Ok(outcome.records),
+            ending => Err(self.misbehaved(&format!(
+                "`{}` {}; it should succeed (exit code 0)",
+                self.last_short_line(),
+                ending.describe()
+            ))),
+        }
+    }
+
+    /// Runs a program that may exit with any code (the transcript shows a non-zero
+    /// code); a hang, a crash by signal, a flood or a non-record line still fails.
+    pub fn run_any_exit(&mut self, program: &str, args: &[&str]) -> Result<Outcome, Failure> {
+        let spec = self.program(program)?;
+        let invocation = self.invocation(program, args)?;
+        self.transcript.push(format!("$ {}", invocation.short_line()));
+        let finished = run(&invocation, None, &self.limits).map_err(|e| {
+            Failure::new(format!("could not start `{}`: {e}", invocation.short_line()))
+                .detail("Is the program built, and is the command right?")
+        })?;
+        self.runs.push(RunLog {
+            invocation,
+            ending: finished.ending,
+            stderr: finished.stderr,
+        });
+        match finished.ending {
+            Ending::TimedOut(limit) => {
+                return Err(self.misbehaved(&format!(
+                    "Timed out after {} while waiting for `{program}` to exit",
+                    crate::runner::seconds(limit)
+                ))
+                .detail("Stdin is closed and nothing else is coming: a program that waits for more input, or for a lock held by another process, never ends."));
+            }
+            Ending::Exited(_) if finished.left_running => {
+                return Err(self.misbehaved(&format!(
+                    "`{program}` exited but left a process running (the verifier killed it)"
+                ))
+                .detail("Programs must wait for everything they start before they exit."));
+            }
+            Ending::Exited(_) => {}
+            ending => return Err(self.misbehaved(&format!("`{program}` {}", ending.describe()))),
+        }
+        let parsed = match spec.prints {
+            Some(shape) => parse_output(&finished.stdout, &shape),
+            None => parse_output(&finished.stdout, &crate::records::RecordShape { fields: &[] }),
+        };
+        if !parsed.bad_lines.is_empty() {
+            return Err(self.bad_lines(program, spec, &parsed.bad_lines));
+        }
+        let shown: Vec<String> = parsed.records.iter().map(|r| self.redactor.show(r)).collect();
+        self.transcript.extend(shown);
+        if let Ending::Exited(code) = finished.ending
+            && code != 0
+        {
+            self.transcript.push(format!("(exit code {code})"));
+        }
+        Ok(Outcome {
+            ending: finished.ending,
+            records: parsed.records,
+        })
+    }
+
+    /// Adds a comment line to the transcript: `# a second database`.
+    pub fn note(&mut self, text: &str) {
+        self.transcript.push(format!("# {text}"));
+    }
+
+    /// The placeholder of an id, as shown in the transcript (`peer#1`).
+    pub fn placeholder(&mut self, label: &'static str, raw: &str) -> String {
+        self.redactor.placeholder(label, raw)
+    }
+
+    /// A failed invariant: the learner's programs ran, but what they did is wrong.
+    pub fn fail(&self, summary: impl Into<String>) -> Failure {
+        Failure::new(summary)
+    }
+
+    fn program(&self, name: &str) -> Result<&'static Program, Failure> {
+        self.exercise
+            .program(name)
+            .ok_or_else(|| Failure::new(format!("harness bug: exercise has no program `{name}`")))
+    }
+
+    fn invocation(&self, program: &str, args: &[&str]) -> Result<Invocation, Failure> {
+        let command = self
+            .programs
+            .command(program)
+            .ok_or_else(|| Failure::new(format!("no command is known for the program `{program}`")))?;
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        Ok(Invocation {
+            program: program.to_string(),
+            argv: command.iter().cloned().chain(args.iter().cloned()).collect(),
+            args,
+            cwd: self.dir.clone(),
+            env: Vec::new(),
+        })
+    }
+
+    fn last_short_line(&self) -> String {
+        self.runs
+            .last()
+            .map(|r| r.invocation.short_line())
+            .unwrap_or_default()
+    }
+
+    /// A failure of the last run, with what its stderr says about it.
+    fn misbehaved(&self, summary: &str) -> Failure {
+        let stderr = self
+            .runs
+            .last()
+            .map(|r| String::from_utf8_lossy(&r.stderr).into_owned())
+            .unwrap_or_default();
+        let mut failure = Failure::new(summary);
+        if let Some(message) = panic_message(&stderr) {
+            failure = failure.detail(format!("It panicked: {message}"));
+        } else if stderr.contains("not implemented yet") {
+            failure = failure.detail("It says it is not implemented yet: this is where your work starts.");
+        }
+        failure
+    }
+
+    fn bad_lines(&self, program: &str, spec: &Program, bad: &[BadLine]) -> Failure {
+        let mut failure = Failure::new(match spec.prints {
+            Some(_) => format!("`{program}` printed lines that are not records"),
+            None => format!("`{program}` should print nothing on stdout, but printed something"),
+        });
+        for line in bad.iter().take(5) {
+            failure = failure.detail(format!("line {}: {}", line.number, shorten(&line.text, 80)));
+            if spec.prints.is_some() {
+                failure = failure.detail(format!("  {}", line.problem));
+            }
+        }
+        if bad.len() > 5 {
+            failure = failure.detail(format!("… and {} more", bad.len() - 5));
+        }
+        if let Some(shape) = spec.prints {
+            failure = failure.detail(format!("Each line of stdout must be one record: {}", shape.example()));
+        }
+        failure.detail("Debug output belongs on stderr: use eprintln! instead of println!.")
+    }
+}
+
+/// The message of a Rust panic in stderr, if there is one.
+fn panic_message(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    let first = lines.position(|l| l.contains("panicked at"))?;
+    let _ = first;
+    // Since Rust 1.73 the message is on the line after "panicked at file:line:col:".
+    let message = lines.next().unwrap_or("").trim();
+    Some(shorten(message, 200))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_panic_messages() {
+        let stderr = "\nthread 'main' panicked at src/bin/append.rs:10:5:\nnot yet implemented\nnote: run with `RUST_BACKTRACE=1`";
+        assert_eq!(panic_message(stderr).as_deref(), Some("not yet implemented"));
+        assert_eq!(panic_message("all fine"), None);
+    }
+}

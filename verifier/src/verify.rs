@@ -1,0 +1,144 @@
+//! Verification: every check of an exercise, each in a fresh directory, judged first by
+//! its invariants (in the check's code) and then against its snapshot.
+
+use crate::course::{Check, Exercise};
+use crate::runner::Limits;
+use crate::snapshot;
+use crate::trial::{Failure, Programs, RunLog, Trial};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+/// Settings of one verification.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The course root: the folder holding `Cargo.toml`, `exercises/`, `verifier/`.
+    pub root: PathBuf,
+    pub limits: Limits,
+    /// Keep the working directory of a failed check for the learner to look at.
+    pub keep_failed: bool,
+    /// Compare with snapshots (off when recording them, in the course's own tests).
+    pub compare_snapshots: bool,
+}
+
+/// The judgement on one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail(Failure),
+    /// The verifier itself could not do its job (a missing snapshot, a harness bug).
+    Error(String),
+}
+
+/// The result of one check, with all the evidence for a report.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    pub check: &'static Check,
+    pub verdict: Verdict,
+    /// The redacted transcript of what ran.
+    pub transcript: String,
+    /// The expected transcript, when the snapshot was compared.
+    pub expected: Option<String>,
+    /// Every program run, with exact command lines and stderr.
+    pub runs: Vec<RunLog>,
+    /// The working directory, if it was kept (failed checks).
+    pub kept_dir: Option<PathBuf>,
+    /// The working directory as it was during the run.
+    pub dir: PathBuf,
+}
+
+/// Runs every check of an exercise against the given programs.
+pub fn verify(exercise: &'static Exercise, programs: &Programs, settings: &Settings) -> Vec<CheckResult> {
+    exercise
+        .checks
+        .iter()
+        .map(|check| run_check(exercise, check, programs, settings))
+        .collect()
+}
+
+/// Runs one check in a fresh temporary directory.
+pub fn run_check(
+    exercise: &'static Exercise,
+    check: &'static Check,
+    programs: &Programs,
+    settings: &Settings,
+) -> CheckResult {
+    let prefix = format!("replicate-{:02}-{}-", exercise.number, check.name);
+    let dir = match tempfile::Builder::new().prefix(&prefix).tempdir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            return CheckResult {
+                check,
+                verdict: Verdict::Error(format!("cannot create a temporary directory: {e}")),
+                transcript: String::new(),
+                expected: None,
+                runs: Vec::new(),
+                kept_dir: None,
+                dir: PathBuf::new(),
+            };
+        }
+    };
+    let mut trial = Trial::new(exercise, programs, dir.path(), settings.limits);
+    // A check is our code, but a bug in it must not take the whole run down.
+    let outcome = catch_unwind(AssertUnwindSafe(|| (check.run)(&mut trial)));
+    let transcript = trial.transcript();
+    let mut expected = None;
+    let verdict = match outcome {
+        Err(_) => Verdict::Error(format!("the check `{}` itself crashed (a verifier bug)", check.name)),
+        Ok(Err(failure)) => Verdict::Fail(failure),
+        Ok(Ok(())) if !settings.compare_snapshots => Verdict::Pass,
+        Ok(Ok(())) => match snapshot::load(&settings.root, exercise, check) {
+            Err(message) => Verdict::Error(message),
+            Ok(stored) => {
+                let verdict = judge_transcript(&stored, &transcript);
+                expected = Some(stored);
+                verdict
+            }
+        },
+    };
+    let runs = trial.runs().to_vec();
+    let path = dir.path().to_path_buf();
+    let kept_dir = match (&verdict, settings.keep_failed) {
+        (Verdict::Pass, _) | (_, false) => None,
+        _ => Some(dir.keep()),
+    };
+    CheckResult {
+        check,
+        verdict,
+        transcript,
+        expected,
+        runs,
+        kept_dir,
+        dir: path,
+    }
+}
+
+fn judge_transcript(expected: &str, actual: &str) -> Verdict {
+    if snapshot::matches(expected, actual) {
+        return Verdict::Pass;
+    }
+    let mut failure = Failure::new("the output differs from what the reference solution prints");
+    failure
+        .details
+        .push("Expected (-) and yours (+), ids replaced by placeholders (peer#1 is the first id seen):".into());
+    failure
+        .details
+        .extend(snapshot::diff(expected, actual).into_iter().map(|l| format!("  {l}")));
+    Verdict::Fail(failure)
+}
+
+/// Whether every check passed.
+pub fn all_passed(results: &[CheckResult]) -> bool {
+    results.iter().all(|r| r.verdict == Verdict::Pass)
+}
+
+/// The course root compiled into this binary (the folder above `verifier/`),
+/// unless `REPLICATE_ROOT` names another.
+pub fn default_root() -> PathBuf {
+    match std::env::var_os("REPLICATE_ROOT") {
+        Some(root) => PathBuf::from(root),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".")),
+    }
+}
