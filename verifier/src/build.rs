@@ -144,7 +144,10 @@ mod tests {
 not json at all
 "#;
         let m = Messages::read(out, "ex02-append-only-logs");
-        assert_eq!(m.executables, vec![("append".to_string(), PathBuf::from("/t/debug/append"))]);
+        assert_eq!(
+            m.executables,
+            vec![("append".to_string(), PathBuf::from("/t/debug/append"))]
+        );
         assert_eq!(m.errors, vec!["error[E0308]: mismatched types"]);
         assert_eq!(m.warnings, 1);
     }

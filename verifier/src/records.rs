@@ -184,8 +184,7 @@ pub fn parse_output(stdout: &[u8], shape: &RecordShape) -> Parsed {
 /// Parses one line as a record of the shape, or says what is wrong with it.
 pub fn parse_line(raw: &[u8], shape: &RecordShape) -> Result<Record, LineProblem> {
     let text = std::str::from_utf8(raw).map_err(|_| LineProblem::NotUtf8)?;
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| LineProblem::NotJson(e.to_string()))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| LineProblem::NotJson(e.to_string()))?;
     let Value::Object(mut object) = value else {
         return Err(LineProblem::NotAnObject);
     };
@@ -233,9 +232,18 @@ mod tests {
 
     const ENTRY: RecordShape = RecordShape {
         fields: &[
-            Field { name: "peer", kind: FieldKind::Id("peer") },
-            Field { name: "seq", kind: FieldKind::Number },
-            Field { name: "entry", kind: FieldKind::Text },
+            Field {
+                name: "peer",
+                kind: FieldKind::Id("peer"),
+            },
+            Field {
+                name: "seq",
+                kind: FieldKind::Number,
+            },
+            Field {
+                name: "entry",
+                kind: FieldKind::Text,
+            },
         ],
     };
 
@@ -278,7 +286,10 @@ mod tests {
 
     #[test]
     fn debug_text_is_not_json() {
-        assert!(matches!(problems("appending hello\n")[0], LineProblem::NotJson(_)));
+        assert!(matches!(
+            problems("appending hello\n")[0],
+            LineProblem::NotJson(_)
+        ));
     }
 
     #[test]
@@ -305,9 +316,14 @@ mod tests {
     #[test]
     fn wrong_types_are_named() {
         assert_eq!(
-            problems("{\"peer\":\"a\",\"seq\":\"1\",\"entry\":\"x\"}\n{\"peer\":\"a\",\"seq\":-1,\"entry\":\"x\"}"),
+            problems(
+                "{\"peer\":\"a\",\"seq\":\"1\",\"entry\":\"x\"}\n{\"peer\":\"a\",\"seq\":-1,\"entry\":\"x\"}"
+            ),
             vec![
-                LineProblem::WrongType { field: "seq", expected: "a whole number (0 or more)" };
+                LineProblem::WrongType {
+                    field: "seq",
+                    expected: "a whole number (0 or more)"
+                };
                 2
             ]
         );

@@ -90,9 +90,18 @@ mod tests {
 
     const ENTRY: RecordShape = RecordShape {
         fields: &[
-            Field { name: "peer", kind: FieldKind::Id("peer") },
-            Field { name: "seq", kind: FieldKind::Number },
-            Field { name: "entry", kind: FieldKind::Text },
+            Field {
+                name: "peer",
+                kind: FieldKind::Id("peer"),
+            },
+            Field {
+                name: "seq",
+                kind: FieldKind::Number,
+            },
+            Field {
+                name: "entry",
+                kind: FieldKind::Text,
+            },
         ],
     };
 
@@ -132,7 +141,10 @@ mod tests {
     #[test]
     fn versions_are_redacted_and_sorted() {
         const SHAPE: RecordShape = RecordShape {
-            fields: &[Field { name: "prev", kind: FieldKind::Versions("peer") }],
+            fields: &[Field {
+                name: "prev",
+                kind: FieldKind::Versions("peer"),
+            }],
         };
         let mut r = Redactor::new();
         r.placeholder("peer", "aa");

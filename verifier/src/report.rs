@@ -7,6 +7,7 @@
 
 use crate::course::Exercise;
 use crate::records::shorten;
+use crate::snapshot;
 use crate::verify::{CheckResult, Verdict};
 use std::fmt::Write;
 
@@ -32,7 +33,11 @@ pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: 
             Verdict::Fail(_) => "✗ FAIL ",
             Verdict::Error(_) => "! ERROR",
         };
-        let _ = writeln!(out, "  {mark}  {:width$}  {}", result.check.name, result.check.about);
+        let _ = writeln!(
+            out,
+            "  {mark}  {:width$}  {}",
+            result.check.name, result.check.about
+        );
     }
     let mut expanded = 0;
     for result in results {
@@ -89,12 +94,26 @@ pub fn failure(result: &CheckResult) -> String {
             }
         }
     }
-    let is_diff = matches!(&result.verdict, Verdict::Fail(f) if f.details.iter().any(|d| d.starts_with("  - ") || d.starts_with("  + ")));
-    if !is_diff && !result.transcript.is_empty() {
-        let _ = writeln!(out, "\nWhat your programs printed (ids replaced by placeholders):");
-        for line in result.transcript.lines() {
-            let _ = writeln!(out, "  {line}");
+    match &result.expected {
+        Some(expected) if !result.transcript.is_empty() => {
+            let _ = writeln!(
+                out,
+                "\nExpected (-) and yours (+), ids replaced by placeholders (peer#1 is the first id seen):"
+            );
+            for line in snapshot::diff(expected, &result.transcript) {
+                let _ = writeln!(out, "  {line}");
+            }
         }
+        _ if !result.transcript.is_empty() => {
+            let _ = writeln!(
+                out,
+                "\nWhat your programs printed (ids replaced by placeholders):"
+            );
+            for line in result.transcript.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        _ => {}
     }
     if let Some(run) = result.runs.last() {
         let stderr = String::from_utf8_lossy(&run.stderr);
@@ -103,12 +122,11 @@ pub fn failure(result: &CheckResult) -> String {
         if tail.is_empty() {
             let _ = writeln!(out, "\nstderr of `{}`: (empty)", run.invocation.program);
         } else {
-            let _ = writeln!(
-                out,
-                "\nstderr of `{}` (last {} lines):",
-                run.invocation.program,
-                tail.len()
-            );
+            let last = match tail.len() {
+                1 => "last line".to_string(),
+                n => format!("last {n} lines"),
+            };
+            let _ = writeln!(out, "\nstderr of `{}` ({last}):", run.invocation.program);
             for line in tail {
                 let _ = writeln!(out, "  | {}", shorten(line, 160));
             }

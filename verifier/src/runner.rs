@@ -61,7 +61,10 @@ impl Invocation {
 
     /// The exact command line used, with the real executable, for failure reports.
     pub fn exact_line(&self) -> String {
-        let env = self.env.iter().map(|(k, v)| format!("{k}={}", quote([v.as_str()])));
+        let env = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", quote([v.as_str()])));
         let argv = quote(self.argv.iter().map(String::as_str));
         env.chain(std::iter::once(argv)).collect::<Vec<_>>().join(" ")
     }
@@ -195,7 +198,11 @@ impl Spawned {
             .args(args)
             .current_dir(&invocation.cwd)
             .envs(invocation.env.iter().map(|(k, v)| (k, v)))
-            .stdin(if wiring.stdin { Stdio::piped() } else { Stdio::null() })
+            .stdin(if wiring.stdin {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Group id = the child's pid: one killpg reaches it and all it starts.
@@ -204,7 +211,10 @@ impl Spawned {
         let group = Pid::from_raw(child.id() as i32);
         let flooded = Arc::new(AtomicBool::new(false));
         let stdout = match wiring.capture_stdout {
-            true => child.stdout.take().map(|out| Capture::start(out, limits.max_output, flooded.clone())),
+            true => child
+                .stdout
+                .take()
+                .map(|out| Capture::start(out, limits.max_output, flooded.clone())),
             false => None,
         };
         let stderr = child
@@ -332,9 +342,7 @@ impl Capture {
         thread::spawn(move || {
             let _ = sender.send(read_capped(pipe, cap, &flooded));
         });
-        Capture {
-            done: Some(receiver),
-        }
+        Capture { done: Some(receiver) }
     }
 
     fn empty() -> Capture {
@@ -417,14 +425,21 @@ mod tests {
         let done = run(&sh(&script), None, &limits(300))?;
         assert_eq!(done.ending, Ending::TimedOut(Duration::from_millis(300)));
         assert!(done.elapsed < Duration::from_secs(5));
-        let pid: i32 = std::fs::read_to_string(marker.path())?.trim().parse().map_err(io::Error::other)?;
+        let pid: i32 = std::fs::read_to_string(marker.path())?
+            .trim()
+            .parse()
+            .map_err(io::Error::other)?;
         assert!(!process_alive(pid), "the background child must be gone");
         Ok(())
     }
 
     #[test]
     fn notices_and_kills_what_outlives_the_program() -> io::Result<()> {
-        let done = run(&sh("sleep 30 >/dev/null 2>&1 & echo started"), None, &limits(5000))?;
+        let done = run(
+            &sh("sleep 30 >/dev/null 2>&1 & echo started"),
+            None,
+            &limits(5000),
+        )?;
         assert_eq!(done.ending, Ending::Exited(0));
         assert!(done.left_running);
         Ok(())
@@ -456,8 +471,14 @@ mod tests {
 
     #[test]
     fn describes_limits_plainly() {
-        assert_eq!(Ending::TimedOut(Duration::from_secs(5)).describe(), "was still running after 5 s");
-        assert_eq!(Ending::Flooded(1 << 20).describe(), "printed more than 1 MiB and was stopped");
+        assert_eq!(
+            Ending::TimedOut(Duration::from_secs(5)).describe(),
+            "was still running after 5 s"
+        );
+        assert_eq!(
+            Ending::Flooded(1 << 20).describe(),
+            "printed more than 1 MiB and was stopped"
+        );
         assert_eq!(seconds(Duration::from_millis(2500)), "2.5 s");
     }
 

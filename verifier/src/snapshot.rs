@@ -42,10 +42,10 @@ pub fn body(file: &str) -> &str {
     }
 }
 
-/// Text normalised the way insta compares it: no leading blank lines, no trailing
-/// whitespace at the end.
-pub fn normalise(text: &str) -> &str {
-    text.trim_start_matches(['\n', '\r']).trim_end()
+/// Text normalised the way insta compares file snapshots: no whitespace at the end,
+/// Windows line ends as `\n`.
+pub fn normalise(text: &str) -> String {
+    text.trim_end().replace("\r\n", "\n")
 }
 
 /// Whether a transcript matches the expected one.
@@ -56,7 +56,7 @@ pub fn matches(expected: &str, actual: &str) -> bool {
 /// A line diff, expected lines marked `-`, the learner's `+`, common lines indented.
 pub fn diff(expected: &str, actual: &str) -> Vec<String> {
     let (expected, actual) = (normalise(expected), normalise(actual));
-    let diff = TextDiff::from_lines(expected, actual);
+    let diff = TextDiff::from_lines(&expected, &actual);
     diff.iter_all_changes()
         .map(|change| {
             let sign = match change.tag() {
@@ -82,13 +82,19 @@ mod tests {
 
     #[test]
     fn compares_like_insta() {
-        assert!(matches("\n$ read\n", "$ read"));
+        assert!(matches("$ read\r\n<a>\n\n", "$ read\n<a>"));
         assert!(!matches("$ read\n<a>", "$ read"));
     }
 
     #[test]
     fn diffs_line_by_line() {
-        let lines = diff("$ read\n<peer#1, 1>\n<peer#1, 2>", "$ read\n<peer#1, 1>\n<peer#2, 1>");
-        assert_eq!(lines, vec!["  $ read", "  <peer#1, 1>", "- <peer#1, 2>", "+ <peer#2, 1>"]);
+        let lines = diff(
+            "$ read\n<peer#1, 1>\n<peer#1, 2>",
+            "$ read\n<peer#1, 1>\n<peer#2, 1>",
+        );
+        assert_eq!(
+            lines,
+            vec!["  $ read", "  <peer#1, 1>", "- <peer#1, 2>", "+ <peer#2, 1>"]
+        );
     }
 }

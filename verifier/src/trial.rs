@@ -149,10 +149,11 @@ impl<'a> Trial<'a> {
                 .detail("Stdin is closed and nothing else is coming: a program that waits for more input, or for a lock held by another process, never ends."));
             }
             Ending::Exited(_) if finished.left_running => {
-                return Err(self.misbehaved(&format!(
-                    "`{program}` exited but left a process running (the verifier killed it)"
-                ))
-                .detail("Programs must wait for everything they start before they exit."));
+                return Err(self
+                    .misbehaved(&format!(
+                        "`{program}` exited but left a process running (the verifier killed it)"
+                    ))
+                    .detail("Programs must wait for everything they start before they exit."));
             }
             Ending::Exited(_) => {}
             ending => return Err(self.misbehaved(&format!("`{program}` {}", ending.describe()))),
@@ -251,7 +252,10 @@ impl<'a> Trial<'a> {
             failure = failure.detail(format!("… and {} more", bad.len() - 5));
         }
         if let Some(shape) = spec.prints {
-            failure = failure.detail(format!("Each line of stdout must be one record: {}", shape.example()));
+            failure = failure.detail(format!(
+                "Each line of stdout must be one record: {}",
+                shape.example()
+            ));
         }
         failure.detail("Debug output belongs on stderr: use eprintln! instead of println!.")
     }

@@ -81,20 +81,25 @@ pub fn run_check(
     // A check is our code, but a bug in it must not take the whole run down.
     let outcome = catch_unwind(AssertUnwindSafe(|| (check.run)(&mut trial)));
     let transcript = trial.transcript();
-    let mut expected = None;
-    let verdict = match outcome {
-        Err(_) => Verdict::Error(format!("the check `{}` itself crashed (a verifier bug)", check.name)),
-        Ok(Err(failure)) => Verdict::Fail(failure),
-        Ok(Ok(())) if !settings.compare_snapshots => Verdict::Pass,
-        Ok(Ok(())) => match snapshot::load(&settings.root, exercise, check) {
-            Err(message) => Verdict::Error(message),
-            Ok(stored) => {
-                let verdict = judge_transcript(&stored, &transcript);
-                expected = Some(stored);
-                verdict
-            }
-        },
+    // The expected transcript explains failures of every kind, not only mismatches.
+    let expected = match settings.compare_snapshots {
+        true => Some(snapshot::load(&settings.root, exercise, check)),
+        false => None,
     };
+    let verdict = match (outcome, &expected) {
+        (Err(_), _) => Verdict::Error(format!(
+            "the check `{}` itself crashed (a verifier bug)",
+            check.name
+        )),
+        (Ok(Err(failure)), _) => Verdict::Fail(failure),
+        (Ok(Ok(())), None) => Verdict::Pass,
+        (Ok(Ok(())), Some(Err(message))) => Verdict::Error(message.clone()),
+        (Ok(Ok(())), Some(Ok(stored))) if snapshot::matches(stored, &transcript) => Verdict::Pass,
+        (Ok(Ok(())), Some(Ok(_))) => Verdict::Fail(Failure::new(
+            "the output differs from what the reference solution prints",
+        )),
+    };
+    let expected = expected.and_then(Result::ok);
     let runs = trial.runs().to_vec();
     let path = dir.path().to_path_buf();
     let kept_dir = match (&verdict, settings.keep_failed) {
@@ -110,20 +115,6 @@ pub fn run_check(
         kept_dir,
         dir: path,
     }
-}
-
-fn judge_transcript(expected: &str, actual: &str) -> Verdict {
-    if snapshot::matches(expected, actual) {
-        return Verdict::Pass;
-    }
-    let mut failure = Failure::new("the output differs from what the reference solution prints");
-    failure
-        .details
-        .push("Expected (-) and yours (+), ids replaced by placeholders (peer#1 is the first id seen):".into());
-    failure
-        .details
-        .extend(snapshot::diff(expected, actual).into_iter().map(|l| format!("  {l}")));
-    Verdict::Fail(failure)
 }
 
 /// Whether every check passed.

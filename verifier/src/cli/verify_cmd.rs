@@ -57,7 +57,11 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(exercise) => exercise,
         Err(message) => return usage_error(&message),
     };
-    let side = if args.solution { Side::Reference } else { Side::Learner };
+    let side = if args.solution {
+        Side::Reference
+    } else {
+        Side::Learner
+    };
     let root = default_root();
     let programs = match prepare(&root, exercise, side, &args.programs) {
         Ok(programs) => programs,
@@ -82,7 +86,10 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         all_failures: args.all,
     };
     print!("{}", report::human(exercise, &what, &results, options));
-    if results.iter().any(|r| matches!(r.verdict, crate::verify::Verdict::Error(_))) {
+    if results
+        .iter()
+        .any(|r| matches!(r.verdict, crate::verify::Verdict::Error(_)))
+    {
         ExitCode::from(2)
     } else if all_passed(&results) {
         if side == Side::Learner {

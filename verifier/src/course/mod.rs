@@ -162,12 +162,21 @@ mod tests {
         for exercise in COURSE {
             let hints = exercise.hints();
             assert!(hints.len() >= 3, "{} needs three levels of hints", exercise.slug);
-            assert!(hints.iter().all(|h| !h.body.is_empty()), "{}: empty hint", exercise.slug);
+            assert!(
+                hints.iter().all(|h| !h.body.is_empty()),
+                "{}: empty hint",
+                exercise.slug
+            );
             assert!(!exercise.problem.trim().is_empty());
             assert!(!exercise.programs.is_empty());
             assert!(!exercise.checks.is_empty());
             let names: HashSet<_> = exercise.checks.iter().map(|c| c.name).collect();
-            assert_eq!(names.len(), exercise.checks.len(), "{}: check names repeat", exercise.slug);
+            assert_eq!(
+                names.len(),
+                exercise.checks.len(),
+                "{}: check names repeat",
+                exercise.slug
+            );
         }
     }
 

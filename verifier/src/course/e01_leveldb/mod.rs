@@ -99,7 +99,9 @@ fn keys(records: &[Record]) -> Vec<&str> {
 /// The value `get` printed, requiring exactly one record for the key.
 fn got(trial: &Trial, key: &str, records: &[Record]) -> Result<String, Failure> {
     match records {
-        [record] if record.text("key") == Some(key) => Ok(record.text("value").unwrap_or_default().to_string()),
+        [record] if record.text("key") == Some(key) => {
+            Ok(record.text("value").unwrap_or_default().to_string())
+        }
         [record] => Err(trial.fail(format!(
             "`get {key}` printed a record for the key {:?}",
             record.text("key").unwrap_or_default()
@@ -115,7 +117,9 @@ fn expect_value(trial: &mut Trial, args: &[&str], key: &str, expected: &str) -> 
     let records = trial.run("get", args)?;
     let value = got(trial, key, &records)?;
     if value != expected {
-        return Err(trial.fail(format!("`get {key}` printed the value {value:?}; expected {expected:?}")));
+        return Err(trial.fail(format!(
+            "`get {key}` printed the value {value:?}; expected {expected:?}"
+        )));
     }
     Ok(())
 }
@@ -160,13 +164,22 @@ fn delete(trial: &mut Trial) -> Result<(), Failure> {
     trial.run("del", &["never-there"])?;
     let left = trial.run("range", &[])?;
     if keys(&left) != ["b"] {
-        return Err(trial.fail(format!("after deleting `a`, range lists {:?}; expected only b", keys(&left))));
+        return Err(trial.fail(format!(
+            "after deleting `a`, range lists {:?}; expected only b",
+            keys(&left)
+        )));
     }
     Ok(())
 }
 
 fn byte_order(trial: &mut Trial) -> Result<(), Failure> {
-    for (key, value) in [("9", "nine"), ("10", "ten"), ("2", "two"), ("100", "hundred"), ("1", "one")] {
+    for (key, value) in [
+        ("9", "nine"),
+        ("10", "ten"),
+        ("2", "two"),
+        ("100", "hundred"),
+        ("1", "one"),
+    ] {
         trial.run("put", &[key, value])?;
     }
     let listed = trial.run("range", &[])?;
@@ -191,7 +204,10 @@ fn bounds(trial: &mut Trial) -> Result<(), Failure> {
         (&["--reverse"], &["f", "e", "d", "c", "b", "a"]),
         (&["--limit", "2"], &["a", "b"]),
         (&["--reverse", "--limit", "2"], &["f", "e"]),
-        (&["--gt", "a", "--lt", "f", "--reverse", "--limit", "3"], &["e", "d", "c"]),
+        (
+            &["--gt", "a", "--lt", "f", "--reverse", "--limit", "3"],
+            &["e", "d", "c"],
+        ),
     ];
     for (args, expected) in cases {
         let listed = trial.run("range", args)?;
@@ -212,7 +228,12 @@ fn collections(trial: &mut Trial) -> Result<(), Failure> {
     trial.run("put", &["--collection", "posts", "alice", "hello, world"])?;
     trial.run("put", &["alice", "in the default collection"])?;
     expect_value(trial, &["--collection", "users", "alice"], "alice", "admin")?;
-    expect_value(trial, &["--collection", "posts", "alice"], "alice", "hello, world")?;
+    expect_value(
+        trial,
+        &["--collection", "posts", "alice"],
+        "alice",
+        "hello, world",
+    )?;
     expect_value(trial, &["alice"], "alice", "in the default collection")?;
     trial.run("put", &["--collection", "users", "bob", "reader"])?;
     let users = trial.run("range", &["--collection", "users"])?;
@@ -224,11 +245,19 @@ fn collections(trial: &mut Trial) -> Result<(), Failure> {
     }
     expect_missing(trial, &["--collection", "posts", "bob"], "bob")?;
     trial.run("del", &["--collection", "users", "alice"])?;
-    expect_value(trial, &["--collection", "posts", "alice"], "alice", "hello, world")?;
+    expect_value(
+        trial,
+        &["--collection", "posts", "alice"],
+        "alice",
+        "hello, world",
+    )?;
     let default = trial.run("range", &[])?;
     if keys(&default) != ["alice"] {
         return Err(trial
-            .fail(format!("the default collection lists {:?}; expected only alice", keys(&default)))
+            .fail(format!(
+                "the default collection lists {:?}; expected only alice",
+                keys(&default)
+            ))
             .detail("Keys of other collections must not appear in the default one."));
     }
     Ok(())

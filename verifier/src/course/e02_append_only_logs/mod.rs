@@ -108,7 +108,10 @@ fn one_peer<'r>(trial: &Trial, what: &str, records: &'r [Record]) -> Result<&'r 
         [peer] => Ok(peer),
         [] => Err(trial.fail(format!("{what} printed no entries"))),
         _ => Err(trial
-            .fail(format!("{what} shows entries with {} different peer ids", peers(records).len()))
+            .fail(format!(
+                "{what} shows entries with {} different peer ids",
+                peers(records).len()
+            ))
             .detail("One database is one peer: store its id once and reuse it on every run.")),
     }
 }
@@ -163,7 +166,13 @@ fn read_after(trial: &mut Trial) -> Result<(), Failure> {
 }
 
 fn text_round_trip(trial: &mut Trial) -> Result<(), Failure> {
-    let entries = ["say \"hi\"", "naïve ünïcode ✓ 日本", "", "two\nlines", "back\\slash\ttab"];
+    let entries = [
+        "say \"hi\"",
+        "naïve ünïcode ✓ 日本",
+        "",
+        "two\nlines",
+        "back\\slash\ttab",
+    ];
     trial.run("append", &entries)?;
     let read = trial.run("read", &[])?;
     let got: Vec<&str> = read.iter().filter_map(|r| r.text("entry")).collect();

@@ -1,0 +1,250 @@
+//! Append-only logs, one per peer, stored in sled.
+//!
+//! A log is a list that only grows at its end: entry #1, #2, #3, ... Only its
+//! owner appends to it, and an entry never changes once written. That makes a
+//! log trivial to copy: whoever holds entries up to #12 of a peer's log only
+//! needs "the entries after #12" to catch up. So every database here keeps its
+//! own log, under a random peer id, next to copies of other peers' logs, and
+//! the head of each log (its highest seq) says exactly what is missing.
+//!
+//! Storage layout, in one sled database:
+//! - tree `meta`, key `peer`: the local peer id (16 lowercase hex characters);
+//! - tree `log`, key `peer id bytes, 0x00, seq as u64 big-endian`: the entry
+//!   as UTF-8 bytes. Keys sort by peer, then by seq in numeric order, so each
+//!   log is one contiguous run of keys, oldest entry first.
+//!
+//! Your work is in the bodies marked `TODO`, in the order of their step
+//! numbers. The rest is written for you; the programs in `src/bin/` are
+//! complete and call this library.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+use serde::{Deserialize, Serialize};
+
+/// The tree that holds this database's identity.
+pub const META_TREE: &str = "meta";
+/// The key, in the meta tree, of the local peer id.
+pub const PEER_KEY: &str = "peer";
+/// The tree that holds the entries of every log, our own and other peers'.
+pub const LOG_TREE: &str = "log";
+/// The byte between the peer id and the seq in a log key. No peer id contains it.
+pub const SEPARATOR: u8 = 0x00;
+
+/// One entry of one peer's log: the unit that is stored, printed and replicated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The id of the peer whose log this entry belongs to (its only writer).
+    pub peer: String,
+    /// The entry's position in that log: 1, 2, 3, ... with no gaps.
+    pub seq: u64,
+    /// What was appended.
+    pub entry: String,
+}
+
+/// What [`Log::insert`] did with a record from another peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// The record was the next one of its peer's log and is now stored.
+    New,
+    /// We already hold that seq of that peer; nothing was changed.
+    Duplicate,
+    /// Storing the record would leave a hole: we hold that peer's log only up
+    /// to `head`, and the record's seq is beyond `head + 1`. Nothing was stored.
+    Gap { head: u64 },
+}
+
+/// A database of append-only logs: the local peer's own log, which only this
+/// database appends to, and copies of other peers' logs.
+///
+/// Cloning a `Log` is cheap and gives another handle on the same database.
+#[derive(Clone)]
+pub struct Log {
+    /// The `log` tree: every entry of every peer, under its log key. It also
+    /// keeps the database open: sled closes it when the last tree is dropped.
+    log: sled::Tree,
+    /// The local peer id: the name of the log that `append` writes to.
+    peer: String,
+}
+
+impl Log {
+    /// Opens (creating it if needed) the database in the directory `path`.
+    ///
+    /// The first open gives the database a random peer id; later opens find
+    /// the same id again.
+    pub fn open(path: impl AsRef<Path>) -> Result<Log> {
+        let path = path.as_ref();
+        let db =
+            sled::open(path).with_context(|| format!("cannot open the database in {}", path.display()))?;
+        let meta = db.open_tree(META_TREE)?;
+        let log = db.open_tree(LOG_TREE)?;
+        let peer = load_or_create_peer_id(&meta)?;
+        Ok(Log { log, peer })
+    }
+
+    /// The local peer id: whose log [`Log::append`] writes to.
+    pub fn peer(&self) -> &str {
+        &self.peer
+    }
+
+    /// Appends `entry` to the local peer's log and returns the stored record.
+    ///
+    /// The seq is one more than the highest seq stored, so it starts at 1,
+    /// grows by one per entry and carries on across restarts.
+    pub fn append(&self, _entry: &str) -> Result<Record> {
+        // TODO (step 4): the next seq is one more than `self.head(&self.peer)?`
+        // (so the first is 1, and a restart carries on where the log ends).
+        // Store `entry.as_bytes()` under `log_key(&self.peer, seq)` in
+        // `self.log` and return the `Record`. Never overwrite an entry:
+        // `self.log.insert(..)` is fine for one writer at a time, while
+        // `self.log.compare_and_swap(key, None, Some(..))` writes only if the
+        // key is still free, even with several threads appending.
+        anyhow::bail!("not implemented yet: Log::append — see exercises/02-append-only-logs/README.md")
+    }
+
+    /// The entries of the local peer's log with a seq greater than `seq`,
+    /// oldest first. `read_after(0)` is the whole log.
+    pub fn read_after(&self, _seq: u64) -> Result<Vec<Record>> {
+        // TODO (step 5): your own log is the log of `self.peer`; once
+        // `entries_after` works, this is one line.
+        anyhow::bail!("not implemented yet: Log::read_after — see exercises/02-append-only-logs/README.md")
+    }
+
+    /// The highest seq stored for `peer`, or 0 if we hold none of its entries.
+    pub fn head(&self, _peer: &str) -> Result<u64> {
+        // TODO (step 3): all of a peer's keys lie in `peer_key_range(peer)`,
+        // sorted by seq, so its head is the seq in the LAST key of that range:
+        // `self.log.range(..).next_back()`, then `parse_log_key`. No key at all
+        // means we hold nothing of that peer: 0.
+        anyhow::bail!("not implemented yet: Log::head — see exercises/02-append-only-logs/README.md")
+    }
+
+    /// The head of every log this database holds, its own and other peers':
+    /// peer id -> highest seq. A log we hold no entry of is not listed.
+    pub fn heads(&self) -> Result<BTreeMap<String, u64>> {
+        let mut heads = BTreeMap::new();
+        // Jump from log to log: find the first key at or after `from`, note
+        // its peer's head, then carry on just past that peer's last key.
+        let mut from = Vec::new();
+        while let Some(item) = self.log.range(from..).next() {
+            let (key, _entry) = item?;
+            let (peer, _seq) = parse_log_key(&key)?;
+            let head = self.head(&peer)?;
+            let past_this_log = peer_key_range(&peer).end;
+            // Every step must move forward, or a key that does not match its
+            // peer id would send this loop round forever.
+            ensure!(
+                past_this_log.as_slice() > &*key,
+                "the log key {key:?} does not start with its peer id"
+            );
+            from = past_this_log;
+            heads.insert(peer, head);
+        }
+        Ok(heads)
+    }
+
+    /// The entries of `peer`'s log with a seq greater than `seq`, oldest first:
+    /// exactly what someone whose head for `peer` is `seq` is missing.
+    pub fn entries_after(&self, _peer: &str, _seq: u64) -> Result<Vec<Record>> {
+        // TODO (step 5): the wanted keys run from `log_key(peer, seq + 1)` up to
+        // the end of `peer_key_range(peer)`. Walk them with `self.log.range(..)`
+        // (ascending, which is seq order thanks to big-endian) and turn each
+        // key and value back into a `Record`. Mind `seq = u64::MAX`: nothing
+        // comes after it, and `seq + 1` would overflow.
+        anyhow::bail!("not implemented yet: Log::entries_after — see exercises/02-append-only-logs/README.md")
+    }
+
+    /// Stores a record of another peer's log, if it is the next one we miss.
+    ///
+    /// A record we already hold is a [`Inserted::Duplicate`] (never
+    /// overwritten); one that would leave a hole is a [`Inserted::Gap`]. Only
+    /// a record with seq = head + 1 is stored. Records with an unusable peer
+    /// id (empty, or containing a 0x00 byte) or seq 0 are errors.
+    pub fn insert(&self, _record: &Record) -> Result<Inserted> {
+        // TODO (step 6, used from exercise 03 on): refuse (with an error) a
+        // peer id that `is_valid_peer_id` rejects, and seq 0. Then compare the
+        // record's seq with `self.head(&record.peer)?`: at or below it is a
+        // `Duplicate`, beyond head + 1 is a `Gap { head }`, and exactly head + 1
+        // is stored and `New`. Never overwrite an entry that is already there.
+        anyhow::bail!("not implemented yet: Log::insert — see exercises/02-append-only-logs/README.md")
+    }
+
+    /// Writes everything stored so far to disk. Once this returns `Ok`, the
+    /// data survives the process exiting (or crashing).
+    pub fn flush(&self) -> Result<()> {
+        // Any tree can do it: flushing writes the whole database, every tree.
+        self.log.flush().context("cannot flush the database to disk")?;
+        Ok(())
+    }
+}
+
+/// Reads the local peer id from the meta tree, or makes and stores a new one
+/// if this database has none yet.
+fn load_or_create_peer_id(_meta: &sled::Tree) -> Result<String> {
+    // TODO (step 1): look for the id under `PEER_KEY` in the meta tree. If it
+    // is there, return it as a `String`. If not, make one with `new_peer_id()`,
+    // store it under `PEER_KEY`, flush (`meta.flush()?`) so that the id
+    // outlives this process, and return it.
+    anyhow::bail!("not implemented yet: load_or_create_peer_id — see exercises/02-append-only-logs/README.md")
+}
+
+/// A fresh random peer id: 8 random bytes as 16 lowercase hex characters.
+pub fn new_peer_id() -> Result<String> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|error| anyhow::anyhow!("cannot get random bytes: {error}"))?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// Whether `peer` can name a log: non-empty and without the separator byte
+/// (a 0x00 inside an id would make log keys ambiguous).
+pub fn is_valid_peer_id(peer: &str) -> bool {
+    !peer.is_empty() && !peer.as_bytes().contains(&SEPARATOR)
+}
+
+/// The key under which entry `seq` of `peer`'s log is stored: the peer id's
+/// bytes, one 0x00 byte, then the seq as 8 big-endian bytes.
+///
+/// Big-endian puts the most significant byte first, so comparing keys byte by
+/// byte compares seqs as numbers: 9 = `..00 09` < 10 = `..00 0a` < 256 = `..01 00`.
+pub fn log_key(_peer: &str, _seq: u64) -> Vec<u8> {
+    // TODO (step 2): the peer id's bytes, then `SEPARATOR`, then
+    // `seq.to_be_bytes()`: exactly peer.len() + 1 + 8 bytes. (Until then,
+    // every entry would land on the same empty key.)
+    Vec::new()
+}
+
+/// Splits a log key back into its peer id and seq.
+pub fn parse_log_key(_key: &[u8]) -> Result<(String, u64)> {
+    // TODO (step 2): the inverse of `log_key`. The seq is the LAST 8 bytes
+    // (`u64::from_be_bytes`), the byte before them must be `SEPARATOR`, and
+    // everything before that is the peer id (UTF-8). A key that is too short
+    // or malformed is an error, not a panic.
+    anyhow::bail!("not implemented yet: parse_log_key — see exercises/02-append-only-logs/README.md")
+}
+
+/// The keys of all of `peer`'s entries, and no others: from `peer 0x00`
+/// (before its seq 0) up to, not including, `peer 0x01` (after its last seq).
+pub fn peer_key_range(peer: &str) -> Range<Vec<u8>> {
+    let mut start = peer.as_bytes().to_vec();
+    let mut end = start.clone();
+    start.push(SEPARATOR);
+    end.push(SEPARATOR + 1);
+    start..end
+}
+
+/// Prints records on stdout as JSON lines: one JSON object per line.
+///
+/// serde_json does the quoting and escaping, so entries with quotes, newlines
+/// or emoji come out as valid JSON. A closed stdout is an error, not a panic.
+pub fn print_json_lines<T: Serialize>(records: impl IntoIterator<Item = T>) -> Result<()> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for record in records {
+        serde_json::to_writer(&mut out, &record)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush().context("cannot write to stdout")?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! The `verifier` command line as a learner meets it: usage errors, unknown
+//! exercises, exit codes, and the exact reports for a pass and for failures.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn verifier() -> Command {
+    let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
+    command.env_remove("REPLICATE_ROOT");
+    command
+}
+
+/// Runs the verifier and returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = verifier().args(args).output().expect("the verifier runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Replaces paths that differ between machines and runs with placeholders.
+fn stable(text: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("course root");
+    let tmp = std::env::temp_dir();
+    let tmp = tmp.display().to_string();
+    text.replace(&root.display().to_string(), "[ROOT]")
+        .replace(tmp.trim_end_matches('/'), "[TMP]")
+}
+
+/// Snapshots a report with stable paths; a check's directory name ends in random
+/// characters, so it becomes `[WORKDIR]`.
+macro_rules! assert_report {
+    ($name:expr, $text:expr) => {
+        insta::with_settings!({filters => vec![(r"\[TMP\]/replicate-[^ )/]+", "[WORKDIR]")]}, {
+            insta::assert_snapshot!($name, stable(&$text));
+        })
+    };
+}
+
+fn python_fixture() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/python/append_only_log.py")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn help_lists_every_command() {
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    for command in ["list", "print", "hint", "verify", "course-check"] {
+        assert!(out.contains(command), "--help does not mention {command}:\n{out}");
+    }
+    let (code, out, _) = run(&["verify", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--solution") && out.contains("--program"));
+}
+
+#[test]
+fn list_numbers_the_exercises() {
+    let (code, out, _) = run(&["list"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("list", out);
+}
+
+#[test]
+fn print_shows_the_problem_text() {
+    let (code, out, _) = run(&["print", "append-only-logs"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("append"), "{out}");
+    assert_eq!(run(&["print", "2"]).1, out);
+}
+
+#[test]
+fn hints_come_in_levels() {
+    let (code, first, _) = run(&["hint", "2"]);
+    assert_eq!(code, 0);
+    assert!(first.starts_with("Hint 1 of 3: "), "{first}");
+    let (code, third, _) = run(&["hint", "2", "--level", "3"]);
+    assert_eq!(code, 0);
+    assert!(third.starts_with("Hint 3 of 3: "), "{third}");
+    let (code, out, err) = run(&["hint", "2", "--level", "9"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(err, "error: exercise 2 has hints 1 to 3; there is no hint 9\n");
+}
+
+#[test]
+fn unknown_exercises_are_usage_errors() {
+    for args in [&["verify", "99"][..], &["print", "nope"], &["hint", "0"]] {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(out.is_empty());
+        assert!(err.starts_with("error: there is no exercise"), "{err}");
+        assert!(
+            err.contains("append-only-logs"),
+            "the message lists the exercises: {err}"
+        );
+    }
+}
+
+#[test]
+fn bad_command_lines_get_usage_not_panics() {
+    for args in [
+        &["verify"][..],
+        &["frobnicate"],
+        &["verify", "2", "--timeout", "soon"],
+        &["verify", "2", "--timeout", "-1"],
+        &["verify", "2", "--program", "append"],
+        &["verify", "2", "--program", "append='unbalanced"],
+        &["hint", "2", "--level", "x"],
+    ] {
+        let (code, _, err) = run(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("error") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, _, err) = run(&["verify", "2", "--program", "nosuch=python3 x.py"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: exercise 2 has no program `nosuch`; its programs are: append, read\n"
+    );
+}
+
+#[test]
+fn the_reference_solution_passes() {
+    let (code, out, _) = run(&["verify", "2", "--solution"]);
+    assert_eq!(code, 0, "{out}");
+    assert_report!("verify_solution_passes", out);
+}
+
+#[test]
+fn the_stub_fails_with_a_friendly_report() {
+    let (code, out, _) = run(&["verify", "2", "--no-keep"]);
+    assert_eq!(code, 1, "{out}");
+    assert_report!("verify_stub_fails", out);
+}
+
+#[test]
+fn any_language_a_python_implementation_passes() {
+    let fixture = python_fixture();
+    let (code, out, _) = run(&[
+        "verify",
+        "2",
+        "--program",
+        &format!("append=python3 {fixture} append"),
+        "--program",
+        &format!("read=python3 {fixture} read"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_wrong_peer_id_is_shown_as_a_diff_of_records() {
+    let fixture = python_fixture();
+    let (code, out, _) = run(&[
+        "verify",
+        "2",
+        "--no-keep",
+        "--program",
+        &format!("append=python3 {fixture} --bug new-peer-each-run append"),
+        "--program",
+        &format!("read=python3 {fixture} --bug new-peer-each-run read"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert_report!("verify_new_peer_each_run", out);
+}
+
+#[test]
+fn debug_output_on_stdout_is_named() {
+    let fixture = python_fixture();
+    let (code, out, _) = run(&[
+        "verify",
+        "2",
+        "--no-keep",
+        "--program",
+        &format!("append=python3 {fixture} --bug debug-print append"),
+        "--program",
+        &format!("read=python3 {fixture} read"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert_report!("verify_debug_print", out);
+}

@@ -1,0 +1,82 @@
+//! The course's own health: every reference solution passes every check and matches
+//! its snapshots; every learner stub compiles and fails every check, kindly.
+//!
+//! The snapshots in `verifier/snapshots/` are made here, from the reference solutions:
+//! after changing a check, run `INSTA_UPDATE=always cargo test --test course` (or
+//! `cargo insta review`) and read the new transcripts before committing them.
+
+use verifier::build::build;
+use verifier::course::{COURSE, Side};
+use verifier::runner::Limits;
+use verifier::verify::{Settings, Verdict, default_root, run_check};
+
+fn settings(compare_snapshots: bool) -> Settings {
+    Settings {
+        root: default_root(),
+        limits: Limits::default(),
+        keep_failed: false,
+        compare_snapshots,
+    }
+}
+
+#[test]
+fn reference_solutions_pass_and_match_their_snapshots() {
+    for exercise in COURSE {
+        let built = build(&default_root(), exercise, Side::Reference)
+            .unwrap_or_else(|e| panic!("solution {} does not build: {e:?}", exercise.number));
+        assert_eq!(
+            built.warnings, 0,
+            "solution {} has compiler warnings",
+            exercise.number
+        );
+        for check in exercise.checks {
+            let result = run_check(exercise, check, &built.programs, &settings(false));
+            assert_eq!(
+                result.verdict,
+                Verdict::Pass,
+                "solution {} fails {}:\n{}",
+                exercise.number,
+                check.name,
+                verifier::report::failure(&result)
+            );
+            insta::with_settings!({
+                snapshot_path => format!("../snapshots/{}", exercise.dir_name()),
+                prepend_module_to_snapshot => false,
+                omit_expression => true,
+                description => check.about,
+            }, {
+                insta::assert_snapshot!(check.name, result.transcript);
+            });
+        }
+    }
+}
+
+#[test]
+fn stubs_compile_and_fail_every_check_with_a_friendly_message() {
+    for exercise in COURSE {
+        let built = build(&default_root(), exercise, Side::Learner)
+            .unwrap_or_else(|e| panic!("stub {} does not build: {e:?}", exercise.number));
+        assert_eq!(
+            built.warnings, 0,
+            "stub {} has compiler warnings",
+            exercise.number
+        );
+        for check in exercise.checks {
+            let result = run_check(exercise, check, &built.programs, &settings(true));
+            let Verdict::Fail(failure) = &result.verdict else {
+                panic!(
+                    "stub {} does not fail {}: {:?}",
+                    exercise.number, check.name, result.verdict
+                );
+            };
+            let report = verifier::report::failure(&result);
+            assert!(
+                !report.contains("panicked"),
+                "stub {} panics in {}:\n{report}",
+                exercise.number,
+                check.name
+            );
+            assert!(!failure.summary.is_empty());
+        }
+    }
+}
