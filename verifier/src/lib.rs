@@ -17,6 +17,7 @@
 pub mod build;
 pub mod cli;
 pub mod course;
+pub mod duplex;
 pub mod records;
 pub mod redact;
 pub mod report;
@@ -24,3 +25,4 @@ pub mod runner;
 pub mod snapshot;
 pub mod trial;
 pub mod verify;
+pub mod wire;

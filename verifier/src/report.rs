@@ -8,17 +8,23 @@
 use crate::course::Exercise;
 use crate::records::shorten;
 use crate::snapshot;
+use crate::trial::RunLog;
 use crate::verify::{CheckResult, Verdict};
 use std::fmt::Write;
 
 /// How many lines of stderr a failure shows.
 const STDERR_LINES: usize = 10;
 
+/// How many lines of a wire transcript a failure shows (the last ones).
+const WIRE_LINES: usize = 40;
+
 /// Options for [`human`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     /// Expand every failure, not just the first.
     pub all_failures: bool,
+    /// The seed of the run, shown when a check made random choices.
+    pub seed: u64,
 }
 
 /// The full human report of one exercise's checks.
@@ -51,6 +57,13 @@ pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: 
     out.push('\n');
     out.push_str(&summary_line(results));
     out.push('\n');
+    if results.iter().any(|r| r.used_seed) {
+        let _ = writeln!(
+            out,
+            "Seed: {} (replay the same run: cargo run -- verify {} --seed {})",
+            options.seed, exercise.number, options.seed
+        );
+    }
     out
 }
 
@@ -61,6 +74,16 @@ pub fn summary_line(results: &[CheckResult]) -> String {
     match failed {
         0 => format!("All {total} checks passed."),
         _ => format!("{failed} of {total} checks failed."),
+    }
+}
+
+/// The runs whose stderr explains a failure: the last one, and the one before it if
+/// that one failed too (the other peer of a conversation).
+fn runs_to_explain(runs: &[RunLog]) -> Vec<&RunLog> {
+    match runs {
+        [.., before, last] if !before.ending.success() => vec![before, last],
+        [.., last] => vec![last],
+        [] => vec![],
     }
 }
 
@@ -115,21 +138,32 @@ pub fn failure(result: &CheckResult) -> String {
         }
         _ => {}
     }
-    if let Some(run) = result.runs.last() {
+    if !result.wire.is_empty() {
+        let shown = &result.wire[result.wire.len().saturating_sub(WIRE_LINES)..];
+        let _ = writeln!(out, "\nWhat crossed the wire, in order of arrival:");
+        if shown.len() < result.wire.len() {
+            let _ = writeln!(out, "  … ({} earlier lines)", result.wire.len() - shown.len());
+        }
+        for line in shown {
+            let _ = writeln!(out, "  {}", shorten(line, 160));
+        }
+    }
+    for run in runs_to_explain(&result.runs) {
         let stderr = String::from_utf8_lossy(&run.stderr);
         let lines: Vec<&str> = stderr.lines().collect();
         let tail = &lines[lines.len().saturating_sub(STDERR_LINES)..];
+        let name = run.invocation.short_line();
         if tail.is_empty() {
-            let _ = writeln!(out, "\nstderr of `{}`: (empty)", run.invocation.program);
-        } else {
-            let last = match tail.len() {
-                1 => "last line".to_string(),
-                n => format!("last {n} lines"),
-            };
-            let _ = writeln!(out, "\nstderr of `{}` ({last}):", run.invocation.program);
-            for line in tail {
-                let _ = writeln!(out, "  | {}", shorten(line, 160));
-            }
+            let _ = writeln!(out, "\nstderr of `{name}`: (empty)");
+            continue;
+        }
+        let last = match tail.len() {
+            1 => "last line".to_string(),
+            n => format!("last {n} lines"),
+        };
+        let _ = writeln!(out, "\nstderr of `{name}` ({last}):");
+        for line in tail {
+            let _ = writeln!(out, "  | {}", shorten(line, 160));
         }
     }
     let _ = writeln!(out, "\nTry: {}", result.check.advice);

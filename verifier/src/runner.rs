@@ -8,7 +8,7 @@
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use std::io::{self, Read, Write};
+use std::io::{self, PipeReader, PipeWriter, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, ExitStatus, Stdio};
@@ -150,8 +150,11 @@ pub struct Finished {
 /// Runs a program to completion: stdin fed from `input` (or closed), output captured.
 pub fn run(invocation: &Invocation, input: Option<&[u8]>, limits: &Limits) -> io::Result<Finished> {
     let wiring = Wiring {
-        stdin: input.is_some(),
-        capture_stdout: true,
+        stdin: match input {
+            Some(_) => Stdin::Piped,
+            None => Stdin::Closed,
+        },
+        ..Wiring::default()
     };
     let mut spawned = Spawned::start(invocation, wiring, limits)?;
     if let (Some(input), Some(mut stdin)) = (input, spawned.take_stdin()) {
@@ -164,13 +167,46 @@ pub fn run(invocation: &Invocation, input: Option<&[u8]>, limits: &Limits) -> io
     Ok(spawned.finish(limits.timeout))
 }
 
-/// How a program's stdin and stdout are connected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a program's standard streams are connected.
+#[derive(Debug, Default)]
 pub struct Wiring {
-    /// Pipe stdin (take it with [`Spawned::take_stdin`]); otherwise it is closed.
-    pub stdin: bool,
-    /// Capture stdout; otherwise take the pipe with [`Spawned::take_stdout`].
-    pub capture_stdout: bool,
+    pub stdin: Stdin,
+    pub stdout: Stdout,
+    pub stderr: Stderr,
+}
+
+/// Where a program's stdin comes from.
+#[derive(Debug, Default)]
+pub enum Stdin {
+    /// Closed: the program reads end-of-file at once.
+    #[default]
+    Closed,
+    /// A pipe the verifier writes to ([`Spawned::take_stdin`]).
+    Piped,
+    /// The read end of a pipe whose writer is elsewhere (another program's stdout).
+    From(PipeReader),
+}
+
+/// Where a program's stdout goes.
+#[derive(Debug, Default)]
+pub enum Stdout {
+    /// Captured (up to the output cap) and returned when the program ends.
+    #[default]
+    Captured,
+    /// A pipe the verifier reads from ([`Spawned::take_stdout`]).
+    Piped,
+    /// The write end of a pipe whose reader is elsewhere (another program's stdin).
+    To(PipeWriter),
+}
+
+/// Where a program's stderr goes.
+#[derive(Debug, Default)]
+pub enum Stderr {
+    /// Captured (up to the output cap) and returned when the program ends.
+    #[default]
+    Captured,
+    /// Copied line by line to the verifier's own stderr, each line behind a prefix.
+    Forwarded(String),
 }
 
 /// A started program. Dropping it kills its whole process group.
@@ -186,8 +222,7 @@ pub struct Spawned {
 }
 
 impl Spawned {
-    /// Starts the program in a new process group, stdin and stdout as `wiring` says,
-    /// stderr always captured.
+    /// Starts the program in a new process group, its streams connected as `wiring` says.
     pub fn start(invocation: &Invocation, wiring: Wiring, limits: &Limits) -> io::Result<Spawned> {
         let (program, args) = invocation
             .argv
@@ -198,30 +233,44 @@ impl Spawned {
             .args(args)
             .current_dir(&invocation.cwd)
             .envs(invocation.env.iter().map(|(k, v)| (k, v)))
-            .stdin(if wiring.stdin {
-                Stdio::piped()
-            } else {
-                Stdio::null()
+            .stdin(match wiring.stdin {
+                Stdin::Closed => Stdio::null(),
+                Stdin::Piped => Stdio::piped(),
+                Stdin::From(pipe) => Stdio::from(pipe),
             })
-            .stdout(Stdio::piped())
+            .stdout(match wiring.stdout {
+                Stdout::Captured | Stdout::Piped => Stdio::piped(),
+                Stdout::To(ref pipe) => Stdio::from(pipe.try_clone()?),
+            })
             .stderr(Stdio::piped())
             // Group id = the child's pid: one killpg reaches it and all it starts.
             .process_group(0);
         let mut child = command.spawn()?;
+        // The command holds the parent's copies of pipe ends given to the child:
+        // drop them, or a reader would never see end-of-file.
+        drop(command);
+        let capture_stdout = matches!(wiring.stdout, Stdout::Captured);
+        drop(wiring.stdout);
         let group = Pid::from_raw(child.id() as i32);
         let flooded = Arc::new(AtomicBool::new(false));
-        let stdout = match wiring.capture_stdout {
+        let stdout = match capture_stdout {
             true => child
                 .stdout
                 .take()
                 .map(|out| Capture::start(out, limits.max_output, flooded.clone())),
             false => None,
         };
-        let stderr = child
+        let stderr_pipe = child
             .stderr
             .take()
-            .map(|err| Capture::start(err, limits.max_output, flooded.clone()))
             .ok_or_else(|| io::Error::other("stderr was not piped"))?;
+        let stderr = match wiring.stderr {
+            Stderr::Captured => Capture::start(stderr_pipe, limits.max_output, flooded.clone()),
+            Stderr::Forwarded(prefix) => {
+                thread::spawn(move || forward_lines(stderr_pipe, &prefix));
+                Capture::empty()
+            }
+        };
         Ok(Spawned {
             child,
             group,
@@ -238,14 +287,21 @@ impl Spawned {
         self.child.stdin.take()
     }
 
-    /// The stdout pipe of a program started without capturing it, for a relay.
+    /// The stdout pipe of a program started with [`Stdout::Piped`], for a relay.
     pub fn take_stdout(&mut self) -> Option<ChildStdout> {
         self.child.stdout.take()
     }
 
-    /// Whether the program has exited (without waiting).
-    pub fn has_exited(&mut self) -> bool {
-        self.poll().is_some()
+    /// How the program ended, if it has: exited, or flooded its captured output.
+    /// Never waits.
+    pub fn ending(&mut self) -> Option<Ending> {
+        if let Some(status) = self.poll() {
+            return Some(ending_of(status));
+        }
+        match self.flooded.load(Ordering::Relaxed) {
+            true => Some(Ending::Flooded(self.max_output)),
+            false => None,
+        }
     }
 
     fn poll(&mut self) -> Option<ExitStatus> {
@@ -258,20 +314,14 @@ impl Spawned {
     /// Waits until the program exits, the deadline passes or it floods its output.
     /// Returns the ending without killing anything.
     pub fn wait_until(&mut self, deadline: Instant, limit: Duration) -> Ending {
-        let mut pause = Duration::from_micros(200);
+        let mut backoff = Backoff::new();
         loop {
-            if let Some(status) = self.poll() {
-                return ending_of(status);
+            if let Some(ending) = self.ending() {
+                return ending;
             }
-            if self.flooded.load(Ordering::Relaxed) {
-                return Ending::Flooded(self.max_output);
-            }
-            let now = Instant::now();
-            if now >= deadline {
+            if !backoff.pause_until(deadline) {
                 return Ending::TimedOut(limit);
             }
-            thread::sleep(pause.min(deadline - now));
-            pause = (pause * 2).min(Duration::from_millis(5));
         }
     }
 
@@ -298,6 +348,11 @@ impl Spawned {
         }
     }
 
+    /// The process group id, to signal the program from elsewhere (a fault injector).
+    pub fn group(&self) -> Pid {
+        self.group
+    }
+
     fn kill_group(&mut self) {
         // ESRCH (no such group) just means everything has already ended.
         let _ = killpg(self.group, Signal::SIGKILL);
@@ -310,6 +365,53 @@ impl Spawned {
 impl Drop for Spawned {
     fn drop(&mut self) {
         self.kill_group();
+    }
+}
+
+/// Polling with a growing pause: quick to notice a fast exit, cheap on a slow one.
+pub struct Backoff {
+    pause: Duration,
+}
+
+impl Backoff {
+    pub fn new() -> Self {
+        Backoff {
+            pause: Duration::from_micros(200),
+        }
+    }
+
+    /// Sleeps a little (never past `deadline`); false once the deadline has passed.
+    pub fn pause_until(&mut self, deadline: Instant) -> bool {
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        thread::sleep(self.pause.min(deadline - now));
+        self.pause = (self.pause * 2).min(Duration::from_millis(5));
+        true
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Kills a whole process group at once (SIGKILL); an already empty group is fine.
+pub fn kill_group(group: Pid) {
+    let _ = killpg(group, Signal::SIGKILL);
+}
+
+/// Copies lines from a pipe to our stderr, each behind `prefix`, until end-of-file.
+fn forward_lines<R: Read>(pipe: R, prefix: &str) {
+    use std::io::BufRead;
+    let mut reader = io::BufReader::new(pipe);
+    let mut line = Vec::new();
+    while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+        let text = String::from_utf8_lossy(&line);
+        eprintln!("{prefix}{}", text.trim_end_matches(['\n', '\r']));
+        line.clear();
     }
 }
 

@@ -1,23 +1,28 @@
 //! Verification: every check of an exercise, each in a fresh directory, judged first by
 //! its invariants (in the check's code) and then against its snapshot.
 
-use crate::course::{Check, Exercise};
-use crate::runner::Limits;
+use crate::course::Check;
 use crate::snapshot;
-use crate::trial::{Failure, Programs, RunLog, Trial};
+use crate::trial::{Context, Failure, RunLog, Trial};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 /// Settings of one verification.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The course root: the folder holding `Cargo.toml`, `exercises/`, `verifier/`.
-    pub root: PathBuf,
-    pub limits: Limits,
     /// Keep the working directory of a failed check for the learner to look at.
     pub keep_failed: bool,
     /// Compare with snapshots (off when recording them, in the course's own tests).
     pub compare_snapshots: bool,
+    /// Seeds every random choice (fault timing, schedules); the same seed replays a run.
+    pub seed: u64,
+}
+
+impl Settings {
+    /// A fresh seed for a run that was not given one.
+    pub fn random_seed() -> u64 {
+        fastrand::u64(1..1_000_000)
+    }
 }
 
 /// The judgement on one check.
@@ -44,24 +49,25 @@ pub struct CheckResult {
     pub kept_dir: Option<PathBuf>,
     /// The working directory as it was during the run.
     pub dir: PathBuf,
+    /// The latest conversation's messages in arrival order, if the check had one.
+    pub wire: Vec<String>,
+    /// Whether the check made random choices (so the seed replays it).
+    pub used_seed: bool,
 }
 
-/// Runs every check of an exercise against the given programs.
-pub fn verify(exercise: &'static Exercise, programs: &Programs, settings: &Settings) -> Vec<CheckResult> {
-    exercise
+/// Runs every check of an exercise against the programs of the context.
+pub fn verify(context: &Context, settings: &Settings) -> Vec<CheckResult> {
+    context
+        .exercise
         .checks
         .iter()
-        .map(|check| run_check(exercise, check, programs, settings))
+        .map(|check| run_check(context, check, settings))
         .collect()
 }
 
 /// Runs one check in a fresh temporary directory.
-pub fn run_check(
-    exercise: &'static Exercise,
-    check: &'static Check,
-    programs: &Programs,
-    settings: &Settings,
-) -> CheckResult {
+pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) -> CheckResult {
+    let exercise = context.exercise;
     let prefix = format!("replicate-{:02}-{}-", exercise.number, check.name);
     let dir = match tempfile::Builder::new().prefix(&prefix).tempdir() {
         Ok(dir) => dir,
@@ -74,16 +80,18 @@ pub fn run_check(
                 runs: Vec::new(),
                 kept_dir: None,
                 dir: PathBuf::new(),
+                wire: Vec::new(),
+                used_seed: false,
             };
         }
     };
-    let mut trial = Trial::new(exercise, programs, dir.path(), settings.limits);
+    let mut trial = Trial::new(context, dir.path(), settings.seed);
     // A check is our code, but a bug in it must not take the whole run down.
     let outcome = catch_unwind(AssertUnwindSafe(|| (check.run)(&mut trial)));
     let transcript = trial.transcript();
     // The expected transcript explains failures of every kind, not only mismatches.
     let expected = match settings.compare_snapshots {
-        true => Some(snapshot::load(&settings.root, exercise, check)),
+        true => Some(snapshot::load(&context.root, exercise, check)),
         false => None,
     };
     let verdict = match (outcome, &expected) {
@@ -101,6 +109,8 @@ pub fn run_check(
     };
     let expected = expected.and_then(Result::ok);
     let runs = trial.runs().to_vec();
+    let wire = trial.wire().to_vec();
+    let used_seed = trial.used_seed();
     let path = dir.path().to_path_buf();
     let kept_dir = match (&verdict, settings.keep_failed) {
         (Verdict::Pass, _) | (_, false) => None,
@@ -114,6 +124,8 @@ pub fn run_check(
         runs,
         kept_dir,
         dir: path,
+        wire,
+        used_seed,
     }
 }
 

@@ -8,14 +8,17 @@
 use verifier::build::build;
 use verifier::course::{COURSE, Side};
 use verifier::runner::Limits;
+use verifier::trial::Context;
 use verifier::verify::{Settings, Verdict, default_root, run_check};
 
 fn settings(compare_snapshots: bool) -> Settings {
+    let seed = Settings::random_seed();
+    // Printed so a failure in a seeded check can be replayed with `verify --seed`.
+    println!("seed {seed}");
     Settings {
-        root: default_root(),
-        limits: Limits::default(),
         keep_failed: false,
         compare_snapshots,
+        seed,
     }
 }
 
@@ -29,8 +32,9 @@ fn reference_solutions_pass_and_match_their_snapshots() {
             "solution {} has compiler warnings",
             exercise.number
         );
+        let context = Context::for_reference(exercise, built.programs, &default_root(), Limits::default());
         for check in exercise.checks {
-            let result = run_check(exercise, check, &built.programs, &settings(false));
+            let result = run_check(&context, check, &settings(false));
             assert_eq!(
                 result.verdict,
                 Verdict::Pass,
@@ -61,8 +65,9 @@ fn stubs_compile_and_fail_every_check_with_a_friendly_message() {
             "stub {} has compiler warnings",
             exercise.number
         );
+        let context = Context::new(exercise, built.programs, &default_root(), Limits::default());
         for check in exercise.checks {
-            let result = run_check(exercise, check, &built.programs, &settings(true));
+            let result = run_check(&context, check, &settings(true));
             let Verdict::Fail(failure) = &result.verdict else {
                 panic!(
                     "stub {} does not fail {}: {:?}",

@@ -8,14 +8,19 @@ use super::usage_error;
 use super::verify_cmd::prepare;
 use crate::course::{self, COURSE, Exercise, Side};
 use crate::runner::Limits;
+use crate::trial::Context;
 use crate::verify::{Settings, Verdict, default_root, verify};
 use clap::Args;
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
 pub struct CourseCheckArgs {
     /// Exercises to check (numbers or names); all when none are given.
     exercises: Vec<String>,
+    /// Replay the random choices of an earlier run.
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 pub fn run(args: CourseCheckArgs) -> ExitCode {
@@ -30,15 +35,15 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
         chosen = COURSE.to_vec();
     }
     let settings = Settings {
-        root: default_root(),
-        limits: Limits::default(),
         keep_failed: false,
         compare_snapshots: true,
+        seed: args.seed.unwrap_or_else(Settings::random_seed),
     };
+    let root = default_root();
     let mut healthy = true;
     for exercise in chosen {
-        let solution = passes(exercise, Side::Reference, &settings);
-        let stub = passes(exercise, Side::Learner, &settings);
+        let solution = passes(exercise, Side::Reference, &root, &settings);
+        let stub = passes(exercise, Side::Learner, &root, &settings);
         let verdict = match (&solution, &stub) {
             (Ok(total_s), Ok(0)) if *total_s == exercise.checks.len() => "ok",
             _ => {
@@ -54,8 +59,12 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
             describe(&stub, exercise),
         );
     }
+    println!(
+        "\nSeed: {} (replay: cargo run -- course-check --seed {})",
+        settings.seed, settings.seed
+    );
     if healthy {
-        println!("\nEvery solution passes and every stub fails.");
+        println!("Every solution passes and every stub fails.");
         ExitCode::SUCCESS
     } else {
         println!("\nThe course is not healthy: a solution must pass every check, a stub none.");
@@ -64,9 +73,18 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
 }
 
 /// How many checks pass on one side, or why nothing could run.
-fn passes(exercise: &'static Exercise, side: Side, settings: &Settings) -> Result<usize, String> {
-    let programs = prepare(&settings.root, exercise, side, &[]).map_err(|_| "does not build".to_string())?;
-    let results = verify(exercise, &programs, settings);
+fn passes(
+    exercise: &'static Exercise,
+    side: Side,
+    root: &Path,
+    settings: &Settings,
+) -> Result<usize, String> {
+    let programs = prepare(root, exercise, side, &[]).map_err(|_| "does not build".to_string())?;
+    let context = match side {
+        Side::Reference => Context::for_reference(exercise, programs, root, Limits::default()),
+        Side::Learner => Context::new(exercise, programs, root, Limits::default()),
+    };
+    let results = verify(&context, settings);
     if let Some(error) = results.iter().find_map(|r| match &r.verdict {
         Verdict::Error(message) => Some(message.clone()),
         _ => None,

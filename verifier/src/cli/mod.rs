@@ -5,6 +5,7 @@
 //! the code does not compile, 2 a usage error or a problem of the verifier itself.
 
 mod course_check;
+mod dupsh;
 mod verify_cmd;
 
 use crate::course::{self, COURSE, Exercise};
@@ -41,6 +42,8 @@ enum Command {
     },
     /// Build your programs for an exercise, run every check, and explain the verdict.
     Verify(verify_cmd::VerifyArgs),
+    /// Wire two commands together: each one's stdout into the other's stdin.
+    Dupsh(dupsh::DupshArgs),
     /// For course authors: check that every reference solution passes and every stub fails.
     CourseCheck(course_check::CourseCheckArgs),
 }
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         }),
         Some(Command::Hint { exercise, level }) => with_exercise(&exercise, |e| hint(e, level)),
         Some(Command::Verify(args)) => verify_cmd::run(args),
+        Some(Command::Dupsh(args)) => dupsh::run(args),
         Some(Command::CourseCheck(args)) => course_check::run(args),
     }
 }
@@ -82,6 +86,14 @@ fn with_exercise(query: &str, action: impl FnOnce(&'static Exercise) -> ExitCode
 pub(crate) fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
+}
+
+/// A number of seconds for a time limit, from the command line.
+pub(crate) fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err("expected a number of seconds between 0 and 3600".into()),
+    }
 }
 
 /// The numbered exercise list.

@@ -1,11 +1,11 @@
 //! `verifier verify N`: build, run every check, explain the verdict.
 
-use super::usage_error;
+use super::{parse_seconds, usage_error};
 use crate::build::{BuildError, build};
 use crate::course::{self, Exercise, Side};
 use crate::report;
 use crate::runner::Limits;
-use crate::trial::Programs;
+use crate::trial::{Context, Programs};
 use crate::verify::{Settings, all_passed, default_root, verify};
 use clap::Args;
 use std::path::Path;
@@ -32,6 +32,9 @@ pub struct VerifyArgs {
     /// Remove the working directories of failed checks too.
     #[arg(long)]
     no_keep: bool,
+    /// Replay the random choices (fault timing, schedules) of an earlier run.
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 fn parse_program(text: &str) -> Result<(String, Vec<String>), String> {
@@ -45,12 +48,6 @@ fn parse_program(text: &str) -> Result<(String, Vec<String>), String> {
     Ok((name.to_string(), words))
 }
 
-fn parse_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
-        _ => Err("expected a number of seconds between 0 and 3600".into()),
-    }
-}
 
 pub fn run(args: VerifyArgs) -> ExitCode {
     let exercise = match course::find(&args.exercise) {
@@ -67,16 +64,22 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(programs) => programs,
         Err(code) => return code,
     };
+    let limits = Limits {
+        timeout: Duration::from_secs_f64(args.timeout),
+        ..Limits::default()
+    };
+    let context = match side {
+        Side::Reference if args.programs.is_empty() => {
+            Context::for_reference(exercise, programs, &root, limits)
+        }
+        _ => Context::new(exercise, programs, &root, limits),
+    };
     let settings = Settings {
-        root,
-        limits: Limits {
-            timeout: Duration::from_secs_f64(args.timeout),
-            ..Limits::default()
-        },
         keep_failed: !args.no_keep,
         compare_snapshots: true,
+        seed: args.seed.unwrap_or_else(Settings::random_seed),
     };
-    let results = verify(exercise, &programs, &settings);
+    let results = verify(&context, &settings);
     let what = match (side, args.programs.is_empty()) {
         (_, false) => "the programs you named".to_string(),
         (Side::Learner, true) => format!("your code in {}", exercise.dir(side)),
@@ -84,6 +87,7 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     };
     let options = report::Options {
         all_failures: args.all,
+        seed: settings.seed,
     };
     print!("{}", report::human(exercise, &what, &results, options));
     if results

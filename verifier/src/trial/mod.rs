@@ -7,12 +7,18 @@
 //! Everything needed to explain a failure (exact command lines, working directory, exit
 //! status, stderr) is kept here, so the report can show the learner exactly what ran.
 
-use crate::course::{Exercise, Program};
+mod sync;
+
+pub use sync::{Conversation, Peer, SyncRun};
+
+use crate::build::{BuildError, build};
+use crate::course::{Exercise, Program, Side};
 use crate::records::{BadLine, Record, parse_output, shorten};
 use crate::redact::Redactor;
 use crate::runner::{Ending, Invocation, Limits, run};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// The commands that start each program of an exercise: `append` → `[".../append"]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,27 +79,89 @@ pub struct Outcome {
     pub records: Vec<Record>,
 }
 
+/// Whose build runs a program: the programs under test, or the reference solution
+/// (for interoperability checks, and to play a well-behaved peer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Tested,
+    Reference,
+}
+
+/// Everything the checks of one exercise share: the programs under test, the
+/// reference programs (built the first time a check needs them), and the limits.
+pub struct Context {
+    pub exercise: &'static Exercise,
+    pub tested: Programs,
+    pub root: PathBuf,
+    pub limits: Limits,
+    reference: OnceLock<Result<Programs, String>>,
+}
+
+impl Context {
+    pub fn new(exercise: &'static Exercise, tested: Programs, root: &Path, limits: Limits) -> Self {
+        Context {
+            exercise,
+            tested,
+            root: root.to_path_buf(),
+            limits,
+            reference: OnceLock::new(),
+        }
+    }
+
+    /// A context in which the programs under test ARE the reference solution.
+    pub fn for_reference(
+        exercise: &'static Exercise,
+        reference: Programs,
+        root: &Path,
+        limits: Limits,
+    ) -> Self {
+        let context = Context::new(exercise, reference.clone(), root, limits);
+        let _ = context.reference.set(Ok(reference));
+        context
+    }
+
+    /// The reference solution's programs, built on first use.
+    pub fn reference(&self) -> Result<&Programs, Failure> {
+        let built = self.reference.get_or_init(|| {
+            build(&self.root, self.exercise, Side::Reference)
+                .map(|built| built.programs)
+                .map_err(|e| match e {
+                    BuildError::Compile(errors) => {
+                        format!("the reference solution does not compile:\n{errors}")
+                    }
+                    BuildError::Harness(message) => message,
+                })
+        });
+        built
+            .as_ref()
+            .map_err(|e| Failure::new(format!("cannot build the reference solution: {e}")))
+    }
+}
+
 /// The state of one check being run.
 pub struct Trial<'a> {
-    exercise: &'static Exercise,
-    programs: &'a Programs,
+    context: &'a Context,
     dir: PathBuf,
-    limits: Limits,
     transcript: Vec<String>,
     redactor: Redactor,
     runs: Vec<RunLog>,
+    /// What crossed the wire in the latest conversation, in arrival order.
+    wire: Vec<String>,
+    seed: u64,
+    rng: Option<fastrand::Rng>,
 }
 
 impl<'a> Trial<'a> {
-    pub fn new(exercise: &'static Exercise, programs: &'a Programs, dir: &Path, limits: Limits) -> Self {
+    pub fn new(context: &'a Context, dir: &Path, seed: u64) -> Self {
         Trial {
-            exercise,
-            programs,
+            context,
             dir: dir.to_path_buf(),
-            limits,
             transcript: Vec::new(),
             redactor: Redactor::new(),
             runs: Vec::new(),
+            wire: Vec::new(),
+            seed,
+            rng: None,
         }
     }
 
@@ -112,6 +180,22 @@ impl<'a> Trial<'a> {
         self.transcript.join("\n")
     }
 
+    /// The latest conversation's messages in arrival order (for failure reports).
+    pub fn wire(&self) -> &[String] {
+        &self.wire
+    }
+
+    /// The random source of this trial, seeded so a run can be replayed exactly.
+    pub fn rng(&mut self) -> &mut fastrand::Rng {
+        let seed = self.seed;
+        self.rng.get_or_insert_with(|| fastrand::Rng::with_seed(seed))
+    }
+
+    /// Whether the trial used its random source (so its seed matters).
+    pub fn used_seed(&self) -> bool {
+        self.rng.is_some()
+    }
+
     /// Runs a program that must succeed (exit 0) and print only records; returns them.
     pub fn run(&mut self, program: &str, args: &[&str]) -> Result<Vec<Record>, Failure> {
         let outcome = self.run_any_exit(program, args)?;
@@ -128,10 +212,16 @@ impl<'a> Trial<'a> {
     /// Runs a program that may exit with any code (the transcript shows a non-zero
     /// code); a hang, a crash by signal, a flood or a non-record line still fails.
     pub fn run_any_exit(&mut self, program: &str, args: &[&str]) -> Result<Outcome, Failure> {
+        self.run_by(Who::Tested, program, args)
+    }
+
+    /// Like [`Trial::run_any_exit`], with the programs of `who`.
+    pub fn run_by(&mut self, who: Who, program: &str, args: &[&str]) -> Result<Outcome, Failure> {
         let spec = self.program(program)?;
-        let invocation = self.invocation(program, args)?;
-        self.transcript.push(format!("$ {}", invocation.short_line()));
-        let finished = run(&invocation, None, &self.limits).map_err(|e| {
+        let invocation = self.invocation(who, program, args)?;
+        self.transcript
+            .push(format!("$ {}", shown_line(who, &invocation)));
+        let finished = run(&invocation, None, &self.context.limits).map_err(|e| {
             Failure::new(format!("could not start `{}`: {e}", invocation.short_line()))
                 .detail("Is the program built, and is the command right?")
         })?;
@@ -194,14 +284,18 @@ impl<'a> Trial<'a> {
     }
 
     fn program(&self, name: &str) -> Result<&'static Program, Failure> {
-        self.exercise
+        self.context
+            .exercise
             .program(name)
             .ok_or_else(|| Failure::new(format!("harness bug: exercise has no program `{name}`")))
     }
 
-    fn invocation(&self, program: &str, args: &[&str]) -> Result<Invocation, Failure> {
-        let command = self
-            .programs
+    fn invocation(&self, who: Who, program: &str, args: &[&str]) -> Result<Invocation, Failure> {
+        let programs = match who {
+            Who::Tested => &self.context.tested,
+            Who::Reference => self.context.reference()?,
+        };
+        let command = programs
             .command(program)
             .ok_or_else(|| Failure::new(format!("no command is known for the program `{program}`")))?;
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
@@ -258,6 +352,14 @@ impl<'a> Trial<'a> {
             ));
         }
         failure.detail("Debug output belongs on stderr: use eprintln! instead of println!.")
+    }
+}
+
+/// A command line as the transcript shows it, marking the reference's runs.
+fn shown_line(who: Who, invocation: &Invocation) -> String {
+    match who {
+        Who::Tested => invocation.short_line(),
+        Who::Reference => format!("[reference] {}", invocation.short_line()),
     }
 }
 
