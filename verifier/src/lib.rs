@@ -14,10 +14,12 @@
 //! - [`verify`] and [`report`]: run the checks, judge them, explain the verdict.
 //! - [`cli`]: the `verifier` command line.
 
+pub mod bench;
 pub mod build;
 pub mod cli;
 pub mod course;
 pub mod duplex;
+pub mod grade;
 pub mod records;
 pub mod redact;
 pub mod report;

@@ -63,6 +63,25 @@ impl Redactor {
         format!("<{}>", parts.join(", "))
     }
 
+    /// A key that orders records the way a person would: ids by placeholder number,
+    /// numbers numerically, text as text.
+    pub fn sort_key(&mut self, record: &Record) -> Vec<SortKey> {
+        record
+            .shape
+            .fields
+            .iter()
+            .zip(&record.values)
+            .map(|(field, value)| match (field.kind, value) {
+                (FieldKind::Id(label), Value::String(raw)) => {
+                    let placeholder = self.placeholder(label, raw);
+                    SortKey::Number(placeholder_number(&placeholder))
+                }
+                (_, Value::Number(n)) => SortKey::Number(n.as_u64().unwrap_or(u64::MAX)),
+                (_, other) => SortKey::Text(other.to_string()),
+            })
+            .collect()
+    }
+
     fn show_value(&mut self, kind: FieldKind, value: &Value) -> String {
         match (kind, value) {
             (FieldKind::Id(label), Value::String(raw)) => self.placeholder(label, raw),
@@ -81,6 +100,21 @@ impl Redactor {
             (_, other) => other.to_string(),
         }
     }
+}
+
+/// One field's part of a [`Redactor::sort_key`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortKey {
+    Number(u64),
+    Text(String),
+}
+
+/// `peer#12` → 12.
+pub fn placeholder_number(placeholder: &str) -> u64 {
+    placeholder
+        .rsplit_once('#')
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -136,6 +170,27 @@ mod tests {
         assert_eq!(r.show(&a), r#"<peer#1, 1, "hello world">"#);
         assert_eq!(r.show(&b), r#"<peer#2, 12, "say \"hi\"\nnaïve">"#);
         assert_eq!(r.show(&a), r#"<peer#1, 1, "hello world">"#);
+    }
+
+    #[test]
+    fn sort_keys_order_by_placeholder_then_number() {
+        let mut r = Redactor::new();
+        r.placeholder("peer", "zz");
+        let mut records = vec![
+            record(r#"{"peer":"aa","seq":1,"entry":"x"}"#),
+            record(r#"{"peer":"zz","seq":10,"entry":"x"}"#),
+            record(r#"{"peer":"zz","seq":9,"entry":"x"}"#),
+        ];
+        records.sort_by_key(|rec| r.sort_key(rec));
+        let shown: Vec<String> = records.iter().map(|rec| r.show(rec)).collect();
+        assert_eq!(
+            shown,
+            vec![
+                r#"<peer#1, 9, "x">"#,
+                r#"<peer#1, 10, "x">"#,
+                r#"<peer#2, 1, "x">"#
+            ]
+        );
     }
 
     #[test]

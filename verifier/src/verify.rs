@@ -6,6 +6,7 @@ use crate::snapshot;
 use crate::trial::{Context, Failure, RunLog, Trial};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Settings of one verification.
 #[derive(Debug, Clone)]
@@ -53,6 +54,8 @@ pub struct CheckResult {
     pub wire: Vec<String>,
     /// Whether the check made random choices (so the seed replays it).
     pub used_seed: bool,
+    /// How long the check took.
+    pub elapsed: Duration,
 }
 
 /// Runs every check of an exercise against the programs of the context.
@@ -68,6 +71,7 @@ pub fn verify(context: &Context, settings: &Settings) -> Vec<CheckResult> {
 /// Runs one check in a fresh temporary directory.
 pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) -> CheckResult {
     let exercise = context.exercise;
+    let started = Instant::now();
     let prefix = format!("replicate-{:02}-{}-", exercise.number, check.name);
     let dir = match tempfile::Builder::new().prefix(&prefix).tempdir() {
         Ok(dir) => dir,
@@ -82,6 +86,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
                 dir: PathBuf::new(),
                 wire: Vec::new(),
                 used_seed: false,
+                elapsed: Duration::ZERO,
             };
         }
     };
@@ -126,6 +131,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         dir: path,
         wire,
         used_seed,
+        elapsed: started.elapsed(),
     }
 }
 

@@ -4,8 +4,10 @@
 //! Exit codes, for every subcommand: 0 success (all checks passed), 1 a check failed or
 //! the code does not compile, 2 a usage error or a problem of the verifier itself.
 
+mod bench;
 mod course_check;
 mod dupsh;
+mod grade_cmd;
 mod verify_cmd;
 
 use crate::course::{self, COURSE, Exercise};
@@ -46,6 +48,10 @@ enum Command {
     Dupsh(dupsh::DupshArgs),
     /// For course authors: check that every reference solution passes and every stub fails.
     CourseCheck(course_check::CourseCheckArgs),
+    /// Grade a submission (all exercises or some) for CI: human, JSON, JUnit or TAP.
+    Grade(grade_cmd::GradeArgs),
+    /// Measure replication against the storage floor (figures, not a verdict).
+    Bench(bench::BenchArgs),
 }
 
 /// Parses the command line, runs the command, and returns its exit code.
@@ -71,6 +77,8 @@ pub fn main() -> ExitCode {
         Some(Command::Verify(args)) => verify_cmd::run(args),
         Some(Command::Dupsh(args)) => dupsh::run(args),
         Some(Command::CourseCheck(args)) => course_check::run(args),
+        Some(Command::Grade(args)) => grade_cmd::run(args),
+        Some(Command::Bench(args)) => bench::run(args),
     }
 }
 

@@ -45,6 +45,9 @@ pub struct Program {
     pub usage: &'static str,
     /// The shape of the records it prints on stdout (`None`: it prints nothing).
     pub prints: Option<RecordShape>,
+    /// Its records may come in any order (e.g. logs of random peer ids), so the
+    /// transcript sorts them: by placeholder number, then by field values.
+    pub sorted: bool,
 }
 
 /// One check: a scenario run against fresh processes in a fresh directory.

@@ -7,14 +7,16 @@
 //! Everything needed to explain a failure (exact command lines, working directory, exit
 //! status, stderr) is kept here, so the report can show the learner exactly what ran.
 
+mod network;
 mod sync;
 
-pub use sync::{Conversation, Peer, SyncRun};
+pub use network::{Entry, Network};
+pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 use crate::build::{BuildError, build};
 use crate::course::{Exercise, Program, Side};
 use crate::records::{BadLine, Record, parse_output, shorten};
-use crate::redact::Redactor;
+use crate::redact::{Redactor, SortKey};
 use crate::runner::{Ending, Invocation, Limits, run};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -149,6 +151,8 @@ pub struct Trial<'a> {
     wire: Vec<String>,
     seed: u64,
     rng: Option<fastrand::Rng>,
+    /// While set, runs show this note instead of their records.
+    hide_records: Option<String>,
 }
 
 impl<'a> Trial<'a> {
@@ -162,6 +166,7 @@ impl<'a> Trial<'a> {
             wire: Vec::new(),
             seed,
             rng: None,
+            hide_records: None,
         }
     }
 
@@ -199,6 +204,31 @@ impl<'a> Trial<'a> {
     /// Runs a program that must succeed (exit 0) and print only records; returns them.
     pub fn run(&mut self, program: &str, args: &[&str]) -> Result<Vec<Record>, Failure> {
         let outcome = self.run_any_exit(program, args)?;
+        self.require_success(outcome)
+    }
+
+    /// Runs a program that may exit with any code (the transcript shows a non-zero
+    /// code); a hang, a crash by signal, a flood or a non-record line still fails.
+    pub fn run_any_exit(&mut self, program: &str, args: &[&str]) -> Result<Outcome, Failure> {
+        self.run_by(Who::Tested, program, args)
+    }
+
+    /// Like [`Trial::run`], with the programs of `who` (the reference, for interop).
+    pub fn run_as(&mut self, who: Who, program: &str, args: &[&str]) -> Result<Vec<Record>, Failure> {
+        let outcome = self.run_by(who, program, args)?;
+        self.require_success(outcome)
+    }
+
+    /// Like [`Trial::run`], but the records are not shown in the transcript, only
+    /// `why` (for output that depends on the seed and is judged by invariants).
+    pub fn run_unshown(&mut self, program: &str, args: &[&str], why: &str) -> Result<Vec<Record>, Failure> {
+        self.hide_records = Some(why.to_string());
+        let outcome = self.run_by(Who::Tested, program, args);
+        self.hide_records = None;
+        self.require_success(outcome?)
+    }
+
+    fn require_success(&self, outcome: Outcome) -> Result<Vec<Record>, Failure> {
         match outcome.ending {
             Ending::Exited(0) => Ok(outcome.records),
             ending => Err(self.misbehaved(&format!(
@@ -209,18 +239,15 @@ impl<'a> Trial<'a> {
         }
     }
 
-    /// Runs a program that may exit with any code (the transcript shows a non-zero
-    /// code); a hang, a crash by signal, a flood or a non-record line still fails.
-    pub fn run_any_exit(&mut self, program: &str, args: &[&str]) -> Result<Outcome, Failure> {
-        self.run_by(Who::Tested, program, args)
-    }
-
     /// Like [`Trial::run_any_exit`], with the programs of `who`.
     pub fn run_by(&mut self, who: Who, program: &str, args: &[&str]) -> Result<Outcome, Failure> {
         let spec = self.program(program)?;
         let invocation = self.invocation(who, program, args)?;
-        self.transcript
-            .push(format!("$ {}", shown_line(who, &invocation)));
+        let line = match &self.hide_records {
+            None => format!("$ {}", shown_line(who, &invocation)),
+            Some(why) => format!("$ {}   ({why})", shown_line(who, &invocation)),
+        };
+        self.transcript.push(line);
         let finished = run(&invocation, None, &self.context.limits).map_err(|e| {
             Failure::new(format!("could not start `{}`: {e}", invocation.short_line()))
                 .detail("Is the program built, and is the command right?")
@@ -255,8 +282,17 @@ impl<'a> Trial<'a> {
         if !parsed.bad_lines.is_empty() {
             return Err(self.bad_lines(program, spec, &parsed.bad_lines));
         }
-        let shown: Vec<String> = parsed.records.iter().map(|r| self.redactor.show(r)).collect();
-        self.transcript.extend(shown);
+        let mut shown: Vec<(Vec<SortKey>, String)> = parsed
+            .records
+            .iter()
+            .map(|r| (self.redactor.sort_key(r), self.redactor.show(r)))
+            .collect();
+        if spec.sorted {
+            shown.sort();
+        }
+        if self.hide_records.is_none() {
+            self.transcript.extend(shown.into_iter().map(|(_, line)| line));
+        }
         if let Ending::Exited(code) = finished.ending
             && code != 0
         {
@@ -266,6 +302,18 @@ impl<'a> Trial<'a> {
             ending: finished.ending,
             records: parsed.records,
         })
+    }
+
+    /// A mark in the transcript, for [`Trial::replace_since`].
+    pub fn mark(&self) -> usize {
+        self.transcript.len()
+    }
+
+    /// Replaces everything the transcript got since `mark` with one note: for parts
+    /// whose details depend on the seed and are judged by invariants instead.
+    pub fn replace_since(&mut self, mark: usize, note: &str) {
+        self.transcript.truncate(mark);
+        self.note(note);
     }
 
     /// Adds a comment line to the transcript: `# a second database`.

@@ -8,7 +8,7 @@
 
 use super::{Failure, RunLog, Trial, Who, shown_line};
 use crate::duplex::{self, Fault, Mode};
-use crate::redact::Redactor;
+use crate::redact::{Redactor, placeholder_number};
 use crate::runner::{Ending, Stderr, run, seconds};
 use crate::wire::{self, Direction, Line, Message};
 use std::collections::BTreeMap;
@@ -450,14 +450,6 @@ fn grouped(lines: &[(Direction, Line, bool)], redactor: &mut Redactor) -> Vec<St
         shown.extend(keyed.into_iter().map(|(_, line)| line));
     }
     shown
-}
-
-/// `peer#12` → 12.
-fn placeholder_number(placeholder: &str) -> u64 {
-    placeholder
-        .rsplit_once('#')
-        .and_then(|(_, n)| n.parse().ok())
-        .unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -22,21 +22,25 @@ pub static EXERCISE: Exercise = Exercise {
             name: "put",
             usage: "put [--db PATH] [--collection NAME] KEY VALUE",
             prints: None,
+            sorted: false,
         },
         Program {
             name: "get",
             usage: "get [--db PATH] [--collection NAME] KEY",
             prints: Some(KEY_VALUE),
+            sorted: false,
         },
         Program {
             name: "del",
             usage: "del [--db PATH] [--collection NAME] KEY",
             prints: None,
+            sorted: false,
         },
         Program {
             name: "range",
             usage: "range [--db PATH] [--collection NAME] [--gt K | --gte K] [--lt K | --lte K] [--reverse] [--limit N]",
             prints: Some(KEY_VALUE),
+            sorted: false,
         },
     ],
     checks: &[

@@ -20,11 +20,13 @@ pub static EXERCISE: Exercise = Exercise {
             name: "append",
             usage: "append [--db PATH] ENTRY...",
             prints: Some(LOG_ENTRY),
+            sorted: false,
         },
         Program {
             name: "read",
             usage: "read [--db PATH] [--after SEQ]",
             prints: Some(LOG_ENTRY),
+            sorted: false,
         },
     ],
     checks: &[

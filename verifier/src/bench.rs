@@ -1,0 +1,282 @@
+//! Benchmarks: figures, not verdicts.
+//!
+//! How fast is replication compared with the storage it sits on? The benchmark builds
+//! the reference solution of exercise 03 optimised, and measures, with real processes
+//! over real pipes:
+//! - the *storage floor*: inserting N entries into a bare sled database (in process);
+//! - a *full sync* of N entries from one log into an empty database;
+//! - a *catch-up* of 10 new entries into a log of `small` and of `big` entries: its cost
+//!   should grow with what is new, not with the size of the log.
+//!
+//! Test databases are written directly in the storage layout that exercise 02 fixes
+//! (tree `log`, key = peer id, 0x00, seq as big-endian u64), which is much faster than
+//! appending a million entries through processes.
+//! It also measures the verifier's own overhead per program run.
+
+use crate::build::{BuildError, Profile, build_in};
+use crate::course::{self, Side};
+use crate::duplex::{self, Mode};
+use crate::runner::{Invocation, Limits, Stderr, run};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The sizes to measure.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    /// Entries in the full sync (and in the storage floor).
+    pub sync: u64,
+    /// The small log of the catch-up comparison.
+    pub small: u64,
+    /// The big log of the catch-up comparison.
+    pub big: u64,
+    /// Repetitions of each timed step; the median is reported.
+    pub repeat: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Sizes {
+            sync: 100_000,
+            small: 1_000,
+            big: 1_000_000,
+            repeat: 5,
+        }
+    }
+}
+
+/// The figures of one benchmark run.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub sizes: Sizes,
+    pub floor: Duration,
+    pub full_sync: Duration,
+    pub catch_up_small: Duration,
+    pub catch_up_big: Duration,
+    pub spawn_direct: Duration,
+    pub spawn_runner: Duration,
+}
+
+impl Figures {
+    /// The report, with each figure against its target.
+    pub fn report(&self) -> String {
+        let s = self.sizes;
+        let ms = |d: Duration| format!("{:>9.1} ms", d.as_secs_f64() * 1000.0);
+        let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+        let mut out = String::new();
+        out.push_str(&format!(
+            "storage floor: {} bare sled inserts + flush      {}\n",
+            s.sync,
+            ms(self.floor)
+        ));
+        out.push_str(&format!(
+            "full sync of {} entries, two processes, pipes  {}  = {:.2}× the floor (target ≤ 1.3×)\n",
+            s.sync,
+            ms(self.full_sync),
+            ratio(self.full_sync, self.floor)
+        ));
+        out.push_str(&format!(
+            "catch-up of 10 entries into a log of {:>9}    {}\n",
+            s.small,
+            ms(self.catch_up_small)
+        ));
+        out.push_str(&format!(
+            "catch-up of 10 entries into a log of {:>9}    {}  = {:.2}× the small log (target ≤ 1.2×)\n",
+            s.big,
+            ms(self.catch_up_big),
+            ratio(self.catch_up_big, self.catch_up_small)
+        ));
+        out.push_str(&format!(
+            "one program run (/bin/true): std {} · verifier runner {}  = {:.2} ms overhead\n",
+            ms(self.spawn_direct),
+            ms(self.spawn_runner),
+            (self.spawn_runner.as_secs_f64() - self.spawn_direct.as_secs_f64()) * 1000.0
+        ));
+        out.push_str(&format!(
+            "(medians of {} runs; reference solution of exercise 03, release build)\n",
+            s.repeat
+        ));
+        out
+    }
+}
+
+/// Runs the whole benchmark in a fresh temporary directory.
+pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Figures, String> {
+    let exercise = course::find("replicate")?;
+    progress("building the reference solution of exercise 03 (release)");
+    let built = build_in(root, exercise, Side::Reference, Profile::Release).map_err(|e| match e {
+        BuildError::Compile(errors) => format!("the reference solution does not compile:\n{errors}"),
+        BuildError::Harness(message) => message,
+    })?;
+    let replicate = built
+        .programs
+        .command("replicate")
+        .ok_or("the reference solution has no `replicate`")?
+        .to_vec();
+    let dir = tempfile::Builder::new()
+        .prefix("replicate-bench-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let dir = dir.path();
+    let fail = |e: sled::Error| e.to_string();
+
+    progress(&format!("storage floor: {} inserts", sizes.sync));
+    let floor = median(sizes.repeat, |i| {
+        let db = dir.join(format!("floor-{i}"));
+        let started = Instant::now();
+        write_log(&db, "floor", "f00d", 0, sizes.sync).map_err(fail)?;
+        Ok(started.elapsed())
+    })?;
+
+    progress(&format!("full sync of {} entries", sizes.sync));
+    let source = dir.join("source");
+    write_log(&source, "aaaa000000000001", "aaaa000000000001", 0, sizes.sync).map_err(fail)?;
+    let full_sync = median(sizes.repeat, |i| {
+        let empty = dir.join(format!("empty-{i}"));
+        write_identity(&empty, &format!("bbbb00000000{i:04}")).map_err(fail)?;
+        let elapsed = sync(&replicate, &source, &empty)?;
+        let held = count(&empty, "aaaa000000000001").map_err(fail)?;
+        if held != sizes.sync {
+            return Err(format!("the full sync stored {held} of {} entries", sizes.sync));
+        }
+        Ok(elapsed)
+    })?;
+
+    let mut catch_up = Vec::new();
+    let log = "cccc000000000001";
+    for size in [sizes.small, sizes.big] {
+        progress(&format!("catch-up of 10 entries into a log of {size}"));
+        let ahead = dir.join(format!("ahead-{size}"));
+        let behind = dir.join(format!("behind-{size}"));
+        write_log(&ahead, log, log, 0, size + 10).map_err(fail)?;
+        write_log(&behind, "dddd000000000001", log, 0, size).map_err(fail)?;
+        let mut head = size + 10;
+        let time = median(sizes.repeat, |_| {
+            let elapsed = sync(&replicate, &ahead, &behind)?;
+            let held = count(&behind, log).map_err(fail)?;
+            if held != head {
+                return Err(format!("the catch-up left {held} of {head} entries"));
+            }
+            // Ten more for the next round: the log behind is again 10 short.
+            write_log(&ahead, log, log, head, head + 10).map_err(fail)?;
+            head += 10;
+            Ok(elapsed)
+        })?;
+        catch_up.push(time);
+    }
+
+    progress("the runner's overhead per program run");
+    let (spawn_direct, spawn_runner) = spawn_overhead(sizes.repeat.max(20))?;
+    Ok(Figures {
+        sizes,
+        floor,
+        full_sync,
+        catch_up_small: catch_up[0],
+        catch_up_big: catch_up[1],
+        spawn_direct,
+        spawn_runner,
+    })
+}
+
+/// The median of `times` measurements.
+fn median(
+    times: usize,
+    mut measure: impl FnMut(usize) -> Result<Duration, String>,
+) -> Result<Duration, String> {
+    let mut all = Vec::new();
+    for i in 0..times.max(1) {
+        all.push(measure(i)?);
+    }
+    all.sort();
+    Ok(all[all.len() / 2])
+}
+
+/// Writes a database whose identity is `own` and which holds `log`'s entries
+/// `from + 1 ..= to`, in the layout of exercise 02.
+fn write_log(db: &Path, own: &str, log: &str, from: u64, to: u64) -> sled::Result<()> {
+    let database = sled::open(db)?;
+    database.open_tree("meta")?.insert("peer", own.as_bytes())?;
+    let tree = database.open_tree("log")?;
+    for seq in from + 1..=to {
+        tree.insert(log_key(log, seq), format!("entry number {seq}").as_bytes())?;
+    }
+    database.flush()?;
+    Ok(())
+}
+
+fn write_identity(db: &Path, own: &str) -> sled::Result<()> {
+    write_log(db, own, own, 0, 0)
+}
+
+fn log_key(peer: &str, seq: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(peer.len() + 9);
+    key.extend_from_slice(peer.as_bytes());
+    key.push(0);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// How many entries of `log` a database holds.
+fn count(db: &Path, log: &str) -> sled::Result<u64> {
+    let database = sled::open(db)?;
+    let tree = database.open_tree("log")?;
+    let mut prefix = log.as_bytes().to_vec();
+    prefix.push(0);
+    Ok(tree.scan_prefix(prefix).count() as u64)
+}
+
+/// Syncs two databases with two `replicate` processes wired by plain pipes.
+fn sync(replicate: &[String], a: &Path, b: &Path) -> Result<Duration, String> {
+    let invocation = |db: &Path| Invocation {
+        program: "replicate".into(),
+        args: vec![db.display().to_string()],
+        argv: replicate
+            .iter()
+            .cloned()
+            .chain([db.display().to_string()])
+            .collect(),
+        cwd: db.parent().map(Path::to_path_buf).unwrap_or_default(),
+        env: Vec::new(),
+    };
+    let limits = Limits {
+        timeout: Duration::from_secs(600),
+        ..Limits::default()
+    };
+    let stderr = [Stderr::Captured, Stderr::Captured];
+    let started = Instant::now();
+    let outcome = duplex::run(&invocation(a), &invocation(b), Mode::Direct, stderr, &limits)
+        .map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    if !outcome.a.success() || !outcome.b.success() {
+        return Err(format!(
+            "replicate failed: A {}, B {}: {}",
+            outcome.a.describe(),
+            outcome.b.describe(),
+            String::from_utf8_lossy(&outcome.stderr_b)
+        ));
+    }
+    Ok(elapsed)
+}
+
+/// Median time of running `/bin/true` with std, and through the verifier's runner.
+fn spawn_overhead(times: usize) -> Result<(Duration, Duration), String> {
+    let direct = median(times, |_| {
+        let started = Instant::now();
+        std::process::Command::new("true")
+            .output()
+            .map_err(|e| e.to_string())?;
+        Ok(started.elapsed())
+    })?;
+    let invocation = Invocation {
+        program: "true".into(),
+        args: Vec::new(),
+        argv: vec!["true".into()],
+        cwd: std::env::temp_dir(),
+        env: Vec::new(),
+    };
+    let runner = median(times, |_| {
+        let started = Instant::now();
+        run(&invocation, None, &Limits::default()).map_err(|e| e.to_string())?;
+        Ok(started.elapsed())
+    })?;
+    Ok((direct, runner))
+}

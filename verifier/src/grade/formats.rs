@@ -1,0 +1,302 @@
+//! The formats a grade is written in: for people, for Exercism-style runners (JSON,
+//! test-runner interface version 3), for CI test reporters (JUnit XML), and TAP 13.
+
+use super::{Grade, Status, TestResult};
+use crate::records::shorten;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// An output format of `verifier grade`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A summary per exercise and the failures, for people.
+    Human,
+    /// Exercism's test-runner interface, version 3.
+    Json,
+    /// JUnit XML: one testsuite per exercise.
+    Junit,
+    /// Test Anything Protocol, version 13.
+    Tap,
+}
+
+/// Longest `output` kept per test: Exercism asks for at most 500 characters.
+const JSON_OUTPUT_CHARS: usize = 500;
+/// Longest output kept per test case in JUnit and TAP.
+const LONG_OUTPUT_CHARS: usize = 4000;
+
+/// The grade in a format.
+pub fn render(grade: &Grade, format: Format) -> String {
+    match format {
+        Format::Human => human(grade),
+        Format::Json => json_v3(grade),
+        Format::Junit => junit(grade),
+        Format::Tap => tap(grade),
+    }
+}
+
+/// Tests grouped by exercise, in course order.
+fn suites(grade: &Grade) -> BTreeMap<(u32, &str), Vec<&TestResult>> {
+    let mut suites: BTreeMap<(u32, &str), Vec<&TestResult>> = BTreeMap::new();
+    for result in &grade.results {
+        suites
+            .entry((result.task_id, &result.suite))
+            .or_default()
+            .push(result);
+    }
+    suites
+}
+
+fn human(grade: &Grade) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Grading {}\n", super::shown_path(&grade.submission));
+    for ((_, suite), tests) in suites(grade) {
+        let passed = tests.iter().filter(|t| t.status == Status::Pass).count();
+        let _ = writeln!(out, "  {suite:<24} {passed}/{} passed", tests.len());
+        for test in tests.iter().filter(|t| t.status != Status::Pass) {
+            let first = test.message.lines().next().unwrap_or_default();
+            let _ = writeln!(out, "    ✗ {}: {}", test.name, shorten(first, 100));
+        }
+    }
+    let total = grade.results.len();
+    let _ = writeln!(
+        out,
+        "\n{} of {total} checks passed, {} failed, {} errors. Seed: {}.",
+        grade.count(Status::Pass),
+        grade.count(Status::Fail),
+        grade.count(Status::Error),
+        grade.seed
+    );
+    out
+}
+
+fn json_v3(grade: &Grade) -> String {
+    let tests: Vec<serde_json::Value> = grade
+        .results
+        .iter()
+        .map(|t| {
+            let mut test = json!({
+                "name": format!("{} / {}", t.suite, t.name),
+                "status": t.status.as_str(),
+                "test_code": format!("cargo run -- verify {} (check `{}`)", t.task_id, t.name),
+                "task_id": t.task_id,
+            });
+            if t.status != Status::Pass {
+                test["message"] = json!(t.message);
+            }
+            if !t.output.is_empty() {
+                test["output"] = json!(truncated(&t.output, JSON_OUTPUT_CHARS));
+            }
+            test
+        })
+        .collect();
+    let mut top = json!({"version": 3, "status": grade.status().as_str(), "tests": tests});
+    if grade.status() == Status::Error {
+        top["message"] =
+            json!("The verifier could not run some checks: see the tests with status \"error\".");
+    }
+    let mut text = serde_json::to_string_pretty(&top).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn junit(grade: &Grade) -> String {
+    let seconds = |tests: &[&TestResult]| tests.iter().map(|t| t.elapsed.as_secs_f64()).sum::<f64>();
+    let all: Vec<&TestResult> = grade.results.iter().collect();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"replicate\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">",
+        all.len(),
+        grade.count(Status::Fail),
+        grade.count(Status::Error),
+        seconds(&all)
+    );
+    for ((_, suite), tests) in suites(grade) {
+        let failures = tests.iter().filter(|t| t.status == Status::Fail).count();
+        let errors = tests.iter().filter(|t| t.status == Status::Error).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\">",
+            xml(suite),
+            tests.len(),
+            seconds(&tests)
+        );
+        for test in tests {
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+                xml(suite),
+                xml(&test.name),
+                test.elapsed.as_secs_f64()
+            );
+            if test.status == Status::Pass {
+                out.push_str("/>\n");
+                continue;
+            }
+            out.push_str(">\n");
+            let tag = match test.status {
+                Status::Error => "error",
+                _ => "failure",
+            };
+            let first = test.message.lines().next().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "      <{tag} message=\"{}\">{}</{tag}>",
+                xml(first),
+                xml(&test.message)
+            );
+            let _ = writeln!(
+                out,
+                "      <system-out>{}</system-out>",
+                xml(&truncated(&test.output, LONG_OUTPUT_CHARS))
+            );
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn tap(grade: &Grade) -> String {
+    let mut out = String::from("TAP version 13\n");
+    let _ = writeln!(out, "1..{}", grade.results.len());
+    for (index, test) in grade.results.iter().enumerate() {
+        let ok = if test.status == Status::Pass {
+            "ok"
+        } else {
+            "not ok"
+        };
+        let _ = writeln!(out, "{ok} {} - {}: {}", index + 1, test.suite, test.name);
+        if test.status == Status::Pass {
+            continue;
+        }
+        out.push_str("  ---\n");
+        let _ = writeln!(out, "  severity: {}", test.status.as_str());
+        out.push_str("  message: |\n");
+        for line in test.message.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+        out.push_str("  output: |\n");
+        for line in truncated(&test.output, LONG_OUTPUT_CHARS).lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+        out.push_str("  ...\n");
+    }
+    out
+}
+
+/// Text cut to `max` characters, saying so.
+fn truncated(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    format!(
+        "{}\n[truncated: `cargo run -- verify N` shows it all]",
+        shorten(text, max)
+    )
+}
+
+/// Escapes text for XML, dropping characters XML 1.0 cannot hold at all.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    fn sample() -> Grade {
+        let test = |task_id, suite: &str, name: &str, status, message: &str| TestResult {
+            task_id,
+            suite: suite.into(),
+            name: name.into(),
+            status,
+            message: message.into(),
+            output: "$ read\n<peer#1, 1, \"x\">".into(),
+            elapsed: Duration::from_millis(12),
+        };
+        Grade {
+            submission: PathBuf::from("/nowhere/submission"),
+            seed: 7,
+            results: vec![
+                test(1, "01-leveldb", "put-then-get", Status::Pass, ""),
+                test(
+                    2,
+                    "02-append-only-logs",
+                    "append-twice",
+                    Status::Fail,
+                    "seqs [1]; expected [2]\n<details & \"more\">",
+                ),
+                test(
+                    2,
+                    "02-append-only-logs",
+                    "read-after",
+                    Status::Error,
+                    "no snapshot",
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn json_follows_the_exercism_v3_shape() -> Result<(), serde_json::Error> {
+        let value: serde_json::Value = serde_json::from_str(&render(&sample(), Format::Json))?;
+        assert_eq!(value["version"], 3);
+        assert_eq!(value["status"], "error");
+        assert_eq!(value["tests"][0]["status"], "pass");
+        assert_eq!(value["tests"][0]["task_id"], 1);
+        assert!(value["tests"][0].get("message").is_none());
+        assert_eq!(value["tests"][1]["name"], "02-append-only-logs / append-twice");
+        assert_eq!(
+            value["tests"][1]["message"],
+            "seqs [1]; expected [2]\n<details & \"more\">"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn junit_has_a_suite_per_exercise_and_escapes() {
+        let xml = render(&sample(), Format::Junit);
+        insta::assert_snapshot!(xml);
+    }
+
+    #[test]
+    fn tap_numbers_every_check() {
+        insta::assert_snapshot!(render(&sample(), Format::Tap));
+    }
+
+    #[test]
+    fn human_summarises_per_exercise() {
+        insta::assert_snapshot!(render(&sample(), Format::Human));
+    }
+
+    #[test]
+    fn long_output_is_truncated_and_says_so() {
+        let long = "x".repeat(JSON_OUTPUT_CHARS + 10);
+        let cut = truncated(&long, JSON_OUTPUT_CHARS);
+        assert!(cut.ends_with("shows it all]"));
+        assert!(cut.chars().count() < JSON_OUTPUT_CHARS + 60);
+    }
+
+    #[test]
+    fn xml_escaping_keeps_text_and_drops_control_characters() {
+        assert_eq!(xml("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+    }
+}
