@@ -237,8 +237,10 @@ fn sync(replicate: &[String], a: &Path, b: &Path) -> Result<Duration, String> {
         cwd: db.parent().map(Path::to_path_buf).unwrap_or_default(),
         env: Vec::new(),
     };
+    // Measure the solution, not the leash: no resource limits here.
     let limits = Limits {
         timeout: Duration::from_secs(600),
+        resources: None,
         ..Limits::default()
     };
     let stderr = [Stderr::Captured, Stderr::Captured];

@@ -69,9 +69,11 @@ pub fn build_in(root: &Path, exercise: &Exercise, side: Side, profile: Profile) 
         cwd: root.to_path_buf(),
         env: vec![("CARGO_TERM_COLOR".into(), "never".into())],
     };
+    // Cargo and rustc are trusted tools that need more than a learner's program.
     let limits = Limits {
         timeout: BUILD_TIMEOUT,
         max_output: 256 << 20,
+        resources: None,
     };
     let finished = run(&invocation, None, &limits)
         .map_err(|e| BuildError::Harness(format!("could not run cargo: {e}")))?;

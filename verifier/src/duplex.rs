@@ -322,6 +322,7 @@ mod tests {
         Limits {
             timeout: Duration::from_secs(5),
             max_output: 1 << 16,
+            ..Limits::default()
         }
     }
 

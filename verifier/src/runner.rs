@@ -10,7 +10,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::io::{self, PipeReader, PipeWriter, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +25,8 @@ pub struct Limits {
     pub timeout: Duration,
     /// Bytes of stdout (and, separately, of stderr) kept; more is a flood and kills it.
     pub max_output: usize,
+    /// Operating-system limits on the process (none for trusted tools like cargo).
+    pub resources: Option<Resources>,
 }
 
 impl Default for Limits {
@@ -32,8 +34,59 @@ impl Default for Limits {
         Limits {
             timeout: Duration::from_secs(5),
             max_output: 1 << 20,
+            resources: Some(Resources::default()),
         }
     }
+}
+
+/// Resource limits the kernel enforces on a learner's program (setrlimit, applied by
+/// util-linux's `prlimit` so the verifier needs no unsafe code). Each, when hit, ends
+/// the program in a way the verifier recognises and names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resources {
+    /// CPU time (RLIMIT_CPU): SIGXCPU when used up. Below the wall-clock limit, so a
+    /// busy loop is named as such rather than as a hang.
+    pub cpu: Duration,
+    /// Heap and other private writable memory (RLIMIT_DATA): allocations fail beyond it.
+    pub memory: u64,
+    /// Size of any file it writes (RLIMIT_FSIZE): SIGXFSZ beyond it.
+    pub file_size: u64,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources {
+            cpu: Duration::from_secs(4),
+            memory: 512 << 20,
+            file_size: 64 << 20,
+        }
+    }
+}
+
+impl Resources {
+    /// The `prlimit` command line that applies these limits to the command after it.
+    fn prlimit(&self) -> Vec<String> {
+        vec![
+            PRLIMIT.to_string(),
+            // soft:hard. At the soft limit the kernel sends SIGXCPU, which we can name;
+            // at the hard one, SIGKILL, which we could not tell from any other kill.
+            format!("--cpu={}:{}", self.cpu.as_secs().max(1), self.cpu.as_secs().max(1) + 1),
+            format!("--data={}", self.memory),
+            format!("--fsize={}", self.file_size),
+            "--".to_string(),
+        ]
+    }
+}
+
+/// util-linux's prlimit: sets limits, then executes the command in the same process.
+const PRLIMIT: &str = "/usr/bin/prlimit";
+
+/// Which resource limit a program ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Cpu(Duration),
+    Memory(u64),
+    FileSize(u64),
 }
 
 /// A command to run: what the learner sees (`program` and `args`) and how it is
@@ -94,6 +147,8 @@ pub enum Ending {
     TimedOut(Duration),
     /// It printed more than the output cap, and was killed.
     Flooded(usize),
+    /// It ran into a resource limit (CPU time, memory, file size).
+    OverLimit(Limit),
 }
 
 impl Ending {
@@ -111,6 +166,15 @@ impl Ending {
             },
             Ending::TimedOut(limit) => format!("was still running after {}", seconds(limit)),
             Ending::Flooded(cap) => format!("printed more than {} and was stopped", bytes(cap)),
+            Ending::OverLimit(Limit::Cpu(cpu)) => {
+                format!("used more than {} of CPU time and was stopped (a busy loop?)", seconds(cpu))
+            }
+            Ending::OverLimit(Limit::Memory(memory)) => {
+                format!("used more than {} of memory and was stopped", bytes(memory as usize))
+            }
+            Ending::OverLimit(Limit::FileSize(size)) => {
+                format!("wrote a file larger than {} and was stopped", bytes(size as usize))
+            }
         }
     }
 }
@@ -218,14 +282,20 @@ pub struct Spawned {
     stderr: Capture,
     flooded: Arc<AtomicBool>,
     max_output: usize,
+    resources: Option<Resources>,
     status: Option<ExitStatus>,
 }
 
 impl Spawned {
     /// Starts the program in a new process group, its streams connected as `wiring` says.
     pub fn start(invocation: &Invocation, wiring: Wiring, limits: &Limits) -> io::Result<Spawned> {
-        let (program, args) = invocation
-            .argv
+        let argv: Vec<String> = match limits.resources {
+            Some(resources) if Path::new(PRLIMIT).exists() => {
+                resources.prlimit().into_iter().chain(invocation.argv.iter().cloned()).collect()
+            }
+            _ => invocation.argv.clone(),
+        };
+        let (program, args) = argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
         let mut command = std::process::Command::new(program);
@@ -279,6 +349,7 @@ impl Spawned {
             stderr,
             flooded,
             max_output: limits.max_output,
+            resources: limits.resources,
             status: None,
         })
     }
@@ -339,6 +410,10 @@ impl Spawned {
         self.kill_group();
         let stdout = self.stdout.take().map(Capture::finish).unwrap_or_default();
         let stderr = std::mem::replace(&mut self.stderr, Capture::empty()).finish();
+        let ending = match self.resources {
+            Some(resources) => over_limit(ending, &stderr, &resources).unwrap_or(ending),
+            None => ending,
+        };
         Finished {
             ending,
             stdout,
@@ -412,6 +487,30 @@ fn forward_lines<R: Read>(pipe: R, prefix: &str) {
         let text = String::from_utf8_lossy(&line);
         eprintln!("{prefix}{}", text.trim_end_matches(['\n', '\r']));
         line.clear();
+    }
+}
+
+/// Which resource limit an ending shows, if any: the kernel's signals for CPU time
+/// and file size, and the Rust runtime's message when an allocation fails.
+fn over_limit(ending: Ending, stderr: &[u8], resources: &Resources) -> Option<Ending> {
+    const SIGXCPU: i32 = Signal::SIGXCPU as i32;
+    const SIGXFSZ: i32 = Signal::SIGXFSZ as i32;
+    const SHELL_XCPU: i32 = 128 + SIGXCPU;
+    const SHELL_XFSZ: i32 = 128 + SIGXFSZ;
+    let out_of_memory = || {
+        let text = String::from_utf8_lossy(stderr);
+        text.contains("memory allocation of") || text.contains("Cannot allocate memory") || text.contains("MemoryError")
+    };
+    // A shell reports a child killed by signal N as exit code 128 + N.
+    match ending {
+        Ending::Signalled(SIGXCPU) | Ending::Exited(SHELL_XCPU) => Some(Ending::OverLimit(Limit::Cpu(resources.cpu))),
+        Ending::Signalled(SIGXFSZ) | Ending::Exited(SHELL_XFSZ) => {
+            Some(Ending::OverLimit(Limit::FileSize(resources.file_size)))
+        }
+        Ending::Signalled(_) | Ending::Exited(_) if !ending.success() && out_of_memory() => {
+            Some(Ending::OverLimit(Limit::Memory(resources.memory)))
+        }
+        _ => None,
     }
 }
 
@@ -493,6 +592,7 @@ mod tests {
         Limits {
             timeout: Duration::from_millis(ms),
             max_output: 1000,
+            resources: Some(Resources::default()),
         }
     }
 
@@ -560,6 +660,44 @@ mod tests {
         let done = run(&sh("kill -SEGV $$"), None, &limits(5000))?;
         assert_eq!(done.ending, Ending::Signalled(11));
         assert_eq!(done.ending.describe(), "was killed by SIGSEGV");
+        Ok(())
+    }
+
+    fn tight() -> Limits {
+        Limits {
+            timeout: Duration::from_secs(10),
+            max_output: 1000,
+            resources: Some(Resources {
+                cpu: Duration::from_secs(1),
+                memory: 64 << 20,
+                file_size: 1 << 20,
+            }),
+        }
+    }
+
+    #[test]
+    fn names_a_busy_loop_by_its_cpu_time() -> io::Result<()> {
+        let done = run(&sh("while :; do :; done"), None, &tight())?;
+        assert_eq!(done.ending, Ending::OverLimit(Limit::Cpu(Duration::from_secs(1))));
+        assert!(done.elapsed < Duration::from_secs(5));
+        Ok(())
+    }
+
+    #[test]
+    fn names_a_file_that_grows_too_big() -> io::Result<()> {
+        let file = tempfile::NamedTempFile::new()?;
+        let script = format!("head -c 2000000 /dev/zero > {}", file.path().display());
+        let done = run(&sh(&script), None, &tight())?;
+        assert_eq!(done.ending, Ending::OverLimit(Limit::FileSize(1 << 20)));
+        assert_eq!(done.ending.describe(), "wrote a file larger than 1 MiB and was stopped");
+        Ok(())
+    }
+
+    #[test]
+    fn names_memory_exhaustion() -> io::Result<()> {
+        let done = run(&sh("python3 -c 'x = bytearray(200 * 1024 * 1024)'"), None, &tight())?;
+        assert_eq!(done.ending, Ending::OverLimit(Limit::Memory(64 << 20)));
+        assert_eq!(done.ending.describe(), "used more than 64 MiB of memory and was stopped");
         Ok(())
     }
 

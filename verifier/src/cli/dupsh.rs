@@ -64,6 +64,8 @@ pub fn run(args: DupshArgs) -> ExitCode {
         timeout: Duration::from_secs_f64(args.timeout),
         // What crosses is not captured here, only each line: allow long ones.
         max_output: 64 << 20,
+        // Your own commands, run by hand: only the wall-clock limit applies.
+        resources: None,
     };
     let stderr = [Stderr::Forwarded("A| ".into()), Stderr::Forwarded("B| ".into())];
     match duplex::run(&a, &b, mode, stderr, &limits) {
@@ -82,7 +84,7 @@ fn status(ending: Ending) -> Option<u8> {
         Ending::Exited(code) => code,
         Ending::Signalled(signal) => 128 + signal,
         Ending::TimedOut(_) => 124,
-        Ending::Flooded(_) => 1,
+        Ending::Flooded(_) | Ending::OverLimit(_) => 1,
     };
     Some(code.clamp(1, 255) as u8)
 }

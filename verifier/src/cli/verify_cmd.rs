@@ -48,7 +48,6 @@ fn parse_program(text: &str) -> Result<(String, Vec<String>), String> {
     Ok((name.to_string(), words))
 }
 
-
 pub fn run(args: VerifyArgs) -> ExitCode {
     let exercise = match course::find(&args.exercise) {
         Ok(exercise) => exercise,

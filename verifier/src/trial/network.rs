@@ -10,7 +10,7 @@
 use super::{Failure, RunLog, Trial, Who};
 use crate::course::shapes::LOG_ENTRY;
 use crate::records::parse_line;
-use crate::runner::{Ending, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring, seconds};
+use crate::runner::{Ending, Invocation, Limits, Resources, Spawned, Stderr, Stdin, Stdout, Wiring, seconds};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -25,6 +25,9 @@ pub type Entry = (String, u64, String);
 
 /// How long a network may take to spread an entry everywhere.
 const CONVERGE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// CPU time a peer may use over a whole check (it is mostly idle, waiting).
+const NETWORK_CPU: Duration = Duration::from_secs(30);
 
 /// Most records one peer may print before it counts as flooding.
 const MAX_RECORDS: usize = 100_000;
@@ -161,6 +164,10 @@ impl Network {
         // A peer runs for the whole check: its limit is the network's, not a run's.
         let limits = Limits {
             timeout: Duration::from_secs(3600),
+            resources: self.limits.resources.map(|r| Resources {
+                cpu: NETWORK_CPU,
+                ..r
+            }),
             ..self.limits
         };
         let mut process = Spawned::start(&invocation, wiring, &limits)

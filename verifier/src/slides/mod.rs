@@ -1,0 +1,482 @@
+//! Slide decks for teachers: the deck model, the parser, and where decks live.
+//!
+//! A deck is one markdown file, `slides/NN-name.md`:
+//!
+//! ```text
+//! # Deck title
+//! One summary line.
+//! ---
+//! ## First slide
+//! Markdown body.
+//! Demo: cargo run -q -- list
+//! Notes:
+//! Speaker notes, until the end of the slide.
+//! ---
+//! ## Second slide
+//! ```
+//!
+//! Slides are separated by a line that is exactly `---` (a `---` inside a code fence
+//! does not count). `Demo:` and `Notes:` are recognised on lines of their own, outside
+//! code fences. Trailing whitespace, CRLF line ends and a byte-order mark are tolerated;
+//! a missing title is a [`ParseError`] naming the file and line.
+//!
+//! [`present`] shows a deck in the terminal, one slide per screen; [`html`] exports
+//! decks as a self-contained static site.
+
+pub mod html;
+pub mod present;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One deck: a talk of a few slides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deck {
+    /// The file's name without `.md`, e.g. `03-append-only-logs`.
+    pub stem: String,
+    /// The number its file name starts with, e.g. 3 for `03-append-only-logs`.
+    pub number: Option<u32>,
+    /// The text of the `# ` line.
+    pub title: String,
+    /// The line(s) between the title and the first `---`, joined by spaces.
+    pub summary: String,
+    pub slides: Vec<Slide>,
+}
+
+/// One slide of a deck.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slide {
+    /// The text of the `## ` line.
+    pub title: String,
+    /// The markdown body, without the title, the `Demo:` line and the notes; trimmed
+    /// of blank lines at both ends.
+    pub body: String,
+    /// The shell command of a `Demo:` line, run from the repository root.
+    pub demo: Option<String>,
+    /// The speaker notes (markdown), empty if the slide has none.
+    pub notes: String,
+    /// The line of the `## ` title in the file, counting from 1.
+    pub line: usize,
+}
+
+/// A deck file that does not follow the format: where, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub file: PathBuf,
+    /// The line, counting from 1.
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A code fence that is open: its character and length, and where it opened.
+#[derive(Debug, Clone, Copy)]
+struct Fence {
+    marker: char,
+    len: usize,
+    line: usize,
+}
+
+impl Fence {
+    /// A line that opens a fence: up to three spaces, then three or more backticks
+    /// or tildes.
+    fn opening(line: &str, number: usize) -> Option<Fence> {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if indent > 3 {
+            return None;
+        }
+        let rest = &line[indent..];
+        let marker = rest.chars().next().filter(|c| *c == '`' || *c == '~')?;
+        let len = rest.chars().take_while(|c| *c == marker).count();
+        // A backtick fence's info string may not contain backticks.
+        let info = &rest[len..];
+        (len >= 3 && !(marker == '`' && info.contains('`'))).then_some(Fence {
+            marker,
+            len,
+            line: number,
+        })
+    }
+
+    /// Whether `line` closes this fence: the same character, at least as many, and
+    /// nothing after them.
+    fn closed_by(&self, line: &str) -> bool {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let rest = &line[indent..];
+        let len = rest.chars().take_while(|c| *c == self.marker).count();
+        indent <= 3 && len >= self.len && rest[len * self.marker.len_utf8()..].trim().is_empty()
+    }
+}
+
+/// Tracks code fences line by line.
+#[derive(Debug, Default)]
+struct Fences {
+    open: Option<Fence>,
+}
+
+impl Fences {
+    /// Feeds one line; returns true if the line is markdown outside any fence (not a
+    /// fence line, not code).
+    fn outside(&mut self, line: &str, number: usize) -> bool {
+        match self.open {
+            Some(fence) => {
+                if fence.closed_by(line) {
+                    self.open = None;
+                }
+                false
+            }
+            None => match Fence::opening(line, number) {
+                Some(fence) => {
+                    self.open = Some(fence);
+                    false
+                }
+                None => true,
+            },
+        }
+    }
+}
+
+/// The number a deck's file name starts with: `03-append-only-logs` is 3.
+pub fn number_of(stem: &str) -> Option<u32> {
+    let digits: String = stem.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Parses a deck's text; `file` names it in errors and gives the deck its stem.
+pub fn parse(file: &Path, text: &str) -> Result<Deck, ParseError> {
+    let error = |line: usize, message: String| ParseError {
+        file: file.to_path_buf(),
+        line,
+        message,
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // (line number, text without line end and trailing whitespace)
+    let lines: Vec<(usize, &str)> = text.lines().map(str::trim_end).enumerate().map(|(i, l)| (i + 1, l)).collect();
+
+    let mut rest = lines.iter().copied().skip_while(|(_, l)| l.is_empty());
+    let title = match rest.next() {
+        Some((_, line)) if line.starts_with("# ") && !line[2..].trim().is_empty() => line[2..].trim(),
+        Some((number, _)) => {
+            return Err(error(number, "a deck starts with its title: `# Deck title`".into()));
+        }
+        None => return Err(error(1, "the file is empty; a deck starts with `# Deck title`".into())),
+    };
+    let mut summary = Vec::new();
+    let mut separator = None;
+    for (number, line) in rest.by_ref() {
+        if line == "---" {
+            separator = Some(number);
+            break;
+        }
+        if !line.is_empty() {
+            summary.push(line.trim());
+        }
+    }
+    let Some(separator) = separator else {
+        let last = lines.last().map_or(1, |(n, _)| *n);
+        return Err(error(
+            last,
+            "no `---` after the title and summary: a deck needs at least one slide".into(),
+        ));
+    };
+
+    // Split into slides on `---` outside code fences; each chunk keeps the line of the
+    // `---` before it, to point at an empty slide.
+    let mut chunks: Vec<(usize, Vec<(usize, &str)>)> = vec![(separator, Vec::new())];
+    let mut fences = Fences::default();
+    for (number, line) in rest {
+        let outside = fences.outside(line, number);
+        if outside && line == "---" {
+            chunks.push((number, Vec::new()));
+        } else if let Some((_, chunk)) = chunks.last_mut() {
+            chunk.push((number, line));
+        }
+    }
+    if let Some(fence) = fences.open {
+        return Err(error(
+            fence.line,
+            format!(
+                "this code fence is never closed (close it with a line of {})",
+                fence.marker.to_string().repeat(fence.len)
+            ),
+        ));
+    }
+    // A `---` at the very end of the file leaves an empty chunk: harmless.
+    if chunks.len() > 1 && chunks.last().is_some_and(|(_, c)| c.iter().all(|(_, l)| l.is_empty())) {
+        chunks.pop();
+    }
+
+    let mut slides = Vec::new();
+    for (separator, chunk) in chunks {
+        slides.push(parse_slide(separator, &chunk, &error)?);
+    }
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(Deck {
+        number: number_of(&stem),
+        stem,
+        title: title.to_string(),
+        summary: summary.join(" "),
+        slides,
+    })
+}
+
+fn parse_slide(
+    separator: usize,
+    chunk: &[(usize, &str)],
+    error: &impl Fn(usize, String) -> ParseError) -> Result<Slide, ParseError> {
+    let mut lines = chunk.iter().copied().skip_while(|(_, l)| l.is_empty());
+    let (line, title) = match lines.next() {
+        Some((number, text)) => match text.strip_prefix("## ").map(str::trim) {
+            Some(title) if !title.is_empty() => (number, title),
+            _ => {
+                return Err(error(number, "a slide starts with its title: `## Slide title`".into()));
+            }
+        },
+        None => {
+            return Err(error(
+                separator,
+                "an empty slide: remove this `---` or give the slide a `## Slide title`".into(),
+            ));
+        }
+    };
+    let mut body = Vec::new();
+    let mut notes = Vec::new();
+    let mut demo: Option<String> = None;
+    let mut in_notes = false;
+    let mut fences = Fences::default();
+    for (number, text) in lines {
+        if in_notes {
+            notes.push(text);
+            continue;
+        }
+        let outside = fences.outside(text, number);
+        if outside && text == "Notes:" {
+            in_notes = true;
+        } else if let Some(command) = text.strip_prefix("Demo:").filter(|_| outside) {
+            let command = command.trim();
+            if command.is_empty() {
+                return Err(error(number, "`Demo:` needs a shell command after it".into()));
+            }
+            if demo.is_some() {
+                return Err(error(number, "a slide has one `Demo:` line at most".into()));
+            }
+            demo = Some(command.to_string());
+        } else {
+            body.push(text);
+        }
+    }
+    Ok(Slide {
+        title: title.to_string(),
+        body: trim_blank_lines(&body),
+        demo,
+        notes: trim_blank_lines(&notes),
+        line,
+    })
+}
+
+/// Joins lines, leaving out blank lines at the start and end.
+fn trim_blank_lines(lines: &[&str]) -> String {
+    let start = lines.iter().position(|l| !l.is_empty()).unwrap_or(lines.len());
+    let end = lines.iter().rposition(|l| !l.is_empty()).map_or(start, |i| i + 1);
+    lines[start..end].join("\n")
+}
+
+/// Reads and parses one deck file.
+pub fn load(file: &Path) -> Result<Deck, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    parse(file, &text).map_err(|e| e.to_string())
+}
+
+/// The deck files of a folder (`*.md`), in file-name order.
+pub fn deck_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read the deck folder {}: {e}", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| format!("cannot read the deck folder {}: {e}", dir.display()))?.path();
+        if path.extension().is_some_and(|e| e == "md") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Finds the deck a learner or teacher means: a number (`3`), a file stem
+/// (`03-append-only-logs`) or a part of the name (`append`), among deck files.
+pub fn find<'a>(files: &'a [PathBuf], query: &str) -> Result<&'a PathBuf, String> {
+    let stem = |file: &PathBuf| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let query = query.trim();
+    let names = || files.iter().map(stem).collect::<Vec<_>>().join(", ");
+    if files.is_empty() {
+        return Err("there are no decks (no .md files) in the deck folder".into());
+    }
+    if !query.is_empty() && query.chars().all(|c| c.is_ascii_digit()) {
+        let wanted: Option<u32> = query.parse().ok();
+        return files
+            .iter()
+            .find(|f| wanted.is_some() && number_of(&stem(f)) == wanted)
+            .ok_or_else(|| format!("there is no deck {query}; the decks are: {}", names()));
+    }
+    if let Some(file) = files.iter().find(|f| stem(f) == query) {
+        return Ok(file);
+    }
+    let lower = query.to_lowercase();
+    let matches: Vec<&PathBuf> = files.iter().filter(|f| !lower.is_empty() && stem(f).to_lowercase().contains(&lower)).collect();
+    match matches.as_slice() {
+        [file] => Ok(file),
+        [] => Err(format!("there is no deck named like `{query}`; the decks are: {}", names())),
+        several => Err(format!(
+            "`{query}` matches several decks: {}; be more precise",
+            several.iter().map(|f| stem(f)).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deck(text: &str) -> Result<Deck, ParseError> {
+        parse(Path::new("slides/07-test.md"), text)
+    }
+
+    const SMALL: &str = "# A deck\nWhat it is about.\n---\n## One\n\nBody one.\n\nNotes:\nSay one.\n---\n## Two\nBody two.\nDemo: echo hi\nNotes:\nSay two.\nMore.\n";
+
+    #[test]
+    fn a_small_deck() {
+        let d = deck(SMALL).unwrap();
+        assert_eq!(d.stem, "07-test");
+        assert_eq!(d.number, Some(7));
+        assert_eq!(d.title, "A deck");
+        assert_eq!(d.summary, "What it is about.");
+        assert_eq!(d.slides.len(), 2);
+        assert_eq!(d.slides[0].title, "One");
+        assert_eq!(d.slides[0].body, "Body one.");
+        assert_eq!(d.slides[0].notes, "Say one.");
+        assert_eq!(d.slides[0].demo, None);
+        assert_eq!(d.slides[0].line, 4);
+        assert_eq!(d.slides[1].body, "Body two.");
+        assert_eq!(d.slides[1].demo.as_deref(), Some("echo hi"));
+        assert_eq!(d.slides[1].notes, "Say two.\nMore.");
+        assert_eq!(d.slides[1].line, 11);
+    }
+
+    #[test]
+    fn crlf_and_trailing_whitespace_change_nothing() {
+        let messy: String = SMALL.lines().map(|l| format!("{l}  \t\r\n")).collect();
+        assert_eq!(deck(&messy).unwrap(), deck(SMALL).unwrap());
+        let bom = format!("\u{feff}{SMALL}");
+        assert_eq!(deck(&bom).unwrap(), deck(SMALL).unwrap());
+    }
+
+    #[test]
+    fn a_rule_inside_a_fence_does_not_split() {
+        let text = "# D\ns\n---\n## Fenced\n```\nabove\n---\nNotes:\nDemo: no\n```\n~~~~\n```\n---\n~~~~\nNotes:\nn\n---\n## Next\nx\n";
+        let d = deck(text).unwrap();
+        assert_eq!(d.slides.len(), 2);
+        assert_eq!(d.slides[0].body, "```\nabove\n---\nNotes:\nDemo: no\n```\n~~~~\n```\n---\n~~~~");
+        assert_eq!(d.slides[0].demo, None);
+        assert_eq!(d.slides[0].notes, "n");
+        assert_eq!(d.slides[1].title, "Next");
+    }
+
+    #[test]
+    fn a_longer_fence_is_closed_only_by_as_many_backticks() {
+        let text = "# D\ns\n---\n## A\n````md\n```\n---\n```\n````\n---\n## B\n";
+        let d = deck(text).unwrap();
+        assert_eq!(d.slides.len(), 2);
+        assert_eq!(d.slides[0].body, "````md\n```\n---\n```\n````");
+    }
+
+    #[test]
+    fn notes_take_everything_to_the_end_of_the_slide() {
+        let text = "# D\ns\n---\n## A\nbody\nNotes:\n\nfirst\nDemo: not a demo\n```\ncode\n```\n\n---\n## B\n";
+        let s = &deck(text).unwrap().slides[0];
+        assert_eq!(s.body, "body");
+        assert_eq!(s.demo, None);
+        assert_eq!(s.notes, "first\nDemo: not a demo\n```\ncode\n```");
+    }
+
+    #[test]
+    fn a_slide_without_notes_or_body() {
+        let d = deck("# D\ns\n---\n## Only a title\n---\n").unwrap();
+        assert_eq!(d.slides.len(), 1);
+        assert_eq!(d.slides[0].body, "");
+        assert_eq!(d.slides[0].notes, "");
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let e = deck("Deck title\n---\n## A\n").unwrap_err();
+        assert_eq!(e.to_string(), "slides/07-test.md:1: a deck starts with its title: `# Deck title`");
+        let e = deck("# D\ns\n---\n## A\nx\n---\n\nNo title here\n").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (8, "a slide starts with its title: `## Slide title`"));
+        let e = deck("# D\ns\n---\n### A\n").unwrap_err();
+        assert_eq!(e.line, 4);
+        let e = deck("# D\nsummary, and no slides\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("`---`"), "{e}");
+        let e = deck("# D\ns\n---\n## A\n```\nnever closed\n---\n## B\n").unwrap_err();
+        assert_eq!(e.line, 5);
+        assert!(e.message.contains("never closed"), "{e}");
+        let e = deck("# D\ns\n---\n## A\nDemo:\n").unwrap_err();
+        assert_eq!(e.line, 5);
+        let e = deck("# D\ns\n---\n## A\nDemo: a\nDemo: b\n").unwrap_err();
+        assert_eq!(e.line, 6);
+        let e = deck("# D\ns\n---\n## A\n---\n---\n## C\n").unwrap_err();
+        assert!(e.message.contains("empty slide"), "{e}");
+        assert_eq!(e.line, 5);
+        let e = deck("").unwrap_err();
+        assert_eq!(e.line, 1);
+        let e = deck("#   \n").unwrap_err();
+        assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn find_by_number_stem_or_part() {
+        let files: Vec<PathBuf> = ["00-intro.md", "03-append-only-logs.md", "04-gossip.md", "10-logs-again.md"]
+            .iter()
+            .map(|n| Path::new("/d").join(n))
+            .collect();
+        let stem = |r: Result<&PathBuf, String>| r.unwrap().file_stem().unwrap().to_string_lossy().into_owned();
+        assert_eq!(stem(find(&files, "3")), "03-append-only-logs");
+        assert_eq!(stem(find(&files, "03")), "03-append-only-logs");
+        assert_eq!(stem(find(&files, "0")), "00-intro");
+        assert_eq!(stem(find(&files, "10")), "10-logs-again");
+        assert_eq!(stem(find(&files, "03-append-only-logs")), "03-append-only-logs");
+        assert_eq!(stem(find(&files, "APPEND")), "03-append-only-logs");
+        assert!(find(&files, "7").unwrap_err().starts_with("there is no deck 7;"));
+        assert!(find(&files, "logs").unwrap_err().contains("matches several decks"));
+        assert!(find(&files, "nope").unwrap_err().contains("00-intro, 03-append-only-logs"));
+        assert!(find(&files, "").is_err());
+        assert!(find(&[], "1").is_err());
+    }
+
+    /// Every deck of the course parses, is a real talk, and helps its presenter.
+    #[test]
+    fn every_course_deck_parses_and_has_notes() {
+        let dir = crate::verify::default_root().join("slides");
+        let files = deck_files(&dir).unwrap();
+        assert!(files.len() >= 10, "expected the course's decks in {}", dir.display());
+        for file in &files {
+            let deck = load(file).unwrap_or_else(|e| panic!("{e}"));
+            let name = file.display();
+            assert!(deck.number.is_some(), "{name}: the file name starts with the deck's number");
+            assert!(!deck.summary.is_empty(), "{name}: a deck has a summary line");
+            assert!(deck.slides.len() >= 8, "{name}: {} slides; a deck has 8 at least", deck.slides.len());
+            for slide in &deck.slides {
+                let at = format!("{name}:{}", slide.line);
+                assert!(!slide.title.is_empty(), "{at}: the slide has no title");
+                assert!(!slide.body.is_empty() || slide.demo.is_some(), "{at}: the slide shows nothing");
+                assert!(!slide.notes.is_empty(), "{at}: the slide has no speaker notes");
+            }
+        }
+    }
+}
