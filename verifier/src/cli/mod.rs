@@ -8,7 +8,7 @@ mod bench;
 mod course_check;
 mod dupsh;
 mod grade_cmd;
-mod verify_cmd;
+pub mod verify_cmd;
 
 use crate::course::{self, COURSE, Exercise};
 use clap::{Parser, Subcommand};

@@ -53,73 +53,122 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(exercise) => exercise,
         Err(message) => return usage_error(&message),
     };
-    let side = if args.solution {
-        Side::Reference
-    } else {
-        Side::Learner
+    let request = Request {
+        exercise,
+        side: if args.solution { Side::Reference } else { Side::Learner },
+        programs: args.programs,
+        timeout: Duration::from_secs_f64(args.timeout),
+        all_failures: args.all,
+        keep_failed: !args.no_keep,
+        seed: args.seed,
     };
+    verify_exercise(&request).exit_code()
+}
+
+/// What to verify and how; the command line and the workshop shell both make one.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub exercise: &'static Exercise,
+    pub side: Side,
+    /// Programs given as commands instead of being built: (name, command words).
+    pub programs: Vec<(String, Vec<String>)>,
+    pub timeout: Duration,
+    pub all_failures: bool,
+    pub keep_failed: bool,
+    pub seed: Option<u64>,
+}
+
+/// How a verification ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    Passed,
+    /// A check failed, or the code does not compile.
+    Failed,
+    /// A usage problem or a problem of the verifier itself.
+    Error,
+}
+
+impl Verified {
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Verified::Passed => ExitCode::SUCCESS,
+            Verified::Failed => ExitCode::from(1),
+            Verified::Error => ExitCode::from(2),
+        }
+    }
+}
+
+/// Builds, runs every check, and prints the report.
+pub fn verify_exercise(request: &Request) -> Verified {
+    let (exercise, side) = (request.exercise, request.side);
     let root = default_root();
-    let programs = match prepare(&root, exercise, side, &args.programs) {
+    let programs = match prepare(&root, exercise, side, &request.programs) {
         Ok(programs) => programs,
-        Err(code) => return code,
+        Err(Prepared::CompileError) => return Verified::Failed,
+        Err(Prepared::Unusable) => return Verified::Error,
     };
     let limits = Limits {
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout: request.timeout,
         ..Limits::default()
     };
     let context = match side {
-        Side::Reference if args.programs.is_empty() => {
-            Context::for_reference(exercise, programs, &root, limits)
-        }
+        Side::Reference if request.programs.is_empty() => Context::for_reference(exercise, programs, &root, limits),
         _ => Context::new(exercise, programs, &root, limits),
     };
     let settings = Settings {
-        keep_failed: !args.no_keep,
+        keep_failed: request.keep_failed,
         compare_snapshots: true,
-        seed: args.seed.unwrap_or_else(Settings::random_seed),
+        seed: request.seed.unwrap_or_else(Settings::random_seed),
     };
     let results = verify(&context, &settings);
-    let what = match (side, args.programs.is_empty()) {
+    let what = match (side, request.programs.is_empty()) {
         (_, false) => "the programs you named".to_string(),
         (Side::Learner, true) => format!("your code in {}", exercise.dir(side)),
         (Side::Reference, true) => format!("the reference solution in {}", exercise.dir(side)),
     };
     let options = report::Options {
-        all_failures: args.all,
+        all_failures: request.all_failures,
         seed: settings.seed,
     };
     print!("{}", report::human(exercise, &what, &results, options));
-    if results
-        .iter()
-        .any(|r| matches!(r.verdict, crate::verify::Verdict::Error(_)))
-    {
-        ExitCode::from(2)
+    if results.iter().any(|r| matches!(r.verdict, crate::verify::Verdict::Error(_))) {
+        Verified::Error
     } else if all_passed(&results) {
         if side == Side::Learner {
             println!("Well done! Next: `cargo run -- print {}`.", exercise.number + 1);
         }
-        ExitCode::SUCCESS
+        Verified::Passed
     } else {
-        ExitCode::from(1)
+        Verified::Failed
     }
 }
 
+/// Why [`prepare`] gave no programs (the problem has been printed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepared {
+    /// The code does not compile: the learner's to fix.
+    CompileError,
+    /// A bad command or a missing package: a usage or harness problem.
+    Unusable,
+}
+
 /// The programs to run: built with cargo, except those given as commands. On failure
-/// the problem has been printed and the exit code is returned.
-pub(crate) fn prepare(
+/// the problem has been printed.
+pub fn prepare(
     root: &Path,
     exercise: &Exercise,
     side: Side,
     overrides: &[(String, Vec<String>)],
-) -> Result<Programs, ExitCode> {
+) -> Result<Programs, Prepared> {
     for (name, _) in overrides {
         if exercise.program(name).is_none() {
             let known: Vec<&str> = exercise.programs.iter().map(|p| p.name).collect();
-            return Err(usage_error(&format!(
+            usage_error(&format!(
                 "exercise {} has no program `{name}`; its programs are: {}",
                 exercise.number,
                 known.join(", ")
-            )));
+            ));
+            return Err(Prepared::Unusable);
         }
     }
     let all_given = exercise
@@ -146,9 +195,12 @@ pub(crate) fn prepare(
                     "Your code in {} does not compile yet. The compiler says:\n\n{errors}\n\nFix the first error first: later ones are often caused by it.",
                     exercise.dir(side)
                 );
-                return Err(ExitCode::from(1));
+                return Err(Prepared::CompileError);
             }
-            Err(BuildError::Harness(message)) => return Err(usage_error(&message)),
+            Err(BuildError::Harness(message)) => {
+                usage_error(&message);
+                return Err(Prepared::Unusable);
+            }
         }
     };
     for (name, command) in overrides {
