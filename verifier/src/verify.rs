@@ -75,22 +75,14 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
     let prefix = format!("replicate-{:02}-{}-", exercise.number, check.name);
     let dir = match tempfile::Builder::new().prefix(&prefix).tempdir() {
         Ok(dir) => dir,
-        Err(e) => {
-            return CheckResult {
-                check,
-                verdict: Verdict::Error(format!("cannot create a temporary directory: {e}")),
-                transcript: String::new(),
-                expected: None,
-                runs: Vec::new(),
-                kept_dir: None,
-                dir: PathBuf::new(),
-                wire: Vec::new(),
-                used_seed: false,
-                elapsed: Duration::ZERO,
-            };
-        }
+        Err(e) => return error_result(check, format!("cannot create a temporary directory: {e}")),
     };
-    let mut trial = Trial::new(context, dir.path(), settings.seed);
+    // Programs run in `work/`; anything that appears beside it was written outside.
+    let work = dir.path().join("work");
+    if let Err(e) = std::fs::create_dir(&work) {
+        return error_result(check, format!("cannot create a temporary directory: {e}"));
+    }
+    let mut trial = Trial::new(context, &work, settings.seed);
     // A check is our code, but a bug in it must not take the whole run down.
     let outcome = catch_unwind(AssertUnwindSafe(|| (check.run)(&mut trial)));
     let transcript = trial.transcript();
@@ -116,10 +108,10 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
     let runs = trial.runs().to_vec();
     let wire = trial.wire().to_vec();
     let used_seed = trial.used_seed();
-    let path = dir.path().to_path_buf();
+    let path = work.clone();
     let kept_dir = match (&verdict, settings.keep_failed) {
         (Verdict::Pass, _) | (_, false) => None,
-        _ => Some(dir.keep()),
+        _ => Some(dir.keep().join("work")),
     };
     CheckResult {
         check,
@@ -132,6 +124,22 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         wire,
         used_seed,
         elapsed: started.elapsed(),
+    }
+}
+
+/// The result of a check the verifier could not even start.
+fn error_result(check: &'static Check, message: String) -> CheckResult {
+    CheckResult {
+        check,
+        verdict: Verdict::Error(message),
+        transcript: String::new(),
+        expected: None,
+        runs: Vec::new(),
+        kept_dir: None,
+        dir: PathBuf::new(),
+        wire: Vec::new(),
+        used_seed: false,
+        elapsed: Duration::ZERO,
     }
 }
 

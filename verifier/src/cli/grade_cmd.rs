@@ -3,15 +3,14 @@
 //! Exit codes: 0 every check passed, 1 some check failed (a submission that does not
 //! compile, hangs or crashes fails), 2 a usage error or a problem of the verifier.
 
-use super::{parse_seconds, usage_error};
+use super::limits::LimitArgs;
+use super::usage_error;
 use crate::course::{self, COURSE, Exercise};
 use crate::grade::{Format, Options, Status, grade, render};
-use crate::runner::Limits;
 use crate::verify::{Settings, default_root};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct GradeArgs {
@@ -29,9 +28,8 @@ pub struct GradeArgs {
     /// Stop after the first exercise with a failed check.
     #[arg(long)]
     fail_fast: bool,
-    /// Seconds each program run may take before it is killed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_seconds)]
-    timeout: f64,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Replay the random choices of an earlier run.
     #[arg(long)]
     seed: Option<u64>,
@@ -91,10 +89,7 @@ pub fn run(args: GradeArgs) -> ExitCode {
         submission,
         course,
         exercises,
-        limits: Limits {
-            timeout: Duration::from_secs_f64(args.timeout),
-            ..Limits::default()
-        },
+        limits: args.limits.limits(),
         seed: args.seed.unwrap_or_else(Settings::random_seed),
         fail_fast: args.fail_fast,
         programs,

@@ -8,6 +8,8 @@ mod bench;
 mod course_check;
 mod dupsh;
 mod grade_cmd;
+mod limits;
+mod slides_cmd;
 pub mod verify_cmd;
 
 use crate::course::{self, COURSE, Exercise};
@@ -52,6 +54,8 @@ enum Command {
     Grade(grade_cmd::GradeArgs),
     /// Measure replication against the storage floor (figures, not a verdict).
     Bench(bench::BenchArgs),
+    /// Present a slide deck in the terminal, list the decks, or export them as HTML.
+    Slides(slides_cmd::SlidesArgs),
 }
 
 /// Parses the command line, runs the command, and returns its exit code.
@@ -79,6 +83,7 @@ pub fn main() -> ExitCode {
         Some(Command::CourseCheck(args)) => course_check::run(args),
         Some(Command::Grade(args)) => grade_cmd::run(args),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Slides(args)) => slides_cmd::run(args),
     }
 }
 

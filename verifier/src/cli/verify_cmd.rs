@@ -1,6 +1,7 @@
 //! `verifier verify N`: build, run every check, explain the verdict.
 
-use super::{parse_seconds, usage_error};
+use super::limits::LimitArgs;
+use super::usage_error;
 use crate::build::{BuildError, build};
 use crate::course::{self, Exercise, Side};
 use crate::report;
@@ -10,7 +11,6 @@ use crate::verify::{Settings, all_passed, default_root, verify};
 use clap::Args;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -23,9 +23,8 @@ pub struct VerifyArgs {
     /// `--program append='python3 append.py'` (repeatable; any language).
     #[arg(long = "program", value_name = "NAME=COMMAND", value_parser = parse_program)]
     programs: Vec<(String, Vec<String>)>,
-    /// Seconds each program run may take before it is killed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_seconds)]
-    timeout: f64,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Explain every failed check in full, not just the first.
     #[arg(long)]
     all: bool,
@@ -57,7 +56,7 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         exercise,
         side: if args.solution { Side::Reference } else { Side::Learner },
         programs: args.programs,
-        timeout: Duration::from_secs_f64(args.timeout),
+        limits: args.limits.limits(),
         all_failures: args.all,
         keep_failed: !args.no_keep,
         seed: args.seed,
@@ -72,7 +71,7 @@ pub struct Request {
     pub side: Side,
     /// Programs given as commands instead of being built: (name, command words).
     pub programs: Vec<(String, Vec<String>)>,
-    pub timeout: Duration,
+    pub limits: Limits,
     pub all_failures: bool,
     pub keep_failed: bool,
     pub seed: Option<u64>,
@@ -107,10 +106,7 @@ pub fn verify_exercise(request: &Request) -> Verified {
         Err(Prepared::CompileError) => return Verified::Failed,
         Err(Prepared::Unusable) => return Verified::Error,
     };
-    let limits = Limits {
-        timeout: request.timeout,
-        ..Limits::default()
-    };
+    let limits = request.limits;
     let context = match side {
         Side::Reference if request.programs.is_empty() => Context::for_reference(exercise, programs, &root, limits),
         _ => Context::new(exercise, programs, &root, limits),

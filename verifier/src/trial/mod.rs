@@ -257,6 +257,7 @@ impl<'a> Trial<'a> {
             ending: finished.ending,
             stderr: finished.stderr,
         });
+        self.stayed_inside(program)?;
         match finished.ending {
             Ending::TimedOut(limit) => {
                 return Err(self.misbehaved(&format!(
@@ -314,6 +315,32 @@ impl<'a> Trial<'a> {
     pub fn replace_since(&mut self, mark: usize, note: &str) {
         self.transcript.truncate(mark);
         self.note(note);
+    }
+
+    /// Fails if a program wrote beside its working directory (`../something`).
+    pub fn stayed_inside(&self, program: &str) -> Result<(), Failure> {
+        let Some(parent) = self.dir.parent() else {
+            return Ok(());
+        };
+        let work = self.dir.file_name();
+        let outside: Vec<String> = std::fs::read_dir(parent)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|entry| Some(entry.file_name().as_os_str()) != work)
+                    .map(|entry| format!("../{}", entry.file_name().to_string_lossy()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if outside.is_empty() {
+            return Ok(());
+        }
+        Err(self
+            .misbehaved(&format!(
+                "`{program}` wrote outside its working directory: {}",
+                outside.join(", ")
+            ))
+            .detail("Keep every file under the current directory (the database path you are given)."))
     }
 
     /// Adds a comment line to the transcript: `# a second database`.

@@ -167,6 +167,7 @@ impl Trial<'_> {
             ending: finished.ending,
             stderr: finished.stderr.clone(),
         });
+        self.stayed_inside(peer.program)?;
         if let Ending::TimedOut(limit) = finished.ending {
             return Err(self
                 .misbehaved(&format!("Timed out after {} while waiting for `{}` to exit", seconds(limit), peer.program))
@@ -237,6 +238,7 @@ impl Trial<'_> {
             ending: outcome.b,
             stderr: outcome.stderr_b,
         });
+        self.stayed_inside(a.program)?;
         Ok(SyncRun {
             a: outcome.a,
             b: outcome.b,
