@@ -24,6 +24,7 @@ pub mod records;
 pub mod redact;
 pub mod report;
 pub mod runner;
+pub mod slides;
 pub mod snapshot;
 pub mod trial;
 pub mod verify;

@@ -157,15 +157,28 @@ pub fn parse(file: &Path, text: &str) -> Result<Deck, ParseError> {
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // (line number, text without line end and trailing whitespace)
-    let lines: Vec<(usize, &str)> = text.lines().map(str::trim_end).enumerate().map(|(i, l)| (i + 1, l)).collect();
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .map(str::trim_end)
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .collect();
 
     let mut rest = lines.iter().copied().skip_while(|(_, l)| l.is_empty());
     let title = match rest.next() {
         Some((_, line)) if line.starts_with("# ") && !line[2..].trim().is_empty() => line[2..].trim(),
         Some((number, _)) => {
-            return Err(error(number, "a deck starts with its title: `# Deck title`".into()));
+            return Err(error(
+                number,
+                "a deck starts with its title: `# Deck title`".into(),
+            ));
         }
-        None => return Err(error(1, "the file is empty; a deck starts with `# Deck title`".into())),
+        None => {
+            return Err(error(
+                1,
+                "the file is empty; a deck starts with `# Deck title`".into(),
+            ));
+        }
     };
     let mut summary = Vec::new();
     let mut separator = None;
@@ -208,7 +221,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Deck, ParseError> {
         ));
     }
     // A `---` at the very end of the file leaves an empty chunk: harmless.
-    if chunks.len() > 1 && chunks.last().is_some_and(|(_, c)| c.iter().all(|(_, l)| l.is_empty())) {
+    if chunks.len() > 1
+        && chunks
+            .last()
+            .is_some_and(|(_, c)| c.iter().all(|(_, l)| l.is_empty()))
+    {
         chunks.pop();
     }
 
@@ -216,7 +233,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Deck, ParseError> {
     for (separator, chunk) in chunks {
         slides.push(parse_slide(separator, &chunk, &error)?);
     }
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Ok(Deck {
         number: number_of(&stem),
         stem,
@@ -229,13 +249,17 @@ pub fn parse(file: &Path, text: &str) -> Result<Deck, ParseError> {
 fn parse_slide(
     separator: usize,
     chunk: &[(usize, &str)],
-    error: &impl Fn(usize, String) -> ParseError) -> Result<Slide, ParseError> {
+    error: &impl Fn(usize, String) -> ParseError,
+) -> Result<Slide, ParseError> {
     let mut lines = chunk.iter().copied().skip_while(|(_, l)| l.is_empty());
     let (line, title) = match lines.next() {
         Some((number, text)) => match text.strip_prefix("## ").map(str::trim) {
             Some(title) if !title.is_empty() => (number, title),
             _ => {
-                return Err(error(number, "a slide starts with its title: `## Slide title`".into()));
+                return Err(error(
+                    number,
+                    "a slide starts with its title: `## Slide title`".into(),
+                ));
             }
         },
         None => {
@@ -299,7 +323,9 @@ pub fn deck_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
         std::fs::read_dir(dir).map_err(|e| format!("cannot read the deck folder {}: {e}", dir.display()))?;
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| format!("cannot read the deck folder {}: {e}", dir.display()))?.path();
+        let path = entry
+            .map_err(|e| format!("cannot read the deck folder {}: {e}", dir.display()))?
+            .path();
         if path.extension().is_some_and(|e| e == "md") && path.is_file() {
             files.push(path);
         }
@@ -311,7 +337,11 @@ pub fn deck_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// Finds the deck a learner or teacher means: a number (`3`), a file stem
 /// (`03-append-only-logs`) or a part of the name (`append`), among deck files.
 pub fn find<'a>(files: &'a [PathBuf], query: &str) -> Result<&'a PathBuf, String> {
-    let stem = |file: &PathBuf| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = |file: &PathBuf| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     let query = query.trim();
     let names = || files.iter().map(stem).collect::<Vec<_>>().join(", ");
     if files.is_empty() {
@@ -328,10 +358,16 @@ pub fn find<'a>(files: &'a [PathBuf], query: &str) -> Result<&'a PathBuf, String
         return Ok(file);
     }
     let lower = query.to_lowercase();
-    let matches: Vec<&PathBuf> = files.iter().filter(|f| !lower.is_empty() && stem(f).to_lowercase().contains(&lower)).collect();
+    let matches: Vec<&PathBuf> = files
+        .iter()
+        .filter(|f| !lower.is_empty() && stem(f).to_lowercase().contains(&lower))
+        .collect();
     match matches.as_slice() {
         [file] => Ok(file),
-        [] => Err(format!("there is no deck named like `{query}`; the decks are: {}", names())),
+        [] => Err(format!(
+            "there is no deck named like `{query}`; the decks are: {}",
+            names()
+        )),
         several => Err(format!(
             "`{query}` matches several decks: {}; be more precise",
             several.iter().map(|f| stem(f)).collect::<Vec<_>>().join(", ")
@@ -381,7 +417,10 @@ mod tests {
         let text = "# D\ns\n---\n## Fenced\n```\nabove\n---\nNotes:\nDemo: no\n```\n~~~~\n```\n---\n~~~~\nNotes:\nn\n---\n## Next\nx\n";
         let d = deck(text).unwrap();
         assert_eq!(d.slides.len(), 2);
-        assert_eq!(d.slides[0].body, "```\nabove\n---\nNotes:\nDemo: no\n```\n~~~~\n```\n---\n~~~~");
+        assert_eq!(
+            d.slides[0].body,
+            "```\nabove\n---\nNotes:\nDemo: no\n```\n~~~~\n```\n---\n~~~~"
+        );
         assert_eq!(d.slides[0].demo, None);
         assert_eq!(d.slides[0].notes, "n");
         assert_eq!(d.slides[1].title, "Next");
@@ -397,7 +436,8 @@ mod tests {
 
     #[test]
     fn notes_take_everything_to_the_end_of_the_slide() {
-        let text = "# D\ns\n---\n## A\nbody\nNotes:\n\nfirst\nDemo: not a demo\n```\ncode\n```\n\n---\n## B\n";
+        let text =
+            "# D\ns\n---\n## A\nbody\nNotes:\n\nfirst\nDemo: not a demo\n```\ncode\n```\n\n---\n## B\n";
         let s = &deck(text).unwrap().slides[0];
         assert_eq!(s.body, "body");
         assert_eq!(s.demo, None);
@@ -415,9 +455,15 @@ mod tests {
     #[test]
     fn errors_name_file_and_line() {
         let e = deck("Deck title\n---\n## A\n").unwrap_err();
-        assert_eq!(e.to_string(), "slides/07-test.md:1: a deck starts with its title: `# Deck title`");
+        assert_eq!(
+            e.to_string(),
+            "slides/07-test.md:1: a deck starts with its title: `# Deck title`"
+        );
         let e = deck("# D\ns\n---\n## A\nx\n---\n\nNo title here\n").unwrap_err();
-        assert_eq!((e.line, e.message.as_str()), (8, "a slide starts with its title: `## Slide title`"));
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (8, "a slide starts with its title: `## Slide title`")
+        );
         let e = deck("# D\ns\n---\n### A\n").unwrap_err();
         assert_eq!(e.line, 4);
         let e = deck("# D\nsummary, and no slides\n").unwrap_err();
@@ -441,11 +487,17 @@ mod tests {
 
     #[test]
     fn find_by_number_stem_or_part() {
-        let files: Vec<PathBuf> = ["00-intro.md", "03-append-only-logs.md", "04-gossip.md", "10-logs-again.md"]
-            .iter()
-            .map(|n| Path::new("/d").join(n))
-            .collect();
-        let stem = |r: Result<&PathBuf, String>| r.unwrap().file_stem().unwrap().to_string_lossy().into_owned();
+        let files: Vec<PathBuf> = [
+            "00-intro.md",
+            "03-append-only-logs.md",
+            "04-gossip.md",
+            "10-logs-again.md",
+        ]
+        .iter()
+        .map(|n| Path::new("/d").join(n))
+        .collect();
+        let stem =
+            |r: Result<&PathBuf, String>| r.unwrap().file_stem().unwrap().to_string_lossy().into_owned();
         assert_eq!(stem(find(&files, "3")), "03-append-only-logs");
         assert_eq!(stem(find(&files, "03")), "03-append-only-logs");
         assert_eq!(stem(find(&files, "0")), "00-intro");
@@ -453,8 +505,16 @@ mod tests {
         assert_eq!(stem(find(&files, "03-append-only-logs")), "03-append-only-logs");
         assert_eq!(stem(find(&files, "APPEND")), "03-append-only-logs");
         assert!(find(&files, "7").unwrap_err().starts_with("there is no deck 7;"));
-        assert!(find(&files, "logs").unwrap_err().contains("matches several decks"));
-        assert!(find(&files, "nope").unwrap_err().contains("00-intro, 03-append-only-logs"));
+        assert!(
+            find(&files, "logs")
+                .unwrap_err()
+                .contains("matches several decks")
+        );
+        assert!(
+            find(&files, "nope")
+                .unwrap_err()
+                .contains("00-intro, 03-append-only-logs")
+        );
         assert!(find(&files, "").is_err());
         assert!(find(&[], "1").is_err());
     }
@@ -464,17 +524,31 @@ mod tests {
     fn every_course_deck_parses_and_has_notes() {
         let dir = crate::verify::default_root().join("slides");
         let files = deck_files(&dir).unwrap();
-        assert!(files.len() >= 10, "expected the course's decks in {}", dir.display());
+        assert!(
+            files.len() >= 10,
+            "expected the course's decks in {}",
+            dir.display()
+        );
         for file in &files {
             let deck = load(file).unwrap_or_else(|e| panic!("{e}"));
             let name = file.display();
-            assert!(deck.number.is_some(), "{name}: the file name starts with the deck's number");
+            assert!(
+                deck.number.is_some(),
+                "{name}: the file name starts with the deck's number"
+            );
             assert!(!deck.summary.is_empty(), "{name}: a deck has a summary line");
-            assert!(deck.slides.len() >= 8, "{name}: {} slides; a deck has 8 at least", deck.slides.len());
+            assert!(
+                deck.slides.len() >= 8,
+                "{name}: {} slides; a deck has 8 at least",
+                deck.slides.len()
+            );
             for slide in &deck.slides {
                 let at = format!("{name}:{}", slide.line);
                 assert!(!slide.title.is_empty(), "{at}: the slide has no title");
-                assert!(!slide.body.is_empty() || slide.demo.is_some(), "{at}: the slide shows nothing");
+                assert!(
+                    !slide.body.is_empty() || slide.demo.is_some(),
+                    "{at}: the slide shows nothing"
+                );
                 assert!(!slide.notes.is_empty(), "{at}: the slide has no speaker notes");
             }
         }
