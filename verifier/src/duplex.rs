@@ -30,6 +30,9 @@ pub enum Fault {
     KillAAfter(usize),
 }
 
+/// Called with each line as it crosses the relay (for a live transcript).
+pub type Observer = Box<dyn Fn(&Event) + Send + Sync>;
+
 /// How to wire the two programs.
 pub enum Mode {
     /// Two plain pipes: no transcript, no faults, no overhead.
@@ -38,7 +41,7 @@ pub enum Mode {
     /// observer called with each message as it passes (for a live transcript).
     Relay {
         fault: Fault,
-        observer: Option<Box<dyn Fn(&Event) + Send + Sync>>,
+        observer: Option<Observer>,
     },
 }
 
@@ -147,7 +150,7 @@ struct Shared {
     stdin_b: Mutex<Option<std::process::ChildStdin>>,
     group_a: Pid,
     events: Mutex<Vec<Event>>,
-    observer: Option<Box<dyn Fn(&Event) + Send + Sync>>,
+    observer: Option<Observer>,
     max_line: usize,
 }
 
@@ -164,7 +167,7 @@ impl Relay {
         a: &mut Spawned,
         b: &mut Spawned,
         fault: Fault,
-        observer: Option<Box<dyn Fn(&Event) + Send + Sync>>,
+        observer: Option<Observer>,
         max_line: usize,
     ) -> io::Result<Relay> {
         let missing = || io::Error::other("a relayed program's pipes were not set up");

@@ -176,7 +176,7 @@ mod tests {
     fn sort_keys_order_by_placeholder_then_number() {
         let mut r = Redactor::new();
         r.placeholder("peer", "zz");
-        let mut records = vec![
+        let mut records = [
             record(r#"{"peer":"aa","seq":1,"entry":"x"}"#),
             record(r#"{"peer":"zz","seq":10,"entry":"x"}"#),
             record(r#"{"peer":"zz","seq":9,"entry":"x"}"#),

@@ -191,9 +191,9 @@ pub fn seconds(duration: Duration) -> String {
 
 /// `1 MiB`, `512 KiB`, `300 bytes`.
 pub fn bytes(count: usize) -> String {
-    if count >= 1 << 20 && count % (1 << 20) == 0 {
+    if count >= 1 << 20 && count.is_multiple_of(1 << 20) {
         format!("{} MiB", count >> 20)
-    } else if count >= 1 << 10 && count % (1 << 10) == 0 {
+    } else if count >= 1 << 10 && count.is_multiple_of(1 << 10) {
         format!("{} KiB", count >> 10)
     } else {
         format!("{count} bytes")

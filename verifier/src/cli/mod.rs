@@ -6,6 +6,7 @@
 
 mod bench;
 mod course_check;
+mod demo;
 mod dupsh;
 mod grade_cmd;
 mod limits;
@@ -54,6 +55,8 @@ enum Command {
     Grade(grade_cmd::GradeArgs),
     /// Measure replication against the storage floor (figures, not a verdict).
     Bench(bench::BenchArgs),
+    /// Watch the reference solutions at work: `demo replicate` or `demo gossip`.
+    Demo(demo::DemoArgs),
     /// Present a slide deck in the terminal, list the decks, or export them as HTML.
     Slides(slides_cmd::SlidesArgs),
 }
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
         Some(Command::CourseCheck(args)) => course_check::run(args),
         Some(Command::Grade(args)) => grade_cmd::run(args),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
         Some(Command::Slides(args)) => slides_cmd::run(args),
     }
 }

@@ -448,7 +448,7 @@ fn grouped(lines: &[(Direction, Line, bool)], redactor: &mut Redactor) -> Vec<St
             };
             keyed.push((key, format!("{}  {}", direction.arrow(), line.show(redactor))));
         }
-        keyed.sort_by(|x, y| x.0.cmp(&y.0));
+        keyed.sort_by_key(|x| x.0);
         shown.extend(keyed.into_iter().map(|(_, line)| line));
     }
     shown

@@ -1,0 +1,271 @@
+//! `verifier slides` as a teacher meets it: the deck list, presenting a deck from a
+//! script of commands (stdin piped, so the output is plain text), demos, usage errors,
+//! and the HTML export.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+
+fn verifier() -> Command {
+    let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
+    // The same output everywhere: the course's own decks, 80 columns.
+    command.env_remove("REPLICATE_ROOT").env_remove("COLUMNS");
+    command
+}
+
+/// Runs the verifier with `stdin` and returns (exit code, stdout, stderr).
+fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let output = verifier()
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .expect("the verifier runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn course_decks() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../slides");
+    let mut stems: Vec<String> = fs::read_dir(&dir)
+        .expect("the course has a slides folder")
+        .map(|e| e.expect("a folder entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| p.file_stem().expect("a file name").to_string_lossy().into_owned())
+        .collect();
+    stems.sort();
+    stems
+}
+
+/// A folder with one small deck whose second slide has a demo.
+fn tiny_decks() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    fs::write(
+        dir.path().join("01-tiny.md"),
+        "# Tiny deck\nFor the tests.\n---\n## No demo here\nJust text.\nNotes:\nNothing to run.\n---\n\
+         ## A demo\nIt greets.\n\nDemo: echo hello-from-demo\n\nNotes:\nPress d.\n---\n\
+         ## A failing demo\nDemo: echo to-stderr >&2; exit 3\n",
+    )
+    .expect("the deck is written");
+    dir
+}
+
+#[test]
+fn without_a_deck_it_lists_them() {
+    let (code, out, err) = run(&["slides"], "");
+    assert_eq!((code, err.as_str()), (0, ""));
+    insta::assert_snapshot!("list", out);
+    for stem in course_decks() {
+        let number = stem.split('-').next().expect("a number").trim_start_matches('0');
+        let number = if number.is_empty() { "0" } else { number };
+        assert!(
+            out.contains(&format!("\n{number:>4}  ")),
+            "{stem} is not listed:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn a_scripted_talk_shows_plain_screens() {
+    let (code, out, err) = run(&["slides", "3"], "n\nnotes\np\nq\n");
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(!out.contains('\x1b'), "piped output has no control codes");
+    assert_eq!(out.matches("Append-only logs — slide ").count(), 4, "{out}");
+    insta::assert_snapshot!("deck_3_next_notes_previous", out);
+}
+
+#[test]
+fn a_deck_by_number_file_name_or_part_of_it() {
+    let by_number = run(&["slides", "3"], "q\n");
+    assert_eq!(by_number.0, 0);
+    assert!(
+        by_number.1.starts_with("Append-only logs — slide 1/16\n"),
+        "{}",
+        by_number.1
+    );
+    assert_eq!(run(&["slides", "03-append-only-logs"], "q\n"), by_number);
+    assert_eq!(run(&["slides", "append"], "q\n"), by_number);
+    assert_eq!(run(&["slides", "03"], "q\n"), by_number);
+}
+
+#[test]
+fn the_end_of_input_quits_cleanly() {
+    let (code, out, err) = run(&["slides", "3", "--notes"], "");
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out.matches("— slide ").count(), 1, "{out}");
+    assert!(
+        out.contains("\nNotes:\n"),
+        "--notes shows the notes at once:\n{out}"
+    );
+    // Every command keeps the presenter alive; unknown ones get a line of help.
+    let (code, out, _) = run(&["slides", "3"], "l\nn\nf\np\n99\nwhat\n\n5\nd\n");
+    assert_eq!(code, 0);
+    assert!(out.contains("This is the last slide (16/16)"), "{out}");
+    assert!(out.contains("This is the first slide."), "{out}");
+    assert!(
+        out.contains("There is no slide 99: the slides are 1 to 16."),
+        "{out}"
+    );
+    assert!(out.contains("Unknown command `what`. Enter/n next"), "{out}");
+    assert!(out.contains("Append-only logs — slide 5/16"), "{out}");
+    assert!(out.ends_with("This slide has no demo.\n\n"), "{out}");
+}
+
+#[test]
+fn a_demo_runs_and_its_output_is_shown() {
+    let decks = tiny_decks();
+    let dir = decks.path().to_str().expect("a UTF-8 path");
+    let (code, out, err) = run(&["slides", "--dir", dir, "tiny"], "d\nn\nd\nn\nd\nq\n");
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.contains("This slide has no demo.\n"), "{out}");
+    insta::assert_snapshot!("tiny_deck_demos", out);
+    assert!(out.contains(
+        "Demo: echo hello-from-demo   (d runs it again)\n$ echo hello-from-demo\nhello-from-demo\n"
+    ));
+    assert!(
+        out.contains("to-stderr\n[the demo exited with code 3]\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn unknown_decks_are_usage_errors() {
+    for (args, message) in [
+        (
+            &["slides", "42"][..],
+            "error: there is no deck 42; the decks are: 00-introduction, ",
+        ),
+        (
+            &["slides", "no-such-deck"],
+            "error: there is no deck named like `no-such-deck`; the decks are: ",
+        ),
+        (&["slides", "o"], "error: `o` matches several decks: "),
+        (&["slides", "1", "2"], "error: present one deck at a time"),
+        (
+            &["slides", "--dir", "/nonexistent/slides"],
+            "error: cannot read the deck folder /nonexistent/slides",
+        ),
+    ] {
+        let (code, out, err) = run(args, "q\n");
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
+        assert!(err.starts_with(message), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_broken_deck_is_reported_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    fs::write(dir.path().join("01-good.md"), "# Good\ns\n---\n## One\nx\n").expect("written");
+    fs::write(
+        dir.path().join("02-bad.md"),
+        "# Bad\ns\n---\n## One\nx\n---\nno title\n",
+    )
+    .expect("written");
+    let path = dir.path().to_str().expect("a UTF-8 path");
+    let (code, _, err) = run(&["slides", "--dir", path, "bad"], "");
+    assert_eq!(code, 2);
+    let bad = dir.path().join("02-bad.md");
+    let expected = format!(
+        "error: {}:7: a slide starts with its title: `## Slide title`\n",
+        bad.display()
+    );
+    assert_eq!(err, expected);
+    // The list shows the good deck and reports the bad one.
+    let (code, out, err) = run(&["slides", "--dir", path], "");
+    assert_eq!((code, err), (2, expected));
+    assert!(out.contains("   1  Good   1 slide\n"), "{out}");
+    // The good one can still be presented.
+    assert_eq!(run(&["slides", "--dir", path, "1"], "").0, 0);
+}
+
+#[test]
+fn the_html_export_is_self_contained() {
+    let out_dir = tempfile::tempdir().expect("a temporary folder");
+    let site = out_dir.path().join("site");
+    let site_arg = site.to_str().expect("a UTF-8 path");
+    let (code, out, err) = run(&["slides", "--html", site_arg], "");
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(
+        out.starts_with(&format!(
+            "Wrote {} files to {site_arg}:\n",
+            course_decks().len() + 1
+        )),
+        "{out}"
+    );
+
+    let mut names: Vec<String> = fs::read_dir(&site)
+        .expect("the site exists")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = course_decks().iter().map(|s| format!("{s}.html")).collect();
+    expected.push("index.html".into());
+    expected.sort();
+    assert_eq!(names, expected);
+
+    let index = fs::read_to_string(site.join("index.html")).expect("index.html");
+    for stem in course_decks() {
+        assert!(
+            index.contains(&format!("href=\"{stem}.html\"")),
+            "index.html links {stem}"
+        );
+    }
+    for name in &names {
+        let page = fs::read_to_string(site.join(name)).expect("a page");
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "{name} refers to the web"
+        );
+        assert!(!page.contains(" src="), "{name} loads something");
+        assert!(
+            page.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"),
+            "{name} has no Content-Security-Policy"
+        );
+    }
+    let deck = fs::read_to_string(site.join("03-append-only-logs.html")).expect("deck 3");
+    assert!(deck.contains("<h2>A list you only append to</h2>"));
+    assert!(deck.contains("<span class=\"label\">demo</span><code>cargo run -q -- demo replicate</code>"));
+    assert!(deck.contains("<span id=\"progress\">1 / 16</span>"));
+
+    // Again into the same folder, and only two decks: files are overwritten.
+    fs::write(site.join("index.html"), "old").expect("written");
+    let (code, out, _) = run(&["slides", "--html", site_arg, "3", "append", "0"], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "Wrote 3 files to {site_arg}:\n  index.html\n  03-append-only-logs.html\n"
+        )),
+        "{out}"
+    );
+    let index = fs::read_to_string(site.join("index.html")).expect("index.html");
+    assert!(index.contains("03-append-only-logs.html") && index.contains("00-introduction.html"));
+    assert!(
+        !index.contains("04-gossip"),
+        "the index lists the exported decks only"
+    );
+}
+
+#[test]
+fn an_html_folder_that_cannot_be_made_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = dir.path().join("a-file");
+    fs::write(&file, "").expect("written");
+    let target = file.join("site");
+    let (code, out, err) = run(&["slides", "--html", target.to_str().expect("UTF-8")], "");
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.starts_with(&format!("error: cannot create the folder {}: ", target.display())),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        &["slides", "--html", dir.path().to_str().expect("UTF-8"), "nope"],
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: there is no deck named like `nope`"),
+        "{err}"
+    );
+}

@@ -1,0 +1,324 @@
+//! The exported slides in a real browser: headless Chromium, driven over WebDriver by
+//! chromedriver. The deck page must show its first slide, move with the arrow keys,
+//! toggle the speaker notes with `n`, follow the URL hash, and fetch nothing at all.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Without them the test is skipped
+//! with a notice, except in CI (`CI` set), where it fails: `.ci/run` must install them.
+
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The W3C WebDriver key for an element reference in JSON.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+const ARROW_LEFT: &str = "\u{E012}";
+const ARROW_RIGHT: &str = "\u{E014}";
+const END: &str = "\u{E010}";
+const HOME: &str = "\u{E011}";
+
+/// A running chromedriver and, once created, its browser session. Dropping it ends
+/// the session and kills chromedriver's whole process group, even if a check failed.
+struct Driver {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+    session: Option<String>,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        // Let the kernel pick a free port, then hand it to chromedriver.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port on the loopback interface")
+            .port();
+        let child = std::process::Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver starts");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(20)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let driver = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            agent,
+            session: None,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = driver
+                .agent
+                .get(format!("{}/status", driver.base))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_json::<Value>().ok())
+                .is_some_and(|status| status["value"]["ready"] == json!(true));
+            if ready {
+                return driver;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// One WebDriver command; returns its `value`, or fails the test with the error.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.base);
+        let response = match (method, body) {
+            ("GET", _) => self.agent.get(&url).call(),
+            ("DELETE", _) => self.agent.delete(&url).call(),
+            (_, body) => self.agent.post(&url).send_json(body.unwrap_or_else(|| json!({}))),
+        };
+        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status();
+        let reply: Value = response
+            .body_mut()
+            .read_json()
+            .unwrap_or_else(|e| panic!("{method} {path}: unreadable reply: {e}"));
+        assert!(status.is_success(), "{method} {path}: {status} {reply}");
+        reply["value"].clone()
+    }
+
+    fn session_path(&self, path: &str) -> String {
+        let session = self.session.as_deref().expect("a session was created");
+        format!("/session/{session}{path}")
+    }
+
+    /// Starts headless Chromium with a fresh profile in `profile`.
+    fn new_session(&mut self, profile: &Path) {
+        let options = json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,800", "--disable-breakpad", "--disable-crash-reporter",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        });
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": options,
+        }}});
+        let value = self.call("POST", "/session", Some(capabilities));
+        let id = value["sessionId"].as_str().expect("a session id").to_string();
+        self.session = Some(id);
+    }
+
+    fn open(&self, url: &str) {
+        self.call("POST", &self.session_path("/url"), Some(json!({ "url": url })));
+    }
+
+    fn script(&self, script: &str) -> Value {
+        let body = json!({ "script": script, "args": [] });
+        self.call("POST", &self.session_path("/execute/sync"), Some(body))
+    }
+
+    /// Presses and releases one key, as a person would.
+    fn press(&self, key: &str) {
+        let actions = json!({"actions": [{
+            "type": "key",
+            "id": "keyboard",
+            "actions": [{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}],
+        }]});
+        self.call("POST", &self.session_path("/actions"), Some(actions));
+    }
+
+    /// The element a CSS selector finds (the first), as a WebDriver element id.
+    fn element(&self, css: &str) -> String {
+        let body = json!({ "using": "css selector", "value": css });
+        let value = self.call("POST", &self.session_path("/element"), Some(body));
+        value[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {value}"))
+            .to_string()
+    }
+
+    /// The text of an element as rendered: empty when it is not displayed.
+    fn visible_text(&self, css: &str) -> String {
+        let id = self.element(css);
+        let value = self.call("GET", &self.session_path(&format!("/element/{id}/text")), None);
+        value.as_str().unwrap_or_default().to_string()
+    }
+
+    fn displayed(&self, css: &str) -> bool {
+        let id = self.element(css);
+        self.call(
+            "GET",
+            &self.session_path(&format!("/element/{id}/displayed")),
+            None,
+        ) == json!(true)
+    }
+
+    fn slide(&self) -> String {
+        self.script("return document.body.dataset.slide;")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits briefly for the current slide to become `expected` (events are
+    /// asynchronous), and fails with what it is instead.
+    fn expect_slide(&self, expected: &str, after: &str) {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut slide = self.slide();
+        while slide != expected && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            slide = self.slide();
+        }
+        assert_eq!(slide, expected, "after {after}, the slide shown");
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            // Closes the browser; if this fails, the group kill below still happens.
+            let _ = self
+                .agent
+                .delete(format!("{}/session/{session}", self.base))
+                .call();
+        }
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ =
+                nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// True if the browser is here; otherwise skips (a notice) or, in CI, fails.
+fn browser_available() -> bool {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let message = format!(
+        "{} not installed: the browser test of the slides needs Debian's chromium and chromium-driver \
+         (apt-get install -y chromium chromium-driver)",
+        missing.join(" and ")
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{message}; .ci/run must install them");
+    }
+    eprintln!("notice: skipping: {message}");
+    false
+}
+
+#[test]
+fn the_exported_deck_works_in_a_browser_and_fetches_nothing() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let site = work.path().join("site");
+    let profile = work.path().join("profile");
+    std::fs::create_dir_all(&profile).expect("a profile folder");
+    let export = assert_cmd::Command::cargo_bin("verifier")
+        .expect("the verifier binary is built")
+        .env_remove("REPLICATE_ROOT")
+        .args(["slides", "--html"])
+        .arg(&site)
+        .output()
+        .expect("the verifier runs");
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let page = site.join("03-append-only-logs.html");
+    let url = format!("file://{}", page.display()).replace(' ', "%20");
+
+    let mut driver = Driver::start();
+    driver.new_session(&profile);
+    driver.open(&url);
+
+    // The first slide is shown, and only it.
+    driver.expect_slide("1", "opening the page");
+    assert_eq!(
+        driver.visible_text("section.slide.current h2"),
+        "A list you only append to"
+    );
+    assert!(!driver.displayed("#slide-2 h2"), "the second slide is hidden");
+    assert_eq!(driver.visible_text("#progress"), "1 / 16");
+    assert!(
+        !driver.displayed("#slide-1 .notes"),
+        "speaker notes are hidden at first"
+    );
+
+    driver.press(ARROW_RIGHT);
+    driver.expect_slide("2", "ArrowRight");
+    assert_eq!(
+        driver.visible_text("section.slide.current h2"),
+        "The rules of a log"
+    );
+    assert!(
+        !driver.displayed("#slide-1 h2"),
+        "the first slide is hidden again"
+    );
+    assert_eq!(driver.visible_text("#progress"), "2 / 16");
+    assert_eq!(
+        driver.script("return location.hash;"),
+        json!("#2"),
+        "the URL follows the slide"
+    );
+
+    driver.press(ARROW_LEFT);
+    driver.expect_slide("1", "ArrowLeft");
+    assert_eq!(
+        driver.visible_text("section.slide.current h2"),
+        "A list you only append to"
+    );
+
+    driver.press("n");
+    assert!(driver.displayed("#slide-1 .notes"), "n shows the speaker notes");
+    assert!(
+        driver
+            .visible_text("#slide-1 .notes")
+            .contains("An append-only log is just a numbered list"),
+        "the notes of slide 1 are shown"
+    );
+    driver.press("n");
+    assert!(!driver.displayed("#slide-1 .notes"), "n hides them again");
+
+    driver.press(END);
+    driver.expect_slide("16", "End");
+    driver.press(ARROW_RIGHT);
+    driver.expect_slide("16", "ArrowRight on the last slide");
+    driver.press(HOME);
+    driver.expect_slide("1", "Home");
+
+    // The hash selects a slide, on load and while open.
+    driver.open(&format!("{url}#12"));
+    driver.expect_slide("12", "opening #12");
+    let demo = driver.visible_text("section.slide.current .demo");
+    assert!(
+        demo.contains("cargo run -q -- demo replicate"),
+        "the demo command is shown: {demo}"
+    );
+
+    // Nothing was fetched: no fonts, images, scripts or styles from anywhere.
+    let resources = driver.script("return performance.getEntriesByType('resource').length;");
+    assert_eq!(resources, json!(0), "the page fetched resources");
+
+    drop(driver);
+    eprintln!("the browser test took {:.1} s", started.elapsed().as_secs_f64());
+}
