@@ -29,3 +29,4 @@ pub mod snapshot;
 pub mod trial;
 pub mod verify;
 pub mod wire;
+pub mod workshop;

@@ -70,7 +70,11 @@ impl Resources {
             PRLIMIT.to_string(),
             // soft:hard. At the soft limit the kernel sends SIGXCPU, which we can name;
             // at the hard one, SIGKILL, which we could not tell from any other kill.
-            format!("--cpu={}:{}", self.cpu.as_secs().max(1), self.cpu.as_secs().max(1) + 1),
+            format!(
+                "--cpu={}:{}",
+                self.cpu.as_secs().max(1),
+                self.cpu.as_secs().max(1) + 1
+            ),
             format!("--data={}", self.memory),
             format!("--fsize={}", self.file_size),
             "--".to_string(),
@@ -167,13 +171,22 @@ impl Ending {
             Ending::TimedOut(limit) => format!("was still running after {}", seconds(limit)),
             Ending::Flooded(cap) => format!("printed more than {} and was stopped", bytes(cap)),
             Ending::OverLimit(Limit::Cpu(cpu)) => {
-                format!("used more than {} of CPU time and was stopped (a busy loop?)", seconds(cpu))
+                format!(
+                    "used more than {} of CPU time and was stopped (a busy loop?)",
+                    seconds(cpu)
+                )
             }
             Ending::OverLimit(Limit::Memory(memory)) => {
-                format!("used more than {} of memory and was stopped", bytes(memory as usize))
+                format!(
+                    "used more than {} of memory and was stopped",
+                    bytes(memory as usize)
+                )
             }
             Ending::OverLimit(Limit::FileSize(size)) => {
-                format!("wrote a file larger than {} and was stopped", bytes(size as usize))
+                format!(
+                    "wrote a file larger than {} and was stopped",
+                    bytes(size as usize)
+                )
             }
         }
     }
@@ -290,9 +303,11 @@ impl Spawned {
     /// Starts the program in a new process group, its streams connected as `wiring` says.
     pub fn start(invocation: &Invocation, wiring: Wiring, limits: &Limits) -> io::Result<Spawned> {
         let argv: Vec<String> = match limits.resources {
-            Some(resources) if Path::new(PRLIMIT).exists() => {
-                resources.prlimit().into_iter().chain(invocation.argv.iter().cloned()).collect()
-            }
+            Some(resources) if Path::new(PRLIMIT).exists() => resources
+                .prlimit()
+                .into_iter()
+                .chain(invocation.argv.iter().cloned())
+                .collect(),
             _ => invocation.argv.clone(),
         };
         let (program, args) = argv
@@ -499,11 +514,15 @@ fn over_limit(ending: Ending, stderr: &[u8], resources: &Resources) -> Option<En
     const SHELL_XFSZ: i32 = 128 + SIGXFSZ;
     let out_of_memory = || {
         let text = String::from_utf8_lossy(stderr);
-        text.contains("memory allocation of") || text.contains("Cannot allocate memory") || text.contains("MemoryError")
+        text.contains("memory allocation of")
+            || text.contains("Cannot allocate memory")
+            || text.contains("MemoryError")
     };
     // A shell reports a child killed by signal N as exit code 128 + N.
     match ending {
-        Ending::Signalled(SIGXCPU) | Ending::Exited(SHELL_XCPU) => Some(Ending::OverLimit(Limit::Cpu(resources.cpu))),
+        Ending::Signalled(SIGXCPU) | Ending::Exited(SHELL_XCPU) => {
+            Some(Ending::OverLimit(Limit::Cpu(resources.cpu)))
+        }
         Ending::Signalled(SIGXFSZ) | Ending::Exited(SHELL_XFSZ) => {
             Some(Ending::OverLimit(Limit::FileSize(resources.file_size)))
         }
@@ -689,15 +708,25 @@ mod tests {
         let script = format!("head -c 2000000 /dev/zero > {}", file.path().display());
         let done = run(&sh(&script), None, &tight())?;
         assert_eq!(done.ending, Ending::OverLimit(Limit::FileSize(1 << 20)));
-        assert_eq!(done.ending.describe(), "wrote a file larger than 1 MiB and was stopped");
+        assert_eq!(
+            done.ending.describe(),
+            "wrote a file larger than 1 MiB and was stopped"
+        );
         Ok(())
     }
 
     #[test]
     fn names_memory_exhaustion() -> io::Result<()> {
-        let done = run(&sh("python3 -c 'x = bytearray(200 * 1024 * 1024)'"), None, &tight())?;
+        let done = run(
+            &sh("python3 -c 'x = bytearray(200 * 1024 * 1024)'"),
+            None,
+            &tight(),
+        )?;
         assert_eq!(done.ending, Ending::OverLimit(Limit::Memory(64 << 20)));
-        assert_eq!(done.ending.describe(), "used more than 64 MiB of memory and was stopped");
+        assert_eq!(
+            done.ending.describe(),
+            "used more than 64 MiB of memory and was stopped"
+        );
         Ok(())
     }
 

@@ -21,6 +21,8 @@ use std::path::Path;
 use anyhow::{Context, Result, ensure};
 use serde::{Deserialize, Serialize};
 
+pub mod cli;
+
 /// The tree that holds this database's identity.
 pub const META_TREE: &str = "meta";
 /// The key, in the meta tree, of the local peer id.
@@ -158,20 +160,35 @@ impl Log {
     /// The entries of `peer`'s log with a seq greater than `seq`, oldest first:
     /// exactly what someone whose head for `peer` is `seq` is missing.
     pub fn entries_after(&self, peer: &str, seq: u64) -> Result<Vec<Record>> {
+        self.entries_after_iter(peer, seq)?.collect()
+    }
+
+    /// The same entries as [`Log::entries_after`], read from disk one by one as
+    /// the iterator advances instead of all at once: sending a log of a million
+    /// entries then never needs a million records in memory, and stopping early
+    /// reads no further.
+    pub fn entries_after_iter(&self, peer: &str, seq: u64) -> Result<Entries> {
         if !is_valid_peer_id(peer) {
-            return Ok(Vec::new()); // We never store such a peer.
+            return Ok(Entries::none()); // We never store such a peer.
         }
         let Some(first) = seq.checked_add(1) else {
-            return Ok(Vec::new()); // Nothing comes after the largest seq.
+            return Ok(Entries::none()); // Nothing comes after the largest seq.
         };
         let wanted = log_key(peer, first)..peer_key_range(peer).end;
-        self.log
-            .range(wanted)
-            .map(|item| {
-                let (key, entry) = item?;
-                decode_record(&key, &entry)
-            })
-            .collect()
+        Ok(Entries::over(self.log.range(wanted)))
+    }
+
+    /// The entry stored under `seq` in `peer`'s log, if we hold it.
+    pub fn entry(&self, peer: &str, seq: u64) -> Result<Option<String>> {
+        if !is_valid_peer_id(peer) {
+            return Ok(None); // We never store such a peer.
+        }
+        match self.log.get(log_key(peer, seq))? {
+            Some(entry) => Ok(Some(
+                String::from_utf8(entry.to_vec()).context("a stored entry is not UTF-8")?,
+            )),
+            None => Ok(None),
+        }
     }
 
     /// Stores a record of another peer's log, if it is the next one we miss.
@@ -201,6 +218,25 @@ impl Log {
             // Another thread stored the same record just before us.
             Ok(Inserted::Duplicate)
         }
+    }
+
+    /// Stores a record of another peer's log without looking at what is
+    /// stored: faster than [`Log::insert`], which reads the log's head first.
+    ///
+    /// The caller makes sure that the record is the next one of its log (its
+    /// seq is one more than the head), as exercise 03 does with the heads it
+    /// keeps in memory; otherwise this could leave a gap or overwrite an
+    /// entry. Records with an unusable peer id or seq 0 are errors.
+    pub fn store(&self, record: &Record) -> Result<()> {
+        ensure!(
+            is_valid_peer_id(&record.peer),
+            "invalid peer id {:?}: it must be non-empty and contain no 0x00 byte",
+            record.peer
+        );
+        ensure!(record.seq >= 1, "invalid seq 0: seqs start at 1");
+        self.log
+            .insert(log_key(&record.peer, record.seq), record.entry.as_bytes())?;
+        Ok(())
     }
 
     /// Stores `entry` under `key` unless the key already holds an entry, and
@@ -292,6 +328,38 @@ fn decode_record(key: &[u8], entry: &[u8]) -> Result<Record> {
     let (peer, seq) = parse_log_key(key)?;
     let entry = String::from_utf8(entry.to_vec()).context("a stored entry is not UTF-8")?;
     Ok(Record { peer, seq, entry })
+}
+
+/// The entries of one log from some seq on, oldest first, read lazily: what
+/// [`Log::entries_after_iter`] returns. Each item is a record, or the error
+/// that stopped reading one.
+pub struct Entries {
+    /// The keys still to read, in order; `None` when there is nothing to read.
+    keys: Option<sled::Iter>,
+}
+
+impl Entries {
+    /// Reads the records stored under the keys of `keys`.
+    fn over(keys: sled::Iter) -> Entries {
+        Entries { keys: Some(keys) }
+    }
+
+    /// No records at all.
+    fn none() -> Entries {
+        Entries { keys: None }
+    }
+}
+
+impl Iterator for Entries {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        let item = self.keys.as_mut()?.next()?;
+        Some(match item {
+            Ok((key, entry)) => decode_record(&key, &entry),
+            Err(error) => Err(error.into()),
+        })
+    }
 }
 
 /// Prints records on stdout as JSON lines: one JSON object per line.
@@ -472,5 +540,44 @@ mod tests {
         assert_eq!(seqs(&log.entries_after("a", 1).unwrap()), [2, 3]);
         assert_eq!(seqs(&log.entries_after("b", 9).unwrap()), [10, 11, 12]);
         assert!(log.entries_after("nobody", 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn entries_can_be_read_lazily_and_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(dir.path()).unwrap();
+        for n in 1..=5 {
+            log.append(&format!("entry {n}")).unwrap();
+        }
+        let peer = log.peer().to_string();
+        let first_two: Vec<Record> = log
+            .entries_after_iter(&peer, 2)
+            .unwrap()
+            .take(2)
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(
+            first_two,
+            [record(&peer, 3, "entry 3"), record(&peer, 4, "entry 4")]
+        );
+        assert_eq!(log.entries_after_iter(&peer, u64::MAX).unwrap().count(), 0);
+        assert_eq!(log.entries_after_iter("", 0).unwrap().count(), 0);
+        assert_eq!(log.entry(&peer, 5).unwrap().as_deref(), Some("entry 5"));
+        assert_eq!(log.entry(&peer, 6).unwrap(), None);
+    }
+
+    #[test]
+    fn store_writes_checked_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(dir.path()).unwrap();
+        let alice = "a11ce00000000000";
+        let records: Vec<Record> = (1..=3).map(|seq| record(alice, seq, "hi")).collect();
+        for record in &records {
+            log.store(record).unwrap();
+        }
+        assert_eq!(log.head(alice).unwrap(), 3);
+        assert_eq!(log.entries_after(alice, 0).unwrap(), records);
+        assert!(log.store(&record("", 1, "no id")).is_err());
+        assert!(log.store(&record(alice, 0, "seq zero")).is_err());
     }
 }

@@ -48,14 +48,19 @@ pub fn run(args: DemoArgs) -> ExitCode {
 /// Builds a reference solution, quietly.
 fn reference(slug: &str) -> Result<Programs, String> {
     let exercise = course::find(slug)?;
-    eprintln!("(building the reference solution of exercise {} …)", exercise.number);
+    eprintln!(
+        "(building the reference solution of exercise {} …)",
+        exercise.number
+    );
     build(&default_root(), exercise, Side::Reference)
         .map(|built| built.programs)
         .map_err(|e| format!("{e:?}"))
 }
 
 fn invocation(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> Result<Invocation, String> {
-    let command = programs.command(program).ok_or(format!("no program `{program}`"))?;
+    let command = programs
+        .command(program)
+        .ok_or(format!("no program `{program}`"))?;
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     Ok(Invocation {
         program: program.to_string(),
@@ -80,10 +85,18 @@ fn show(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> Result
 
 fn replicate() -> Result<(), String> {
     let programs = reference("replicate")?;
-    let dir = tempfile::Builder::new().prefix("replicate-demo-").tempdir().map_err(|e| e.to_string())?;
+    let dir = tempfile::Builder::new()
+        .prefix("replicate-demo-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
     let dir = dir.path();
     println!("# Alice and Bob each append to their own log.");
-    show(&programs, "append", &["--db", "alice.db", "hello from alice", "alice again"], dir)?;
+    show(
+        &programs,
+        "append",
+        &["--db", "alice.db", "hello from alice", "alice again"],
+        dir,
+    )?;
     show(&programs, "append", &["--db", "bob.db", "hello from bob"], dir)?;
     println!("\n# Now they replicate: A's stdout feeds B's stdin and back (dupsh).");
     println!("$ verifier dupsh --transcript 'replicate alice.db' 'replicate bob.db'");
@@ -92,7 +105,11 @@ fn replicate() -> Result<(), String> {
     let redactor = Mutex::new(Redactor::new());
     let observer = move |event: &Event| {
         if let Ok(mut redactor) = redactor.lock() {
-            println!("{}  {}", event.direction.arrow(), wire::decode(&event.raw).show(&mut redactor));
+            println!(
+                "{}  {}",
+                event.direction.arrow(),
+                wire::decode(&event.raw).show(&mut redactor)
+            );
         }
     };
     let mode = Mode::Relay {
@@ -113,7 +130,10 @@ const GOSSIP_TIME: Duration = Duration::from_millis(1500);
 
 fn gossip() -> Result<(), String> {
     let programs = reference("gossip")?;
-    let dir = tempfile::Builder::new().prefix("replicate-demo-").tempdir().map_err(|e| e.to_string())?;
+    let dir = tempfile::Builder::new()
+        .prefix("replicate-demo-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
     let dir = dir.path();
     let ports: Vec<String> = (0..3)
         .map(|_| {
@@ -133,7 +153,9 @@ fn gossip() -> Result<(), String> {
     for (index, port) in ports.iter().enumerate() {
         let name = format!("p{}", index + 1);
         let db = format!("{name}.db");
-        let connect = index.checked_sub(1).map(|previous| format!("127.0.0.1:{}", ports[previous]));
+        let connect = index
+            .checked_sub(1)
+            .map(|previous| format!("127.0.0.1:{}", ports[previous]));
         let mut args = vec!["--db", db.as_str(), "--port", port.as_str()];
         if let Some(address) = &connect {
             args.extend(["--connect", address.as_str()]);

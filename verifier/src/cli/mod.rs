@@ -10,8 +10,13 @@ mod demo;
 mod dupsh;
 mod grade_cmd;
 mod limits;
+mod progress_cmd;
+mod reset_cmd;
+mod run_cmd;
 mod slides_cmd;
+mod solution_cmd;
 pub mod verify_cmd;
+mod watch_cmd;
 
 use crate::course::{self, COURSE, Exercise};
 use clap::{Parser, Subcommand};
@@ -59,6 +64,16 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Present a slide deck in the terminal, list the decks, or export them as HTML.
     Slides(slides_cmd::SlidesArgs),
+    /// Build your package and run one of your programs by hand, in a scratch folder that persists.
+    Run(run_cmd::RunArgs),
+    /// Show the reference solution's source (asks first until you have passed).
+    Solution(solution_cmd::SolutionArgs),
+    /// Put an exercise's original stub back from git (your files are backed up first).
+    Reset(reset_cmd::ResetArgs),
+    /// Verify an exercise, then again every time you save one of its files.
+    Watch(watch_cmd::WatchArgs),
+    /// Show your progress: exercises passed, the current one, hints seen.
+    Progress,
 }
 
 /// Parses the command line, runs the command, and returns its exit code.
@@ -71,7 +86,7 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        None => welcome(),
+        None => crate::workshop::shell(),
         Some(Command::List) => {
             print!("{}", list());
             ExitCode::SUCCESS
@@ -88,6 +103,11 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Demo(args)) => demo::run(args),
         Some(Command::Slides(args)) => slides_cmd::run(args),
+        Some(Command::Run(args)) => run_cmd::run(args),
+        Some(Command::Solution(args)) => solution_cmd::run(args),
+        Some(Command::Reset(args)) => reset_cmd::run(args),
+        Some(Command::Watch(args)) => watch_cmd::run(args),
+        Some(Command::Progress) => progress_cmd::run(),
     }
 }
 
@@ -134,16 +154,4 @@ fn hint(exercise: &Exercise, level: usize) -> ExitCode {
             hints.len()
         )),
     }
-}
-
-fn welcome() -> ExitCode {
-    println!("Welcome to replicate: build a master-less replicated database, step by step.\n");
-    print!("{}", list());
-    println!(
-        "\nRead an exercise:    cargo run -- print 1\n\
-         Edit its programs:   exercises/01-leveldb/src/\n\
-         Check your work:     cargo run -- verify 1\n\
-         Stuck? A hint:       cargo run -- hint 1 --level 1"
-    );
-    ExitCode::SUCCESS
 }

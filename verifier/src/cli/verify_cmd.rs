@@ -54,14 +54,22 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     };
     let request = Request {
         exercise,
-        side: if args.solution { Side::Reference } else { Side::Learner },
+        side: if args.solution {
+            Side::Reference
+        } else {
+            Side::Learner
+        },
         programs: args.programs,
         limits: args.limits.limits(),
         all_failures: args.all,
         keep_failed: !args.no_keep,
         seed: args.seed,
     };
-    verify_exercise(&request).exit_code()
+    let verified = verify_exercise(&request);
+    if verified == Verified::Passed && request.side == Side::Learner && request.programs.is_empty() {
+        crate::workshop::Workshop::for_command().record_pass(exercise);
+    }
+    verified.exit_code()
 }
 
 /// What to verify and how; the command line and the workshop shell both make one.
@@ -108,7 +116,9 @@ pub fn verify_exercise(request: &Request) -> Verified {
     };
     let limits = request.limits;
     let context = match side {
-        Side::Reference if request.programs.is_empty() => Context::for_reference(exercise, programs, &root, limits),
+        Side::Reference if request.programs.is_empty() => {
+            Context::for_reference(exercise, programs, &root, limits)
+        }
         _ => Context::new(exercise, programs, &root, limits),
     };
     let settings = Settings {
@@ -127,11 +137,25 @@ pub fn verify_exercise(request: &Request) -> Verified {
         seed: settings.seed,
     };
     print!("{}", report::human(exercise, &what, &results, options));
-    if results.iter().any(|r| matches!(r.verdict, crate::verify::Verdict::Error(_))) {
+    if results
+        .iter()
+        .any(|r| matches!(r.verdict, crate::verify::Verdict::Error(_)))
+    {
         Verified::Error
     } else if all_passed(&results) {
         if side == Side::Learner {
-            println!("Well done! Next: `cargo run -- print {}`.", exercise.number + 1);
+            match crate::course::COURSE
+                .iter()
+                .find(|e| e.number == exercise.number + 1)
+            {
+                Some(next) => println!(
+                    "Well done! Next: `cargo run -- print {}` ({}).",
+                    next.number, next.title
+                ),
+                None => {
+                    println!("Well done! That was the last exercise: you have built a replicated database.")
+                }
+            }
         }
         Verified::Passed
     } else {

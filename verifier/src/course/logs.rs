@@ -16,11 +16,14 @@ pub type Logs = BTreeMap<String, Vec<String>>;
 pub fn logs_of(trial: &mut Trial, db: &str, records: &[Record]) -> Result<Logs, Failure> {
     let mut seqs: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
     for record in records {
-        let (Some(peer), Some(seq), Some(entry)) = (record.text("peer"), record.number("seq"), record.text("entry"))
+        let (Some(peer), Some(seq), Some(entry)) =
+            (record.text("peer"), record.number("seq"), record.text("entry"))
         else {
             continue;
         };
-        seqs.entry(peer.to_string()).or_default().push((seq, entry.to_string()));
+        seqs.entry(peer.to_string())
+            .or_default()
+            .push((seq, entry.to_string()));
     }
     let mut logs = Logs::new();
     for (peer, mut entries) in seqs {
@@ -45,14 +48,21 @@ pub fn logs_of(trial: &mut Trial, db: &str, records: &[Record]) -> Result<Logs, 
 }
 
 /// Requires two databases to hold exactly the same logs.
-pub fn same_logs(trial: &mut Trial, (a, logs_a): (&str, &Logs), (b, logs_b): (&str, &Logs)) -> Result<(), Failure> {
+pub fn same_logs(
+    trial: &mut Trial,
+    (a, logs_a): (&str, &Logs),
+    (b, logs_b): (&str, &Logs),
+) -> Result<(), Failure> {
     if logs_a == logs_b {
         return Ok(());
     }
     let mut failure = trial.fail(format!("{a} and {b} do not hold the same logs after the sync"));
     let peers: std::collections::BTreeSet<&String> = logs_a.keys().chain(logs_b.keys()).collect();
     for peer in peers {
-        let (in_a, in_b) = (logs_a.get(peer).map_or(0, Vec::len), logs_b.get(peer).map_or(0, Vec::len));
+        let (in_a, in_b) = (
+            logs_a.get(peer).map_or(0, Vec::len),
+            logs_b.get(peer).map_or(0, Vec::len),
+        );
         let name = trial.placeholder("peer", peer);
         if in_a != in_b {
             failure = failure.detail(format!("{name}'s log: {in_a} entries in {a}, {in_b} in {b}"));
@@ -64,7 +74,13 @@ pub fn same_logs(trial: &mut Trial, (a, logs_a): (&str, &Logs), (b, logs_b): (&s
 }
 
 /// Requires a database to hold `peer`'s log exactly as `expected`.
-pub fn holds(trial: &mut Trial, db: &str, logs: &Logs, peer: &str, expected: &[String]) -> Result<(), Failure> {
+pub fn holds(
+    trial: &mut Trial,
+    db: &str,
+    logs: &Logs,
+    peer: &str,
+    expected: &[String],
+) -> Result<(), Failure> {
     let held = logs.get(peer).map(Vec::as_slice).unwrap_or_default();
     if held == expected {
         return Ok(());

@@ -13,10 +13,18 @@ use crate::trial::{Failure, Trial};
 
 pub mod e01_leveldb;
 pub mod e02_append_only_logs;
+pub mod e03_replicate;
+pub mod e04_gossip;
+pub mod logs;
 pub mod shapes;
 
 /// Every exercise, in the order learners meet them.
-pub static COURSE: &[&Exercise] = &[&e01_leveldb::EXERCISE, &e02_append_only_logs::EXERCISE];
+pub static COURSE: &[&Exercise] = &[
+    &e01_leveldb::EXERCISE,
+    &e02_append_only_logs::EXERCISE,
+    &e03_replicate::EXERCISE,
+    &e04_gossip::EXERCISE,
+];
 
 /// One exercise of the course.
 #[derive(Debug)]

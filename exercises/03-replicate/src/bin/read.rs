@@ -1,0 +1,11 @@
+//! `read`: print every log this database holds, its own and other peers'.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ex03_replicate::cli::{self, ReadArgs};
+use logs::cli::exit_code;
+
+fn main() -> ExitCode {
+    exit_code(cli::read(&ReadArgs::parse()))
+}

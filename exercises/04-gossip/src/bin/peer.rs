@@ -1,0 +1,11 @@
+//! `peer`: a database that gossips its logs with other peers over TCP.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ex04_gossip::cli::{self, PeerArgs};
+use logs::cli::exit_code;
+
+fn main() -> ExitCode {
+    exit_code(cli::peer(PeerArgs::parse()))
+}

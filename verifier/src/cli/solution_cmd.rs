@@ -1,0 +1,28 @@
+//! `verifier solution N`: the reference solution's source files (the shell's
+//! `solution`); before you pass, it asks first unless given `--yes`.
+
+use super::usage_error;
+use crate::course;
+use crate::workshop::input::StdinAsk;
+use crate::workshop::{Ask, Workshop, Yes, solution};
+use clap::Args;
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct SolutionArgs {
+    /// Exercise number or name.
+    exercise: String,
+    /// Show it without asking, even before you pass.
+    #[arg(long, short)]
+    yes: bool,
+}
+
+pub fn run(args: SolutionArgs) -> ExitCode {
+    let exercise = match course::find(&args.exercise) {
+        Ok(exercise) => exercise,
+        Err(message) => return usage_error(&message),
+    };
+    let workshop = Workshop::for_command();
+    let ask: &mut dyn Ask = if args.yes { &mut Yes } else { &mut StdinAsk };
+    solution::show_solution(&workshop, exercise, ask).exit_code()
+}

@@ -1,0 +1,501 @@
+//! The workshop shell as a learner drives it, scripted through stdin: navigation, the
+//! problem text, hints, progress that survives restarts, running a program by hand,
+//! the solution's confirmation, `reset` on a git repository of its own, and `watch`.
+//!
+//! Every run gets its own state folder (`REPLICATE_STATE_DIR`), so the real
+//! `.replicate/` is never touched.
+
+use assert_cmd::Command;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use verifier::course::COURSE;
+
+/// The repository root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the verifier is inside the repository")
+        .to_path_buf()
+}
+
+fn verifier(state: &Path) -> Command {
+    let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
+    command
+        .env_remove("REPLICATE_ROOT")
+        .env("REPLICATE_STATE_DIR", state);
+    command
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the shell with `script` on stdin.
+fn shell(state: &Path, script: &str) -> Output {
+    run(state, &[], script)
+}
+
+fn run(state: &Path, args: &[&str], stdin: &str) -> Output {
+    let output = verifier(state)
+        .args(args)
+        .write_stdin(stdin)
+        .timeout(Duration::from_secs(600))
+        .output()
+        .expect("the verifier runs");
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn state_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary folder")
+}
+
+/// Replaces the state folder's path with `[STATE]`.
+fn stable(text: &str, state: &Path) -> String {
+    text.replace(&state.display().to_string(), "[STATE]")
+}
+
+/// The line of `progress` output about one exercise.
+fn progress_line<'a>(text: &'a str, exercise: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.contains(exercise) && l.contains("hints seen"))
+        .unwrap_or_default()
+}
+
+#[test]
+fn scripted_shell_prints_no_prompt_and_no_control_codes() {
+    let state = state_dir();
+    let out = shell(state.path(), "list\nprogress\nhelp\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("replicate ["), "{}", out.stdout);
+    assert!(!out.stdout.contains('\x1b'), "{}", out.stdout);
+    assert!(out.stderr.contains("No saved progress yet"), "{}", out.stderr);
+}
+
+#[test]
+fn list_marks_the_current_and_the_passed() {
+    let state = state_dir();
+    let out = shell(state.path(), "list\nselect 2\nlist\n");
+    assert_eq!(out.code, 0);
+    let lists: Vec<&str> = out.stdout.lines().filter(|l| l.contains(" 1. leveldb")).collect();
+    assert!(lists[0].starts_with("▸"), "{}", out.stdout);
+    assert!(lists[1].starts_with(" "), "{}", out.stdout);
+    assert!(out.stdout.contains("▸    2. append-only-logs"), "{}", out.stdout);
+    insta::assert_snapshot!("list_after_select", out.stdout);
+}
+
+#[test]
+fn print_renders_the_problem_for_the_terminal() {
+    let state = state_dir();
+    let out = shell(state.path(), "select 2\nprint\n");
+    assert_eq!(out.code, 0);
+    let start = out
+        .stdout
+        .find("02 · Append-only logs")
+        .expect("the title is printed");
+    let first: Vec<&str> = out.stdout[start..].lines().take(12).collect();
+    assert!(
+        out.stdout[start..]
+            .lines()
+            .all(|l| l.chars().count() <= 80 || l.starts_with("    "))
+    );
+    insta::assert_snapshot!("print_first_lines", first.join("\n"));
+}
+
+#[test]
+fn hints_come_one_level_at_a_time_and_are_remembered() {
+    let state = state_dir();
+    let out = shell(state.path(), "select 2\nhint\nhint\nhint\nhint\nprogress\n");
+    assert_eq!(out.code, 0);
+    let count = COURSE[1].hints().len();
+    for level in 1..=count {
+        assert!(
+            out.stdout.contains(&format!("Hint {level} of {count}: ")),
+            "{}",
+            out.stdout
+        );
+    }
+    assert!(
+        out.stdout.contains(&format!(
+            "That was the last hint for exercise 2 ({count} of {count})"
+        )),
+        "{}",
+        out.stdout
+    );
+    let line = progress_line(&out.stdout, "2. append-only-logs");
+    assert!(
+        line.ends_with(&format!("hints seen: {count} of {count}")),
+        "{line}"
+    );
+}
+
+#[test]
+fn next_and_prev_say_so_at_the_ends() {
+    let state = state_dir();
+    let last = COURSE.last().map_or(1, |e| e.number);
+    let out = shell(state.path(), &format!("prev\nnext\nprev\nselect {last}\nnext\n"));
+    assert_eq!(out.code, 0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "Exercise 1 is the first one.");
+    assert!(lines[1].starts_with("Exercise 2 · "), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Exercise 1 · leveldb basics"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.trim_end().ends_with(&format!(
+            "Exercise {last} is the last one; `list` shows them all."
+        )),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn unknown_commands_get_a_suggestion() {
+    let state = state_dir();
+    let out = shell(
+        state.path(),
+        "lsit\nverfy\nfrobnicate\nhint x\nrun append \"unbalanced\n",
+    );
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!("unknown_commands", out.stdout);
+    let out = shell(state.path(), "select 99\nselect\n");
+    assert!(
+        out.stdout
+            .starts_with("There is no exercise `99`. Give a number or a name:\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .ends_with("Which exercise? `select 2` or `select append-only-logs`; `list` shows them.\n")
+    );
+}
+
+#[test]
+fn help_lists_every_command() {
+    let state = state_dir();
+    let out = shell(state.path(), "help\nhelp watch\n");
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!("help", out.stdout);
+}
+
+#[test]
+fn solution_asks_first_before_a_pass() {
+    let state = state_dir();
+    let out = shell(state.path(), "select 2\nsolution\nn\nprogress\n");
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout.contains("Show the solution before passing? [y/N]"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Not shown."), "{}", out.stdout);
+    assert!(!out.stdout.contains("── solutions/"), "{}", out.stdout);
+    // The answer was read as an answer, not as the next command.
+    assert!(!out.stdout.contains("Unknown command `n`"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Current: 2 append-only-logs"),
+        "{}",
+        out.stdout
+    );
+
+    let shown = shell(state.path(), "solution\ny\n");
+    assert!(
+        shown
+            .stdout
+            .contains("── solutions/02-append-only-logs/src/lib.rs ──"),
+        "{}",
+        shown.stdout
+    );
+}
+
+#[test]
+fn run_shows_the_stubs_error_and_exit_status() {
+    let state = state_dir();
+    let out = shell(state.path(), "select 2\nrun read\nrun\nrun nope\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = stable(&out.stdout, state.path());
+    assert!(
+        text.contains("$ read    [in [STATE]/scratch/02-append-only-logs/]\nstdout: (empty)\nstderr:\n"),
+        "{text}"
+    );
+    assert!(text.contains("not implemented yet"), "{text}");
+    assert!(text.contains("read exited with code 1.\n"), "{text}");
+    assert!(
+        text.contains("Which program? Exercise 2 has:\n  append [--db PATH] ENTRY...\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Exercise 2 has no program `nope`. Its programs:"),
+        "{text}"
+    );
+    assert!(state.path().join("scratch/02-append-only-logs").is_dir());
+
+    let sub = run(state.path(), &["run", "2", "read", "--after", "1"], "");
+    assert_eq!(sub.code, 1, "the program failed: {}", sub.stdout);
+    assert!(sub.stdout.contains("$ read --after 1 "), "{}", sub.stdout);
+    assert_eq!(run(state.path(), &["run", "2", "nope"], "").code, 2);
+}
+
+#[test]
+fn progress_survives_a_restart() {
+    let state = state_dir();
+    let first = shell(state.path(), "select 2\nhint\n");
+    assert_eq!(first.code, 0);
+    let second = shell(state.path(), "progress\n");
+    assert!(
+        second.stdout.contains("Current: 2 append-only-logs"),
+        "{}",
+        second.stdout
+    );
+    assert!(progress_line(&second.stdout, "2. append-only-logs").contains("hints seen: 1 of"));
+    assert!(!second.stderr.contains("No saved progress"), "{}", second.stderr);
+    let sub = run(state.path(), &["progress"], "");
+    assert_eq!(sub.code, 0);
+    assert_eq!(sub.stdout, second.stdout);
+}
+
+#[test]
+fn a_corrupt_state_file_starts_fresh() {
+    let state = state_dir();
+    std::fs::write(state.path().join("state.json"), "{\"current\": 12, oops").expect("write");
+    let out = shell(state.path(), "progress\nselect 2\n");
+    assert_eq!(out.code, 0);
+    assert!(out.stderr.contains("Could not read"), "{}", out.stderr);
+    assert!(out.stderr.contains("starting fresh"), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+    assert!(out.stdout.contains("Current: 1 leveldb"), "{}", out.stdout);
+    let saved = std::fs::read_to_string(state.path().join("state.json")).expect("saved again");
+    assert!(saved.contains("append-only-logs"), "{saved}");
+}
+
+#[test]
+fn slides_present_the_current_exercises_deck() {
+    let state = state_dir();
+    let out = shell(state.path(), "select 2\nslides\nq\nprogress\n");
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains(" — slide 1/"), "{}", out.stdout);
+    // The presenter read only its own command; the shell went on with the next.
+    assert!(
+        out.stdout.contains("Current: 2 append-only-logs"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn verify_in_the_shell_reports_and_records_no_pass_for_the_stub() {
+    let state = state_dir();
+    let out = shell(state.path(), "verify\nprogress\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("checks failed."), "{}", out.stdout);
+    assert!(out.stdout.contains("Passed 0 of"), "{}", out.stdout);
+    assert!(!out.stdout.contains("marked as passed"), "{}", out.stdout);
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn reset_restores_the_stub_from_git_after_a_backup() {
+    let repo = tempfile::tempdir().expect("a temporary folder");
+    let folder = repo.path().join("exercises/01-leveldb");
+    std::fs::create_dir_all(folder.join("src")).expect("mkdir");
+    std::fs::write(folder.join("Cargo.toml"), "[package]\nname = \"stub\"\n").expect("write");
+    std::fs::write(folder.join("src/lib.rs"), "// TODO\n").expect("write");
+    std::fs::write(repo.path().join("README.md"), "course\n").expect("write");
+    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "stub"]);
+
+    std::fs::write(folder.join("src/lib.rs"), "// my work\n").expect("write");
+    std::fs::write(folder.join("src/extra.rs"), "// added\n").expect("write");
+    std::fs::remove_file(folder.join("Cargo.toml")).expect("rm");
+
+    let backups = repo.path().join(".replicate/backups");
+    let restored = verifier::workshop::reset::reset(repo.path(), COURSE[0], &backups).expect("reset works");
+    assert_eq!(restored.from, "HEAD");
+    assert_eq!(restored.files, 2);
+    assert_eq!(
+        std::fs::read_to_string(folder.join("src/lib.rs")).ok().as_deref(),
+        Some("// TODO\n")
+    );
+    assert!(folder.join("Cargo.toml").exists());
+    assert!(
+        !folder.join("src/extra.rs").exists(),
+        "files the learner added are removed"
+    );
+
+    let backup = restored.backup.expect("a backup was made");
+    assert!(backup.starts_with(&backups));
+    let name = backup
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    assert!(name.starts_with("01-leveldb-"), "{name}");
+    assert_eq!(
+        std::fs::read_to_string(backup.join("src/lib.rs")).ok().as_deref(),
+        Some("// my work\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(backup.join("src/extra.rs"))
+            .ok()
+            .as_deref(),
+        Some("// added\n")
+    );
+    assert!(!backup.join("Cargo.toml").exists());
+
+    // Outside any git repository: a clear error, and nothing changed.
+    let plain = tempfile::tempdir().expect("a temporary folder");
+    let lib = plain.path().join("exercises/01-leveldb/src/lib.rs");
+    std::fs::create_dir_all(lib.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&lib, "// mine\n").expect("write");
+    let error = verifier::workshop::reset::reset(plain.path(), COURSE[0], &plain.path().join("backups"))
+        .expect_err("not a git repository");
+    assert!(
+        error.contains("not a git repository") && error.contains("nothing was changed"),
+        "{error}"
+    );
+    assert_eq!(std::fs::read_to_string(&lib).ok().as_deref(), Some("// mine\n"));
+    assert!(!plain.path().join("backups").exists());
+}
+
+#[test]
+fn reset_asks_first_and_declining_changes_nothing() {
+    let state = state_dir();
+    let out = run(state.path(), &["reset", "2"], "n\n");
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout
+            .contains("Reset exercises/02-append-only-logs/ to the original stub?"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Nothing was changed."), "{}", out.stdout);
+    assert!(!state.path().join("backups").exists());
+}
+
+/// Lines of a child's stdout, as they come.
+fn lines_of(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+/// Waits for a line containing `wanted`; returns everything read until then.
+fn wait_for(lines: &mpsc::Receiver<String>, wanted: &str, limit: Duration, seen: &mut Vec<String>) -> bool {
+    let deadline = Instant::now() + limit;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let found = line.contains(wanted);
+                seen.push(line);
+                if found {
+                    return true;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+#[test]
+fn watch_verifies_again_after_a_save() {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    use std::os::unix::process::CommandExt;
+
+    let state = state_dir();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .args(["watch", "1"])
+        .env_remove("REPLICATE_ROOT")
+        .env("REPLICATE_STATE_DIR", state.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("the verifier starts");
+    let group = Pid::from_raw(child.id() as i32);
+    let lines = lines_of(child.stdout.take().expect("piped"));
+    let mut seen = Vec::new();
+
+    // The first verification builds exercise 1, which can take a while on a cold cache.
+    let ready = wait_for(
+        &lines,
+        "[watch] waiting for changes",
+        Duration::from_secs(600),
+        &mut seen,
+    );
+    let lib = root().join("exercises/01-leveldb/src/lib.rs");
+    let mut again = false;
+    let mut waiting_again = false;
+    if ready {
+        // Rewrite a file of exercise 1 exactly as it is: a save that changes nothing.
+        let text = std::fs::read(&lib).expect("the stub is there");
+        std::fs::write(&lib, &text).expect("rewrite");
+        again = wait_for(
+            &lines,
+            "src/lib.rs changed: verifying again",
+            Duration::from_secs(20),
+            &mut seen,
+        );
+        waiting_again = again
+            && wait_for(
+                &lines,
+                "[watch] waiting for changes",
+                Duration::from_secs(120),
+                &mut seen,
+            );
+    }
+    // Ctrl-C ends it cleanly.
+    let _ = killpg(group, Signal::SIGINT);
+    let stopped = wait_for(&lines, "Stopped watching.", Duration::from_secs(10), &mut seen);
+    let _ = killpg(group, Signal::SIGKILL);
+    let _ = child.wait();
+
+    let transcript = seen.join("\n");
+    assert!(ready, "the first verification did not finish:\n{transcript}");
+    assert!(
+        transcript.contains("Watching exercises/01-leveldb/"),
+        "{transcript}"
+    );
+    assert!(again, "a save did not start a second verification:\n{transcript}");
+    assert!(waiting_again, "{transcript}");
+    assert!(stopped, "Ctrl-C did not stop the watch:\n{transcript}");
+    assert_eq!(transcript.matches("checks failed").count(), 2, "{transcript}");
+}
