@@ -2,8 +2,11 @@
 //! in its JSON messages, where each program's executable is.
 //!
 //! Reference solutions build into their own target directory (`target/solutions`):
-//! stub and solution share binary names on purpose, and in one target directory the
-//! last build would overwrite the other's executables.
+//! stub and solution share binary names on purpose. Exercises share names too (`read`
+//! is in 02, 03 and 04), and cargo puts every binary at `target/debug/NAME`, where the
+//! last build wins. So each build runs under a lock, and its executables are then
+//! hard-linked to a place of their own, `target/replicate-bins/PACKAGE/NAME`, before
+//! another build can replace them.
 
 use crate::course::{Exercise, Side};
 use crate::runner::{Invocation, Limits, run};
@@ -61,6 +64,8 @@ pub fn build_in(root: &Path, exercise: &Exercise, side: Side, profile: Profile) 
         args.push("--target-dir".into());
         args.push(root.join("target").join("solutions").display().to_string());
     }
+    let _lock = BuildLock::acquire(&root.join("target"))
+        .map_err(|e| BuildError::Harness(format!("cannot lock the build directory: {e}")))?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let invocation = Invocation {
         program: "cargo".into(),
@@ -87,10 +92,22 @@ pub fn build_in(root: &Path, exercise: &Exercise, side: Side, profile: Profile) 
         return Err(BuildError::Compile(shown));
     }
     let mut programs = Programs::new();
+    let own = root
+        .join("target")
+        .join("replicate-bins")
+        .join(&package)
+        .join(match profile {
+            Profile::Dev => "debug",
+            Profile::Release => "release",
+        });
     for program in exercise.programs {
         let path = messages.executables.iter().find(|(name, _)| name == program.name);
         match path {
-            Some((_, path)) => programs.set(program.name, vec![path.display().to_string()]),
+            Some((_, path)) => {
+                let path = keep(path, &own.join(program.name))
+                    .map_err(|e| BuildError::Harness(format!("cannot keep {}: {e}", path.display())))?;
+                programs.set(program.name, vec![path.display().to_string()]);
+            }
             None => {
                 return Err(BuildError::Harness(format!(
                     "the package {package} has no program `{}`: add src/bin/{}.rs",
@@ -103,6 +120,40 @@ pub fn build_in(root: &Path, exercise: &Exercise, side: Side, profile: Profile) 
         programs,
         warnings: messages.warnings,
     })
+}
+
+/// Gives a freshly built executable a path of its own (a hard link to the same file,
+/// or a copy where links are not possible), which later builds do not touch.
+fn keep(built: &Path, own: &Path) -> std::io::Result<PathBuf> {
+    if let Some(dir) = own.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let _ = std::fs::remove_file(own);
+    if std::fs::hard_link(built, own).is_err() {
+        std::fs::copy(built, own)?;
+    }
+    Ok(own.to_path_buf())
+}
+
+/// An exclusive lock on `target/.replicate-build.lock`, held from a build's start
+/// until its executables are kept: builds of several checks, tests or terminals
+/// take turns instead of overwriting each other's binaries.
+struct BuildLock {
+    _lock: nix::fcntl::Flock<std::fs::File>,
+}
+
+impl BuildLock {
+    fn acquire(target: &Path) -> std::io::Result<BuildLock> {
+        std::fs::create_dir_all(target)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(target.join(".replicate-build.lock"))?;
+        let lock = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, errno)| std::io::Error::from(errno))?;
+        Ok(BuildLock { _lock: lock })
+    }
 }
 
 /// What cargo's JSON messages say about one package's build.

@@ -126,6 +126,10 @@ fn finish(
         }
     }
     let timed_out = Ending::TimedOut(limits.timeout);
+    // Kill both before collecting either: killing A alone closes B's input, and B
+    // would go on reacting to that while A's output is being gathered.
+    a.kill();
+    b.kill();
     let a = a.collect(end_a.unwrap_or(timed_out));
     let b = b.collect(end_b.unwrap_or(timed_out));
     Outcome {

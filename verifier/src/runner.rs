@@ -8,13 +8,14 @@
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use std::collections::HashSet;
 use std::io::{self, PipeReader, PipeWriter, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, ExitStatus, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -132,12 +133,31 @@ pub fn quote<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
     words
         .into_iter()
         .map(|w| match shlex::try_quote(w) {
+            // Bash's $'…' keeps a word with line breaks or tabs on one line.
+            Ok(_) if w.contains(['\n', '\t', '\r']) => ansi_c_quote(w),
             Ok(quoted) => quoted.into_owned(),
             // A word with a NUL byte cannot be passed on a command line at all.
             Err(_) => format!("{w:?}"),
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `$'two\nlines'`: bash's quoting with escapes, for words with control characters.
+fn ansi_c_quote(word: &str) -> String {
+    let mut out = String::from("$'");
+    for c in word.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// How a run ended.
@@ -149,8 +169,8 @@ pub enum Ending {
     Signalled(i32),
     /// It was still running when the time limit ran out, and was killed.
     TimedOut(Duration),
-    /// It printed more than the output cap, and was killed.
-    Flooded(usize),
+    /// It printed more than the output cap on a stream, and was killed.
+    Flooded(usize, OutputStream),
     /// It ran into a resource limit (CPU time, memory, file size).
     OverLimit(Limit),
 }
@@ -169,7 +189,13 @@ impl Ending {
                 Err(_) => format!("was killed by signal {signal}"),
             },
             Ending::TimedOut(limit) => format!("was still running after {}", seconds(limit)),
-            Ending::Flooded(cap) => format!("printed more than {} and was stopped", bytes(cap)),
+            Ending::Flooded(cap, stream) => {
+                let stream = match stream {
+                    OutputStream::Stdout => "stdout",
+                    OutputStream::Stderr => "stderr",
+                };
+                format!("printed more than {} on {stream} and was stopped", bytes(cap))
+            }
             Ending::OverLimit(Limit::Cpu(cpu)) => {
                 format!(
                     "used more than {} of CPU time and was stopped (a busy loop?)",
@@ -293,7 +319,7 @@ pub struct Spawned {
     started: Instant,
     stdout: Option<Capture>,
     stderr: Capture,
-    flooded: Arc<AtomicBool>,
+    flood: Flood,
     max_output: usize,
     resources: Option<Resources>,
     status: Option<ExitStatus>,
@@ -331,18 +357,19 @@ impl Spawned {
             // Group id = the child's pid: one killpg reaches it and all it starts.
             .process_group(0);
         let mut child = command.spawn()?;
+        register(child.id() as i32);
         // The command holds the parent's copies of pipe ends given to the child:
         // drop them, or a reader would never see end-of-file.
         drop(command);
         let capture_stdout = matches!(wiring.stdout, Stdout::Captured);
         drop(wiring.stdout);
         let group = Pid::from_raw(child.id() as i32);
-        let flooded = Arc::new(AtomicBool::new(false));
+        let flood = Flood::default();
         let stdout = match capture_stdout {
             true => child
                 .stdout
                 .take()
-                .map(|out| Capture::start(out, limits.max_output, flooded.clone())),
+                .map(|out| Capture::start(out, limits.max_output, OutputStream::Stdout, flood.clone())),
             false => None,
         };
         let stderr_pipe = child
@@ -350,7 +377,12 @@ impl Spawned {
             .take()
             .ok_or_else(|| io::Error::other("stderr was not piped"))?;
         let stderr = match wiring.stderr {
-            Stderr::Captured => Capture::start(stderr_pipe, limits.max_output, flooded.clone()),
+            Stderr::Captured => Capture::start(
+                stderr_pipe,
+                limits.max_output,
+                OutputStream::Stderr,
+                flood.clone(),
+            ),
             Stderr::Forwarded(prefix) => {
                 thread::spawn(move || forward_lines(stderr_pipe, &prefix));
                 Capture::empty()
@@ -362,7 +394,7 @@ impl Spawned {
             started: Instant::now(),
             stdout,
             stderr,
-            flooded,
+            flood,
             max_output: limits.max_output,
             resources: limits.resources,
             status: None,
@@ -384,10 +416,9 @@ impl Spawned {
         if let Some(status) = self.poll() {
             return Some(ending_of(status));
         }
-        match self.flooded.load(Ordering::Relaxed) {
-            true => Some(Ending::Flooded(self.max_output)),
-            false => None,
-        }
+        self.flood
+            .stream()
+            .map(|stream| Ending::Flooded(self.max_output, stream))
     }
 
     fn poll(&mut self) -> Option<ExitStatus> {
@@ -421,8 +452,9 @@ impl Spawned {
     /// Kills the group now and collects what was captured, with the given ending.
     pub fn collect(mut self, ending: Ending) -> Finished {
         let elapsed = self.started.elapsed();
-        let left_running = self.status.is_some() && group_alive(self.group);
+        let mut left_running = self.status.is_some() && group_alive(self.group);
         self.kill_group();
+        left_running |= kill_orphans();
         let stdout = self.stdout.take().map(Capture::finish).unwrap_or_default();
         let stderr = std::mem::replace(&mut self.stderr, Capture::empty()).finish();
         let ending = match self.resources {
@@ -443,12 +475,18 @@ impl Spawned {
         self.group
     }
 
+    /// Kills the whole group now (the program and everything it started).
+    pub fn kill(&mut self) {
+        self.kill_group();
+    }
+
     fn kill_group(&mut self) {
         // ESRCH (no such group) just means everything has already ended.
         let _ = killpg(self.group, Signal::SIGKILL);
         if self.status.is_none() {
             self.status = self.child.wait().ok();
         }
+        unregister(self.group.as_raw());
     }
 }
 
@@ -505,6 +543,81 @@ fn forward_lines<R: Read>(pipe: R, prefix: &str) {
     }
 }
 
+/// Processes this verifier started and has not reaped yet.
+static SPAWNED: Mutex<Option<HashSet<i32>>> = Mutex::new(None);
+
+/// Whether this process adopts orphans (see [`adopt_orphans`]).
+static ADOPTING: AtomicBool = AtomicBool::new(false);
+
+fn register(pid: i32) {
+    if let Ok(mut spawned) = SPAWNED.lock() {
+        spawned.get_or_insert_with(HashSet::new).insert(pid);
+    }
+}
+
+fn unregister(pid: i32) {
+    if let Ok(mut spawned) = SPAWNED.lock()
+        && let Some(spawned) = spawned.as_mut()
+    {
+        spawned.remove(&pid);
+    }
+}
+
+/// Makes the verifier a "child subreaper": a process that escapes its program's group
+/// (with `setsid`, say) and is orphaned becomes the verifier's child instead of
+/// init's, so the verifier can still find and kill it. Call once, at the start of a
+/// process whose children are all started by this module (the `verifier` binary).
+pub fn adopt_orphans() {
+    if nix::sys::prctl::set_child_subreaper(true).is_ok() {
+        ADOPTING.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Kills (and reaps) adopted orphans: our children that we did not start ourselves.
+/// Says whether there were any.
+fn kill_orphans() -> bool {
+    if !ADOPTING.load(Ordering::SeqCst) {
+        return false;
+    }
+    let ours = std::process::id() as i32;
+    let started: HashSet<i32> = SPAWNED
+        .lock()
+        .ok()
+        .and_then(|spawned| spawned.clone())
+        .unwrap_or_default();
+    let mut found = false;
+    for pid in children_of(ours) {
+        if !started.contains(&pid) {
+            found = true;
+            let pid = Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(pid, None);
+        }
+    }
+    found
+}
+
+/// The pids whose parent is `parent`, from /proc.
+fn children_of(parent: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after = &stat[stat.rfind(')')? + 1..];
+                    after.split_whitespace().nth(1)?.parse::<i32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
 /// Which resource limit an ending shows, if any: the kernel's signals for CPU time
 /// and file size, and the Rust runtime's message when an allocation fails.
 fn over_limit(ending: Ending, stderr: &[u8], resources: &Resources) -> Option<Ending> {
@@ -518,6 +631,8 @@ fn over_limit(ending: Ending, stderr: &[u8], resources: &Resources) -> Option<En
             || text.contains("Cannot allocate memory")
             || text.contains("MemoryError")
     };
+    // Python, Go and others ignore SIGXFSZ and report the failed write instead.
+    let file_too_large = || String::from_utf8_lossy(stderr).contains("File too large");
     // A shell reports a child killed by signal N as exit code 128 + N.
     match ending {
         Ending::Signalled(SIGXCPU) | Ending::Exited(SHELL_XCPU) => {
@@ -528,6 +643,9 @@ fn over_limit(ending: Ending, stderr: &[u8], resources: &Resources) -> Option<En
         }
         Ending::Signalled(_) | Ending::Exited(_) if !ending.success() && out_of_memory() => {
             Some(Ending::OverLimit(Limit::Memory(resources.memory)))
+        }
+        Ending::Exited(_) if !ending.success() && file_too_large() => {
+            Some(Ending::OverLimit(Limit::FileSize(resources.file_size)))
         }
         _ => None,
     }
@@ -547,49 +665,83 @@ fn ending_of(status: ExitStatus) -> Ending {
 }
 
 /// Reads one pipe on a thread, keeping at most `cap` bytes and raising the flood
-/// flag when the program writes more.
+/// flag (with the stream's name) when the program writes more.
 struct Capture {
-    done: Option<mpsc::Receiver<Vec<u8>>>,
+    kept: Arc<Mutex<Vec<u8>>>,
+    done: Option<mpsc::Receiver<()>>,
 }
 
 /// How long to wait for a pipe to close once the group is dead. A process that
-/// escaped the group could hold it open forever; then the rest is dropped.
+/// escaped the group could hold it open forever; then what was read so far is kept.
 const DRAIN_GRACE: Duration = Duration::from_millis(500);
 
 impl Capture {
-    fn start<R: Read + Send + 'static>(pipe: R, cap: usize, flooded: Arc<AtomicBool>) -> Capture {
-        let (sender, receiver) = mpsc::channel();
+    fn start<R: Read + Send + 'static>(pipe: R, cap: usize, stream: OutputStream, flood: Flood) -> Capture {
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let (sender, done) = mpsc::channel();
+        let shared = kept.clone();
         thread::spawn(move || {
-            let _ = sender.send(read_capped(pipe, cap, &flooded));
+            read_capped(pipe, cap, &shared, || flood.raise(stream));
+            let _ = sender.send(());
         });
-        Capture { done: Some(receiver) }
+        Capture {
+            kept,
+            done: Some(done),
+        }
     }
 
     fn empty() -> Capture {
-        Capture { done: None }
+        Capture {
+            kept: Arc::default(),
+            done: None,
+        }
     }
 
     fn finish(self) -> Vec<u8> {
-        self.done
-            .and_then(|done| done.recv_timeout(DRAIN_GRACE).ok())
-            .unwrap_or_default()
+        if let Some(done) = self.done {
+            let _ = done.recv_timeout(DRAIN_GRACE);
+        }
+        self.kept.lock().map(|kept| kept.clone()).unwrap_or_default()
     }
 }
 
-fn read_capped<R: Read>(mut pipe: R, cap: usize, flooded: &AtomicBool) -> Vec<u8> {
-    let mut kept = Vec::new();
+fn read_capped<R: Read>(mut pipe: R, cap: usize, kept: &Mutex<Vec<u8>>, flooded: impl Fn()) {
     let mut buffer = [0u8; 16 * 1024];
     loop {
         match pipe.read(&mut buffer) {
-            Ok(0) | Err(_) => return kept,
+            Ok(0) | Err(_) => return,
             Ok(n) => {
+                let Ok(mut kept) = kept.lock() else { return };
                 let room = cap.saturating_sub(kept.len());
                 kept.extend_from_slice(&buffer[..n.min(room)]);
                 if n > room {
-                    flooded.store(true, Ordering::Relaxed);
+                    flooded();
                 }
             }
         }
+    }
+}
+
+/// Which output stream a program flooded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// The flood flag shared by a program's captures: the first stream to overflow wins.
+#[derive(Debug, Clone, Default)]
+struct Flood(Arc<Mutex<Option<OutputStream>>>);
+
+impl Flood {
+    fn raise(&self, stream: OutputStream) {
+        if let Ok(mut flooded) = self.0.lock() {
+            flooded.get_or_insert(stream);
+        }
+    }
+
+    fn stream(&self) -> Option<OutputStream> {
+        self.0.lock().ok().and_then(|flooded| *flooded)
     }
 }
 
@@ -643,14 +795,15 @@ mod tests {
     fn kills_a_hanging_program_and_its_children() -> io::Result<()> {
         let marker = tempfile::NamedTempFile::new()?;
         let script = format!("sleep 30 & echo $! > {}; sleep 30", marker.path().display());
-        let done = run(&sh(&script), None, &limits(300))?;
-        assert_eq!(done.ending, Ending::TimedOut(Duration::from_millis(300)));
+        let done = run(&sh(&script), None, &limits(1000))?;
+        assert_eq!(done.ending, Ending::TimedOut(Duration::from_millis(1000)));
         assert!(done.elapsed < Duration::from_secs(5));
         let pid: i32 = std::fs::read_to_string(marker.path())?
             .trim()
             .parse()
             .map_err(io::Error::other)?;
-        assert!(!process_alive(pid), "the background child must be gone");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        assert!(!process_alive(pid), "the background child must be gone: {stat}");
         Ok(())
     }
 
@@ -669,7 +822,7 @@ mod tests {
     #[test]
     fn stops_a_flood() -> io::Result<()> {
         let done = run(&sh("yes"), None, &limits(5000))?;
-        assert_eq!(done.ending, Ending::Flooded(1000));
+        assert_eq!(done.ending, Ending::Flooded(1000, OutputStream::Stdout));
         assert_eq!(done.stdout.len(), 1000);
         Ok(())
     }
@@ -736,6 +889,8 @@ mod tests {
         inv.program = "append".into();
         inv.args = vec!["hello world".into(), "it's".into()];
         assert_eq!(inv.short_line(), r#"append 'hello world' "it's""#);
+        inv.args = vec!["two\nlines".into(), "tab\there's".into()];
+        assert_eq!(inv.short_line(), r#"append $'two\nlines' $'tab\there\'s'"#);
     }
 
     #[test]
@@ -745,8 +900,8 @@ mod tests {
             "was still running after 5 s"
         );
         assert_eq!(
-            Ending::Flooded(1 << 20).describe(),
-            "printed more than 1 MiB and was stopped"
+            Ending::Flooded(1 << 20, OutputStream::Stderr).describe(),
+            "printed more than 1 MiB on stderr and was stopped"
         );
         assert_eq!(seconds(Duration::from_millis(2500)), "2.5 s");
     }

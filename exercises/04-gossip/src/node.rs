@@ -92,7 +92,8 @@ impl Node {
         // stored and printed, so that two connections never store the same
         // entry twice. Exercise 03's `check_entry(&self.log, &state.heads,
         // &record)?` says what to do. `New`: `self.log.store(&record)?`,
-        // `raise` the head, print it; release the lock and `self.ring()`.
+        // flush it to disk (printed means durable), `raise` the head, print
+        // it; release the lock and `self.ring()`.
         // `Duplicate`: nothing to do (never print it again).
         anyhow::bail!("not implemented yet: Node::store — see exercises/04-gossip/README.md")
     }

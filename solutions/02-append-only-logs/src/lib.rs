@@ -77,6 +77,15 @@ impl Log {
         let path = path.as_ref();
         let db =
             sled::open(path).with_context(|| format!("cannot open the database in {}", path.display()))?;
+        Log::open_in(&db)
+    }
+
+    /// The logs of a sled database that is already open: for programs that
+    /// keep trees of their own in the same database, next to the logs (from
+    /// exercise 05 on, a view built from them). sled lets one process open a
+    /// database directory only once, so such a program opens it, passes it
+    /// here, and opens its own trees in it too.
+    pub fn open_in(db: &sled::Db) -> Result<Log> {
         let meta = db.open_tree(META_TREE)?;
         let log = db.open_tree(LOG_TREE)?;
         let peer = load_or_create_peer_id(&meta)?;

@@ -99,6 +99,9 @@ impl Node {
         let incoming = check_entry(&self.log, &state.heads, &record)?;
         if incoming == Incoming::New {
             self.log.store(&record)?;
+            // Printed means durable: a peer killed right after printing an
+            // entry must still hold it when it starts again.
+            self.log.flush()?;
             raise(&mut state.heads, &record.peer, record.seq);
             state.print(&record);
             drop(state);

@@ -78,6 +78,9 @@ enum Command {
 
 /// Parses the command line, runs the command, and returns its exit code.
 pub fn main() -> ExitCode {
+    // Every child of this process is started by the runner: adopt and kill any
+    // process that escapes its program's group.
+    crate::runner::adopt_orphans();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

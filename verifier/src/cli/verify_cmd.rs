@@ -143,7 +143,7 @@ pub fn verify_exercise(request: &Request) -> Verified {
     {
         Verified::Error
     } else if all_passed(&results) {
-        if side == Side::Learner {
+        if side == Side::Learner && request.programs.is_empty() {
             match crate::course::COURSE
                 .iter()
                 .find(|e| e.number == exercise.number + 1)

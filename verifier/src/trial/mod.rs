@@ -400,6 +400,8 @@ impl<'a> Trial<'a> {
         let mut failure = Failure::new(summary);
         if let Some(message) = panic_message(&stderr) {
             failure = failure.detail(format!("It panicked: {message}"));
+        } else if let Some(exception) = python_exception(&stderr) {
+            failure = failure.detail(format!("It raised {exception}"));
         } else if stderr.contains("not implemented yet") {
             failure = failure.detail("It says it is not implemented yet: this is where your work starts.");
         }
@@ -426,6 +428,14 @@ impl<'a> Trial<'a> {
                 shape.example()
             ));
         }
+        if bad
+            .iter()
+            .any(|line| line.text.starts_with('{') && line.text.contains('\''))
+        {
+            failure = failure.detail(
+                "JSON needs double quotes around keys and strings ({\"seq\": 1}, not {seq: 1}): print records with serde_json.",
+            );
+        }
         failure.detail("Debug output belongs on stderr: use eprintln! instead of println!.")
     }
 }
@@ -436,6 +446,15 @@ fn shown_line(who: Who, invocation: &Invocation) -> String {
         Who::Tested => invocation.short_line(),
         Who::Reference => format!("[reference] {}", invocation.short_line()),
     }
+}
+
+/// The last line of a Python traceback (`IndexError: list index out of range`).
+fn python_exception(stderr: &str) -> Option<String> {
+    if !stderr.contains("Traceback (most recent call last):") {
+        return None;
+    }
+    let last = stderr.lines().rev().find(|l| !l.trim().is_empty())?;
+    Some(shorten(last.trim(), 200))
 }
 
 /// The message of a Rust panic in stderr, if there is one.
@@ -451,6 +470,16 @@ fn panic_message(stderr: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_python_exceptions() {
+        let stderr = "Traceback (most recent call last):\n  File \"x.py\", line 1\nIndexError: list index out of range\n";
+        assert_eq!(
+            python_exception(stderr).as_deref(),
+            Some("IndexError: list index out of range")
+        );
+        assert_eq!(python_exception("IndexError"), None);
+    }
 
     #[test]
     fn finds_panic_messages() {

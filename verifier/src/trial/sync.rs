@@ -77,6 +77,10 @@ impl Trial<'_> {
     /// the transcript shows each direction's messages.
     pub fn sync(&mut self, a: Peer, b: Peer) -> Result<SyncRun, Failure> {
         let run = self.relay(&a, &b, Fault::None)?;
+        // Placeholders are numbered in the transcript's stable order first; then the
+        // wire in order of arrival is kept for the report, whatever happens next.
+        let shown = grouped(&run.lines, &mut self.redactor);
+        self.remember_wire(&run.lines);
         let names = [self.describe(&a, "A"), self.describe(&b, "B")];
         for (direction, ending, name) in [
             (Direction::AtoB, run.a, &names[0]),
@@ -103,14 +107,12 @@ impl Trial<'_> {
                 Direction::BtoA => &names[1],
             };
             if let Err(problem) = judge_direction(&sent, sender.as_ref(), receiver.as_ref()) {
-                return Err(self.fail(format!("{side} broke the protocol: {problem}")).detail(
-                    "The exercise text specifies every message; the transcript below shows what crossed.",
-                ));
+                return Err(self
+                    .fail(format!("{side} broke the protocol: {problem}"))
+                    .detail("The exercise text specifies every message; below is what crossed the wire."));
             }
         }
-        let shown = grouped(&run.lines, &mut self.redactor);
         self.transcript.extend(shown);
-        self.remember_wire(&run.lines);
         Ok(run)
     }
 
@@ -126,7 +128,7 @@ impl Trial<'_> {
                     .fail(format!("Timed out after {} while waiting for {name} to exit", seconds(limit)))
                     .detail("After the stream broke, a peer must notice end-of-file on stdin and exit (with an error: it never got `end`)."));
             }
-            if let Ending::Flooded(_) = ending {
+            if let Ending::Flooded(..) = ending {
                 return Err(self.fail(format!("{name} {}", ending.describe())));
             }
         }
@@ -173,7 +175,7 @@ impl Trial<'_> {
                 .misbehaved(&format!("Timed out after {} while waiting for `{}` to exit", seconds(limit), peer.program))
                 .detail("The verifier sent its messages and closed the stream: a peer must notice end-of-file and exit."));
         }
-        if let Ending::Signalled(_) | Ending::Flooded(_) = finished.ending {
+        if let Ending::Signalled(_) | Ending::Flooded(..) = finished.ending {
             return Err(self.misbehaved(&format!("`{}` {}", peer.program, finished.ending.describe())));
         }
         let replies: Vec<Line> = finished
