@@ -230,22 +230,8 @@ pub fn shorten(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    const ENTRY: RecordShape = RecordShape {
-        fields: &[
-            Field {
-                name: "peer",
-                kind: FieldKind::Id("peer"),
-            },
-            Field {
-                name: "seq",
-                kind: FieldKind::Number,
-            },
-            Field {
-                name: "entry",
-                kind: FieldKind::Text,
-            },
-        ],
-    };
+    /// The shape exercise 02 prints: `{"peer", "seq", "entry"}`.
+    const ENTRY: RecordShape = crate::course::shapes::LOG_ENTRY;
 
     fn problems(out: &str) -> Vec<LineProblem> {
         parse_output(out.as_bytes(), &ENTRY)

@@ -122,22 +122,8 @@ mod tests {
     use super::*;
     use crate::records::{Field, RecordShape, parse_line};
 
-    const ENTRY: RecordShape = RecordShape {
-        fields: &[
-            Field {
-                name: "peer",
-                kind: FieldKind::Id("peer"),
-            },
-            Field {
-                name: "seq",
-                kind: FieldKind::Number,
-            },
-            Field {
-                name: "entry",
-                kind: FieldKind::Text,
-            },
-        ],
-    };
+    /// The shape exercise 02 prints: `{"peer", "seq", "entry"}`.
+    const ENTRY: RecordShape = crate::course::shapes::LOG_ENTRY;
 
     fn record(line: &str) -> Record {
         parse_line(line.as_bytes(), &ENTRY).expect("a valid test record")

@@ -142,48 +142,43 @@ fn the_stub_fails_with_a_friendly_report() {
     assert_report!("verify_stub_fails", out);
 }
 
-#[test]
-fn any_language_a_python_implementation_passes() {
+/// Verifies exercise 2 with the Python implementation, each program with its own
+/// `--bug` (or none), and returns (exit code, report).
+fn verify_python(append_bug: Option<&str>, read_bug: Option<&str>) -> (i32, String) {
     let fixture = python_fixture();
-    let (code, out, _) = run(&[
-        "verify",
-        "2",
-        "--program",
-        &format!("append=python3 {fixture} append"),
-        "--program",
-        &format!("read=python3 {fixture} read"),
-    ]);
-    assert_eq!(code, 0, "{out}");
-}
-
-#[test]
-fn a_wrong_peer_id_is_shown_as_a_diff_of_records() {
-    let fixture = python_fixture();
+    let command = |program: &str, bug: Option<&str>| match bug {
+        Some(bug) => format!("{program}=python3 {fixture} --bug {bug} {program}"),
+        None => format!("{program}=python3 {fixture} {program}"),
+    };
+    let (append, read) = (command("append", append_bug), command("read", read_bug));
     let (code, out, _) = run(&[
         "verify",
         "2",
         "--no-keep",
         "--program",
-        &format!("append=python3 {fixture} --bug new-peer-each-run append"),
+        &append,
         "--program",
-        &format!("read=python3 {fixture} --bug new-peer-each-run read"),
+        &read,
     ]);
+    (code, out)
+}
+
+#[test]
+fn any_language_a_python_implementation_passes() {
+    let (code, out) = verify_python(None, None);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_wrong_peer_id_is_shown_as_a_diff_of_records() {
+    let (code, out) = verify_python(Some("new-peer-each-run"), Some("new-peer-each-run"));
     assert_eq!(code, 1, "{out}");
     assert_report!("verify_new_peer_each_run", out);
 }
 
 #[test]
 fn debug_output_on_stdout_is_named() {
-    let fixture = python_fixture();
-    let (code, out, _) = run(&[
-        "verify",
-        "2",
-        "--no-keep",
-        "--program",
-        &format!("append=python3 {fixture} --bug debug-print append"),
-        "--program",
-        &format!("read=python3 {fixture} read"),
-    ]);
+    let (code, out) = verify_python(Some("debug-print"), None);
     assert_eq!(code, 1, "{out}");
     assert_report!("verify_debug_print", out);
 }

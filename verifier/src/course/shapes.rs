@@ -1,5 +1,6 @@
-//! Record shapes shared by several exercises.
+//! Record shapes and programs shared by several exercises.
 
+use super::Program;
 use crate::records::{Field, FieldKind, RecordShape};
 
 /// `{"key": …, "value": …}`: a key and its value (exercise 01, the store's `get`).
@@ -32,4 +33,21 @@ pub const LOG_ENTRY: RecordShape = RecordShape {
             kind: FieldKind::Text,
         },
     ],
+};
+
+/// `append`: exercise 02's program, which later exercises keep.
+pub const APPEND: Program = Program {
+    name: "append",
+    usage: "append [--db PATH] ENTRY...",
+    prints: Some(LOG_ENTRY),
+    sorted: false,
+};
+
+/// `read` of a database holding many logs (exercise 03 on): every log, in any order
+/// of logs, each log in seq order.
+pub const READ_ALL_LOGS: Program = Program {
+    name: "read",
+    usage: "read [--db PATH]",
+    prints: Some(LOG_ENTRY),
+    sorted: true,
 };

@@ -2,7 +2,7 @@
 //! and grow by one across runs, stored so they sort numerically, read in order and
 //! "after #N" — the building block every later exercise replicates.
 
-use super::shapes::LOG_ENTRY;
+use super::shapes::{APPEND, LOG_ENTRY};
 use super::{Check, Exercise, Program};
 use crate::records::Record;
 use crate::runner::Ending;
@@ -16,12 +16,7 @@ pub static EXERCISE: Exercise = Exercise {
     problem: include_str!("../../../../exercises/02-append-only-logs/README.md"),
     hints: include_str!("hints.md"),
     programs: &[
-        Program {
-            name: "append",
-            usage: "append [--db PATH] ENTRY...",
-            prints: Some(LOG_ENTRY),
-            sorted: false,
-        },
+        APPEND,
         Program {
             name: "read",
             usage: "read [--db PATH] [--after SEQ]",

@@ -9,7 +9,7 @@
 //! messages that must be refused without damaging the log.
 
 use super::logs::{Logs, holds, logs_of, same_logs};
-use super::shapes::LOG_ENTRY;
+use super::shapes::{APPEND, READ_ALL_LOGS};
 use super::{Check, Exercise, Program};
 use crate::duplex::Fault;
 use crate::records::Record;
@@ -26,18 +26,8 @@ pub static EXERCISE: Exercise = Exercise {
     problem: include_str!("../../../../exercises/03-replicate/README.md"),
     hints: include_str!("hints.md"),
     programs: &[
-        Program {
-            name: "append",
-            usage: "append [--db PATH] ENTRY...",
-            prints: Some(LOG_ENTRY),
-            sorted: false,
-        },
-        Program {
-            name: "read",
-            usage: "read [--db PATH]",
-            prints: Some(LOG_ENTRY),
-            sorted: true,
-        },
+        APPEND,
+        READ_ALL_LOGS,
         Program {
             name: "replicate",
             usage: "replicate DB   (speaks the protocol on stdin/stdout)",

@@ -6,7 +6,7 @@
 //! at will; every network is torn down (all process groups killed) when a check ends.
 
 use super::logs::{holds, logs_of};
-use super::shapes::LOG_ENTRY;
+use super::shapes::{LOG_ENTRY, READ_ALL_LOGS};
 use super::{Check, Exercise, Program};
 use crate::trial::{Entry, Failure, Network, Trial, Who};
 use std::collections::BTreeSet;
@@ -25,12 +25,7 @@ pub static EXERCISE: Exercise = Exercise {
             prints: Some(LOG_ENTRY),
             sorted: true,
         },
-        Program {
-            name: "read",
-            usage: "read [--db PATH]",
-            prints: Some(LOG_ENTRY),
-            sorted: true,
-        },
+        READ_ALL_LOGS,
     ],
     checks: &[
         Check {
