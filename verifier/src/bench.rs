@@ -52,6 +52,10 @@ pub struct Figures {
     pub full_sync: Duration,
     pub catch_up_small: Duration,
     pub catch_up_big: Duration,
+    /// What sled alone takes to open and close both databases of a catch-up: a cost
+    /// that grows with the database, whatever the code on top does.
+    pub open_small: Duration,
+    pub open_big: Duration,
     pub spawn_direct: Duration,
     pub spawn_runner: Duration,
 }
@@ -84,6 +88,17 @@ impl Figures {
             s.big,
             ms(self.catch_up_big),
             ratio(self.catch_up_big, self.catch_up_small)
+        ));
+        let above = |total: Duration, open: Duration| (total.as_secs_f64() - open.as_secs_f64()) * 1000.0;
+        out.push_str(&format!(
+            "  sled alone, opening and closing both databases at once: {} and {}\n",
+            ms(self.open_small).trim(),
+            ms(self.open_big).trim()
+        ));
+        out.push_str(&format!(
+            "  catch-up above that storage floor: {:+.1} ms and {:+.1} ms (what replication itself costs)\n",
+            above(self.catch_up_small, self.open_small),
+            above(self.catch_up_big, self.open_big)
         ));
         out.push_str(&format!(
             "one program run (/bin/true): std {} · verifier runner {}  = {:.2} ms overhead\n",
@@ -161,7 +176,22 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
             head += 10;
             Ok(elapsed)
         })?;
-        catch_up.push(time);
+        // Both peers open their databases at the same time, as in the sync itself.
+        let open = median(sizes.repeat, |_| {
+            let started = Instant::now();
+            let opened: Vec<sled::Result<sled::Db>> = std::thread::scope(|scope| {
+                let opening: Vec<_> = [&ahead, &behind]
+                    .into_iter()
+                    .map(|db| scope.spawn(move || sled::open(db)))
+                    .collect();
+                opening.into_iter().filter_map(|t| t.join().ok()).collect()
+            });
+            for db in opened {
+                drop(db.map_err(fail)?);
+            }
+            Ok(started.elapsed())
+        })?;
+        catch_up.push((time, open));
     }
 
     progress("the runner's overhead per program run");
@@ -170,8 +200,10 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
         sizes,
         floor,
         full_sync,
-        catch_up_small: catch_up[0],
-        catch_up_big: catch_up[1],
+        catch_up_small: catch_up[0].0,
+        catch_up_big: catch_up[1].0,
+        open_small: catch_up[0].1,
+        open_big: catch_up[1].1,
         spawn_direct,
         spawn_runner,
     })
@@ -193,7 +225,9 @@ fn median(
 /// Writes a database whose identity is `own` and which holds `log`'s entries
 /// `from + 1 ..= to`, in the layout of exercise 02.
 fn write_log(db: &Path, own: &str, log: &str, from: u64, to: u64) -> sled::Result<()> {
-    let database = sled::open(db)?;
+    // A log that has lived has snapshots of sled's page table: take them as often as
+    // a long-lived database would have, so opening it later replays little.
+    let database = sled::Config::new().path(db).snapshot_after_ops(SNAPSHOT_AFTER_OPS).open()?;
     database.open_tree("meta")?.insert("peer", own.as_bytes())?;
     let tree = database.open_tree("log")?;
     for seq in from + 1..=to {
@@ -202,6 +236,9 @@ fn write_log(db: &Path, own: &str, log: &str, from: u64, to: u64) -> sled::Resul
     database.flush()?;
     Ok(())
 }
+
+/// How often (in operations) the benchmark's writer lets sled snapshot its page table.
+const SNAPSHOT_AFTER_OPS: u64 = 100_000;
 
 fn write_identity(db: &Path, own: &str) -> sled::Result<()> {
     write_log(db, own, own, 0, 0)
