@@ -225,9 +225,7 @@ fn median(
 /// Writes a database whose identity is `own` and which holds `log`'s entries
 /// `from + 1 ..= to`, in the layout of exercise 02.
 fn write_log(db: &Path, own: &str, log: &str, from: u64, to: u64) -> sled::Result<()> {
-    // A log that has lived has snapshots of sled's page table: take them as often as
-    // a long-lived database would have, so opening it later replays little.
-    let database = sled::Config::new().path(db).snapshot_after_ops(SNAPSHOT_AFTER_OPS).open()?;
+    let database = sled::open(db)?;
     database.open_tree("meta")?.insert("peer", own.as_bytes())?;
     let tree = database.open_tree("log")?;
     for seq in from + 1..=to {
@@ -236,9 +234,6 @@ fn write_log(db: &Path, own: &str, log: &str, from: u64, to: u64) -> sled::Resul
     database.flush()?;
     Ok(())
 }
-
-/// How often (in operations) the benchmark's writer lets sled snapshot its page table.
-const SNAPSHOT_AFTER_OPS: u64 = 100_000;
 
 fn write_identity(db: &Path, own: &str) -> sled::Result<()> {
     write_log(db, own, own, 0, 0)
