@@ -43,6 +43,53 @@ impl Redactor {
             .map(|n| format!("{label}#{n}"))
     }
 
+    /// Redacts text that embeds ids and clocks, such as an operation stored as a log
+    /// entry (`{"type":"put",…,"ts":1795316663918,"prev":["5f1c…@2"]}`). Text that is
+    /// a JSON object is shown canonically — keys sorted, strings that are a known id
+    /// (or `ID@SEQ`) under `label` replaced by placeholders, `ts` numbers as `"T"`,
+    /// `prev` lists sorted — so that two correct implementations show the same
+    /// operation the same way. Any other text is left as it is.
+    pub fn redact_text(&mut self, label: &'static str, text: &str) -> String {
+        match serde_json::from_str::<Value>(text) {
+            Ok(value @ Value::Object(_)) => self.redact_json(label, value).to_string(),
+            _ => text.to_string(),
+        }
+    }
+
+    fn redact_json(&mut self, label: &'static str, value: Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(self.known_id(label, &text).unwrap_or(text)),
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.redact_json(label, v)).collect()),
+            Value::Object(fields) => {
+                let mut redacted = serde_json::Map::new();
+                for (key, value) in fields {
+                    let value = match (key.as_str(), value) {
+                        ("ts", Value::Number(_)) => Value::String("T".into()),
+                        ("prev", Value::Array(items)) => {
+                            let mut items: Vec<Value> =
+                                items.into_iter().map(|v| self.redact_json(label, v)).collect();
+                            items.sort_by_key(|v| v.to_string());
+                            Value::Array(items)
+                        }
+                        (_, value) => self.redact_json(label, value),
+                    };
+                    redacted.insert(key, value);
+                }
+                Value::Object(redacted)
+            }
+            other => other,
+        }
+    }
+
+    /// `ID` or `ID@SEQ` with a known id, as its placeholder (`peer#1@SEQ`).
+    fn known_id(&self, label: &'static str, text: &str) -> Option<String> {
+        if let Some(placeholder) = self.known(label, text) {
+            return Some(placeholder);
+        }
+        let (id, seq) = text.rsplit_once('@')?;
+        Some(format!("{}@{seq}", self.known(label, id)?))
+    }
+
     /// Replaces `ID@SEQ` by `placeholder@SEQ`; text without `@` is redacted whole.
     fn version(&mut self, label: &'static str, raw: &str) -> String {
         match raw.rsplit_once('@') {
@@ -177,6 +224,20 @@ mod tests {
                 r#"<peer#2, 1, "x">"#
             ]
         );
+    }
+
+    #[test]
+    fn text_with_ids_and_clocks_is_redacted() {
+        let mut r = Redactor::new();
+        r.placeholder("peer", "aa11");
+        r.placeholder("peer", "aa1");
+        let op = r#"{"type":"put","ts":1795316663918,"prev":["zz@3","aa11@2","aa1@1"]}"#;
+        assert_eq!(
+            r.redact_text("peer", op),
+            r#"{"prev":["peer#1@2","peer#2@1","zz@3"],"ts":"T","type":"put"}"#
+        );
+        assert_eq!(r.redact_text("peer", "not json aa11"), "not json aa11");
+        assert_eq!(r.redact_text("peer", r#"{"v":"aa11x"}"#), r#"{"v":"aa11x"}"#);
     }
 
     #[test]

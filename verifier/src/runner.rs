@@ -573,6 +573,35 @@ pub fn adopt_orphans() {
     }
 }
 
+/// Makes sure that the programs this process started die with it: when it is told
+/// to stop (SIGTERM, SIGHUP, and SIGINT if `interrupt`), every process group it
+/// started is killed before it exits with the usual status (128 + the signal).
+/// Without this, `timeout verifier …` or a closed terminal would leave them running.
+pub fn kill_children_on_signals(interrupt: bool) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut wanted = vec![SIGTERM, SIGHUP];
+    if interrupt {
+        wanted.push(SIGINT);
+    }
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(&wanted) else {
+        return;
+    };
+    thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let groups: Vec<i32> = SPAWNED
+                .lock()
+                .ok()
+                .and_then(|spawned| spawned.as_ref().map(|s| s.iter().copied().collect()))
+                .unwrap_or_default();
+            for group in groups {
+                kill_group(Pid::from_raw(group));
+            }
+            kill_orphans();
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 /// Kills (and reaps) adopted orphans: our children that we did not start ourselves.
 /// Says whether there were any.
 fn kill_orphans() -> bool {

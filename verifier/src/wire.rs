@@ -74,10 +74,9 @@ impl Line {
             }
             Line::Message(Message::Entry { peer, seq, entry }) => {
                 let peer = redactor.placeholder("peer", peer);
-                format!(
-                    "entry <{peer}, {seq}, {}>",
-                    serde_json::Value::from(entry.as_str())
-                )
+                // Entries may embed ids and clocks (operations of exercises 05–07).
+                let entry = redactor.redact_text("peer", entry);
+                format!("entry <{peer}, {seq}, {}>", serde_json::Value::from(entry))
             }
             Line::Message(Message::End { sent }) => format!("end ({sent} sent)"),
             Line::Garbled { text, why } => format!("not a message: {text}  ({why})"),

@@ -19,9 +19,9 @@ use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct DupshArgs {
-    /// The first command (A), run by `sh -c`, e.g. "cargo run -q -p sol03-replicate --bin replicate -- a.db".
+    /// The first command (A), e.g. "target/debug/replicate a.db" (a line with shell syntax runs in `sh -c`).
     a: String,
-    /// The second command (B), run by `sh -c`.
+    /// The second command (B).
     b: String,
     /// Show every message as it crosses, decoded: `A → B  handshake peer#1 {peer#1: 3}`.
     #[arg(long)]
@@ -39,7 +39,7 @@ pub fn run(args: DupshArgs) -> ExitCode {
     let command = |name: &str, line: &str| Invocation {
         program: name.to_string(),
         args: vec![line.to_string()],
-        argv: vec!["sh".into(), "-c".into(), line.to_string()],
+        argv: argv_of(line),
         cwd: cwd.clone(),
         env: Vec::new(),
     };
@@ -77,6 +77,18 @@ pub fn run(args: DupshArgs) -> ExitCode {
     }
 }
 
+/// How to start a command line. A simple one (words and quotes only) is started
+/// directly: a shell in between would keep the pipes open after the command closes
+/// its output (dash does not replace itself with the last command), and the other
+/// side would never see end-of-file. Anything else goes to `sh -c`.
+fn argv_of(line: &str) -> Vec<String> {
+    let special = |c: char| "|&;<>()$`\\*?[]{}~!#\n".contains(c);
+    match shlex::split(line) {
+        Some(words) if !words.is_empty() && !line.contains(special) => words,
+        _ => vec!["sh".into(), "-c".into(), line.to_string()],
+    }
+}
+
 /// The exit status that reports an ending, if it is a failure.
 fn status(ending: Ending) -> Option<u8> {
     let code = match ending {
@@ -87,4 +99,16 @@ fn status(ending: Ending) -> Option<u8> {
         Ending::Flooded(..) | Ending::OverLimit(_) => 1,
     };
     Some(code.clamp(1, 255) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_lines_run_directly_and_shell_lines_in_sh() {
+        assert_eq!(argv_of("replicate 'a b.db'"), vec!["replicate", "a b.db"]);
+        assert_eq!(argv_of("cd x && replicate a.db")[..2], ["sh", "-c"]);
+        assert_eq!(argv_of("replicate $HOME/a.db")[..2], ["sh", "-c"]);
+    }
 }

@@ -88,6 +88,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
         }
     };
+    // The shell and `watch` use Ctrl-C themselves (to stop watching); everywhere else
+    // Ctrl-C ends the verifier, and whatever it started ends with it.
+    let shell_like = matches!(cli.command, None | Some(Command::Watch(_)));
+    crate::runner::kill_children_on_signals(!shell_like);
     match cli.command {
         None => crate::workshop::shell(),
         Some(Command::List) => {

@@ -15,8 +15,12 @@ pub mod e01_leveldb;
 pub mod e02_append_only_logs;
 pub mod e03_replicate;
 pub mod e04_gossip;
+pub mod e05_kv_store;
+pub mod e06_last_writer_wins;
+pub mod e07_siblings;
 pub mod logs;
 pub mod shapes;
+pub mod stores;
 
 /// Every exercise, in the order learners meet them.
 pub static COURSE: &[&Exercise] = &[
@@ -24,6 +28,9 @@ pub static COURSE: &[&Exercise] = &[
     &e02_append_only_logs::EXERCISE,
     &e03_replicate::EXERCISE,
     &e04_gossip::EXERCISE,
+    &e05_kv_store::EXERCISE,
+    &e06_last_writer_wins::EXERCISE,
+    &e07_siblings::EXERCISE,
 ];
 
 /// One exercise of the course.

@@ -153,6 +153,8 @@ pub struct Trial<'a> {
     rng: Option<fastrand::Rng>,
     /// While set, runs show this note instead of their records.
     hide_records: Option<String>,
+    /// Environment variables given to every program run from now on.
+    env: Vec<(String, String)>,
 }
 
 impl<'a> Trial<'a> {
@@ -167,6 +169,7 @@ impl<'a> Trial<'a> {
             seed,
             rng: None,
             hide_records: None,
+            env: Vec::new(),
         }
     }
 
@@ -305,6 +308,17 @@ impl<'a> Trial<'a> {
         })
     }
 
+    /// Sets the environment variables of every program run from now on (replacing
+    /// the previous ones); the transcript shows them.
+    pub fn set_env(&mut self, vars: &[(&str, &str)]) {
+        self.env = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let shown: Vec<String> = vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        match shown.is_empty() {
+            true => self.note("(no extra environment from here on)"),
+            false => self.note(&format!("from here on: {}", shown.join(" "))),
+        }
+    }
+
     /// A mark in the transcript, for [`Trial::replace_since`].
     pub fn mark(&self) -> usize {
         self.transcript.len()
@@ -379,7 +393,7 @@ impl<'a> Trial<'a> {
             argv: command.iter().cloned().chain(args.iter().cloned()).collect(),
             args,
             cwd: self.dir.clone(),
-            env: Vec::new(),
+            env: self.env.clone(),
         })
     }
 

@@ -1,0 +1,10 @@
+//! `list`: print every key that has a value, in byte order.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ex05_kv_store::cli::{self, ListArgs};
+
+fn main() -> ExitCode {
+    cli::exit_code(cli::list(&ListArgs::parse()))
+}

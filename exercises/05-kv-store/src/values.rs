@@ -1,0 +1,77 @@
+//! This exercise's view: each key's value, as the operations applied so far
+//! left it.
+//!
+//! The rule is the simplest there is: a `put` sets the key, a `del` removes
+//! it, and whatever is applied last wins. Within one log that is the writer's
+//! own order. Between logs there is no order at all: each database applies
+//! other peers' operations when they reach it. Two databases that receive
+//! two writes of the same key in different orders keep different values;
+//! exercise 06 is about that.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::op::Op;
+use crate::store::View;
+
+/// The tree that holds the view: key -> value.
+pub const VALUES_TREE: &str = "values";
+
+/// One key and its value: what `get` and `list` print.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+/// The view of this exercise: the current value of every key.
+pub struct Values {
+    #[allow(dead_code)] // Until steps 1 and 4 use it.
+    values: sled::Tree,
+}
+
+impl View for Values {
+    type Op = Op;
+
+    fn open(db: &sled::Db) -> Result<Values> {
+        Ok(Values {
+            values: db.open_tree(VALUES_TREE)?,
+        })
+    }
+
+    fn apply(&self, _op: &Op, _peer: &str, _seq: u64, _applied: &sled::Tree) -> Result<()> {
+        // TODO (step 1): one sled transaction over both trees, the view and
+        // `applied`, so that they never disagree (bring in
+        // `sled::Transactional` and `crate::store::{committed, mark_applied}`):
+        //     committed((&self.values, applied).transaction(|(values, applied)| {
+        //         ...
+        //         Ok(())
+        //     }))
+        // Inside: a put inserts `value` under `key` in `values`, a del
+        // removes `key`; then `mark_applied(applied, peer, seq)?`. Keys and
+        // values are stored as their UTF-8 bytes (`key.as_bytes()`).
+        anyhow::bail!("not implemented yet: Values::apply — see exercises/05-kv-store/README.md")
+    }
+}
+
+impl Values {
+    /// The value of `key`, if it has one.
+    pub fn get(&self, _key: &str) -> Result<Option<String>> {
+        // TODO (step 4): `self.values.get(key.as_bytes())?`, and the bytes
+        // found, if any, as a `String` (the helper `text` does it).
+        anyhow::bail!("not implemented yet: Values::get — see exercises/05-kv-store/README.md")
+    }
+
+    /// Every key that has a value, in byte order, with its value.
+    pub fn list(&self) -> Result<Vec<KeyValue>> {
+        // TODO (step 4): walk `self.values.iter()` (sled keeps the keys in
+        // byte order) and make a `KeyValue` of each key and value, with `text`.
+        anyhow::bail!("not implemented yet: Values::list — see exercises/05-kv-store/README.md")
+    }
+}
+
+/// Stored bytes as text: keys and values are always UTF-8.
+#[allow(dead_code)] // Until step 4 uses it.
+fn text(bytes: &[u8]) -> Result<String> {
+    String::from_utf8(bytes.to_vec()).context("a stored key or value is not UTF-8")
+}

@@ -1,0 +1,12 @@
+//! `get KEY`: print the value of a key: its winning write's, unless that is
+//! a tombstone.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sol06_last_writer_wins::cli;
+use store::cli::{GetArgs, exit_code};
+
+fn main() -> ExitCode {
+    exit_code(cli::get(&GetArgs::parse()))
+}

@@ -1,0 +1,145 @@
+//! Helpers for the key/value store exercises (05, 06, 07): writing, syncing and
+//! comparing stores, and the operations their logs hold.
+
+use crate::records::Record;
+use crate::trial::{Failure, Peer, Trial, Who};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// `sync DB` of the programs under test.
+pub fn store(db: &str) -> Peer<'_> {
+    Peer::tested("sync", &[db])
+}
+
+/// Syncs two stores of the programs under test (the verifier's relay in between).
+pub fn sync(trial: &mut Trial, a: &str, b: &str) -> Result<(), Failure> {
+    trial.sync(store(a), store(b)).map(drop)
+}
+
+/// Runs `put`/`del`/`merge` on a store.
+pub fn write(trial: &mut Trial, program: &str, db: &str, args: &[&str]) -> Result<(), Failure> {
+    let mut all = vec!["--db", db];
+    all.extend_from_slice(args);
+    trial.run(program, &all).map(drop)
+}
+
+/// A store's `list` as printed: one line per record, in order (records shown compactly).
+pub fn listing(trial: &mut Trial, who: Who, db: &str) -> Result<Vec<Record>, Failure> {
+    trial.run_as(who, "list", &["--db", db])
+}
+
+/// Requires every store to list exactly the same records.
+pub fn same_listings(trial: &mut Trial, dbs: &[&str]) -> Result<(), Failure> {
+    let mut first: Option<(&str, Vec<Record>)> = None;
+    for db in dbs {
+        let listed = listing(trial, Who::Tested, db)?;
+        match &first {
+            None => first = Some((db, listed)),
+            Some((name, expected)) if *expected != listed => {
+                return Err(trial
+                    .fail(format!("{name} and {db} list different contents after syncing"))
+                    .detail("Every store must end in the same state, whatever the order of the syncs: apply every operation by rules that do not depend on arrival order."));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The value a store's `get` prints for a key, or `None` if it says "not found".
+pub fn get(trial: &mut Trial, db: &str, key: &str) -> Result<Option<String>, Failure> {
+    let outcome = trial.run_any_exit("get", &["--db", db, key])?;
+    match (outcome.ending.success(), outcome.records.as_slice()) {
+        (false, []) => Ok(None),
+        (true, [record]) => Ok(record.text("value").map(str::to_string)),
+        _ => Err(trial.fail(format!(
+            "`get --db {db} {key}` should print one record (exit 0) or nothing (exit 1, not found)"
+        ))),
+    }
+}
+
+/// Requires `get` to print `expected` (or not found).
+pub fn expect(trial: &mut Trial, db: &str, key: &str, expected: Option<&str>) -> Result<(), Failure> {
+    let got = get(trial, db, key)?;
+    if got.as_deref() == expected {
+        return Ok(());
+    }
+    let show = |v: Option<&str>| v.map_or("not found".to_string(), |v| format!("{v:?}"));
+    Err(trial.fail(format!(
+        "{db} says {key} is {}; expected {}",
+        show(got.as_deref()),
+        show(expected)
+    )))
+}
+
+/// One operation read back from a store's `log`: its log position and its JSON.
+pub struct Operation {
+    pub peer: String,
+    pub seq: u64,
+    pub op: Value,
+}
+
+/// Every operation a store's log holds, parsed; a log entry that is not a JSON object
+/// with a `type` fails with a clear message.
+pub fn operations(trial: &mut Trial, db: &str, why: &str) -> Result<Vec<Operation>, Failure> {
+    let records = trial.run_unshown("log", &["--db", db], why)?;
+    let mut ops = Vec::new();
+    for record in records {
+        let (Some(peer), Some(seq), Some(entry)) =
+            (record.text("peer"), record.number("seq"), record.text("entry"))
+        else {
+            continue;
+        };
+        let op: Value = serde_json::from_str(entry).map_err(|e| {
+            trial
+                .fail(format!("{db}'s log holds an entry that is not an operation: {entry:?} ({e})"))
+                .detail("Every mutation is appended as one JSON object: {\"type\":\"put\",\"key\":…,\"value\":…}.")
+        })?;
+        if !op.get("type").is_some_and(Value::is_string) {
+            return Err(trial.fail(format!(
+                "{db}'s log holds an operation without a \"type\": {entry}"
+            )));
+        }
+        ops.push(Operation {
+            peer: peer.to_string(),
+            seq,
+            op,
+        });
+    }
+    Ok(ops)
+}
+
+/// The view a naive store derives from operations applied log by log, in seq order:
+/// right whenever each key is written by one peer (as in exercise 05's checks).
+pub fn fold(ops: &[Operation]) -> BTreeMap<String, String> {
+    let mut sorted: Vec<&Operation> = ops.iter().collect();
+    sorted.sort_by(|a, b| (&a.peer, a.seq).cmp(&(&b.peer, b.seq)));
+    let mut view = BTreeMap::new();
+    for op in sorted {
+        let key = op
+            .op
+            .get("key")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        match op.op.get("type").and_then(Value::as_str) {
+            Some("put") => {
+                let value = op.op.get("value").and_then(Value::as_str).unwrap_or_default();
+                view.insert(key, value.to_string());
+            }
+            Some("del") => {
+                view.remove(&key);
+            }
+            _ => {}
+        }
+    }
+    view
+}
+
+/// Key → value of `list` records of the shape `{key, value}`.
+pub fn as_map(records: &[Record]) -> BTreeMap<String, String> {
+    records
+        .iter()
+        .filter_map(|r| Some((r.text("key")?.to_string(), r.text("value")?.to_string())))
+        .collect()
+}
