@@ -16,6 +16,7 @@
 
 pub mod bench;
 pub mod build;
+pub mod cgroup;
 pub mod cli;
 pub mod course;
 pub mod duplex;

@@ -59,7 +59,9 @@ impl Redactor {
     fn redact_json(&mut self, label: &'static str, value: Value) -> Value {
         match value {
             Value::String(text) => Value::String(self.known_id(label, &text).unwrap_or(text)),
-            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.redact_json(label, v)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.redact_json(label, v)).collect())
+            }
             Value::Object(fields) => {
                 let mut redacted = serde_json::Map::new();
                 for (key, value) in fields {

@@ -6,6 +6,7 @@
 //! limit it hit. When a [`Spawned`] handle is dropped its whole group is killed, so no
 //! path out of a check — success, failure or a harness bug — leaves anything running.
 
+use crate::cgroup::PidsCap;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::collections::HashSet;
@@ -52,6 +53,9 @@ pub struct Resources {
     pub memory: u64,
     /// Size of any file it writes (RLIMIT_FSIZE): SIGXFSZ beyond it.
     pub file_size: u64,
+    /// Processes (and threads) it may run at once, its own included: a pids cgroup
+    /// where the machine has one (see [`crate::cgroup`]), no cap elsewhere.
+    pub processes: u64,
 }
 
 impl Default for Resources {
@@ -60,6 +64,7 @@ impl Default for Resources {
             cpu: Duration::from_secs(4),
             memory: 512 << 20,
             file_size: 64 << 20,
+            processes: 128,
         }
     }
 }
@@ -92,6 +97,7 @@ pub enum Limit {
     Cpu(Duration),
     Memory(u64),
     FileSize(u64),
+    Processes(u64),
 }
 
 /// A command to run: what the learner sees (`program` and `args`) and how it is
@@ -214,6 +220,9 @@ impl Ending {
                     bytes(size as usize)
                 )
             }
+            Ending::OverLimit(Limit::Processes(max)) => {
+                format!("tried to run more than {max} processes or threads at once (a fork bomb?)")
+            }
         }
     }
 }
@@ -322,13 +331,15 @@ pub struct Spawned {
     flood: Flood,
     max_output: usize,
     resources: Option<Resources>,
+    /// The pids cgroup of this run, if the machine has one.
+    cap: Option<PidsCap>,
     status: Option<ExitStatus>,
 }
 
 impl Spawned {
     /// Starts the program in a new process group, its streams connected as `wiring` says.
     pub fn start(invocation: &Invocation, wiring: Wiring, limits: &Limits) -> io::Result<Spawned> {
-        let argv: Vec<String> = match limits.resources {
+        let mut argv: Vec<String> = match limits.resources {
             Some(resources) if Path::new(PRLIMIT).exists() => resources
                 .prlimit()
                 .into_iter()
@@ -336,6 +347,10 @@ impl Spawned {
                 .collect(),
             _ => invocation.argv.clone(),
         };
+        let cap = limits.resources.and_then(|r| PidsCap::create(r.processes));
+        if let Some(cap) = &cap {
+            argv = cap.wrap(argv);
+        }
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
@@ -397,6 +412,7 @@ impl Spawned {
             flood,
             max_output: limits.max_output,
             resources: limits.resources,
+            cap,
             status: None,
         })
     }
@@ -457,8 +473,9 @@ impl Spawned {
         left_running |= kill_orphans();
         let stdout = self.stdout.take().map(Capture::finish).unwrap_or_default();
         let stderr = std::mem::replace(&mut self.stderr, Capture::empty()).finish();
+        let processes_capped = self.cap.as_ref().is_some_and(PidsCap::was_hit);
         let ending = match self.resources {
-            Some(resources) => over_limit(ending, &stderr, &resources).unwrap_or(ending),
+            Some(resources) => over_limit(ending, &stderr, &resources, processes_capped).unwrap_or(ending),
             None => ending,
         };
         Finished {
@@ -649,7 +666,12 @@ fn children_of(parent: i32) -> Vec<i32> {
 
 /// Which resource limit an ending shows, if any: the kernel's signals for CPU time
 /// and file size, and the Rust runtime's message when an allocation fails.
-fn over_limit(ending: Ending, stderr: &[u8], resources: &Resources) -> Option<Ending> {
+fn over_limit(
+    ending: Ending,
+    stderr: &[u8],
+    resources: &Resources,
+    processes_capped: bool,
+) -> Option<Ending> {
     const SIGXCPU: i32 = Signal::SIGXCPU as i32;
     const SIGXFSZ: i32 = Signal::SIGXFSZ as i32;
     const SHELL_XCPU: i32 = 128 + SIGXCPU;
@@ -675,6 +697,9 @@ fn over_limit(ending: Ending, stderr: &[u8], resources: &Resources) -> Option<En
         }
         Ending::Exited(_) if !ending.success() && file_too_large() => {
             Some(Ending::OverLimit(Limit::FileSize(resources.file_size)))
+        }
+        _ if !ending.success() && processes_capped => {
+            Some(Ending::OverLimit(Limit::Processes(resources.processes)))
         }
         _ => None,
     }
@@ -872,8 +897,25 @@ mod tests {
                 cpu: Duration::from_secs(1),
                 memory: 64 << 20,
                 file_size: 1 << 20,
+                processes: 20,
             }),
         }
+    }
+
+    #[test]
+    fn names_a_fork_bomb_where_processes_can_be_capped() -> io::Result<()> {
+        if PidsCap::create(1).is_none() {
+            eprintln!("no writable pids cgroup here: the process cap cannot be tested");
+            return Ok(());
+        }
+        let done = run(
+            &sh("for i in $(seq 100); do sleep 5 & done; wait"),
+            None,
+            &tight(),
+        )?;
+        assert_eq!(done.ending, Ending::OverLimit(Limit::Processes(20)));
+        assert!(done.elapsed < Duration::from_secs(5));
+        Ok(())
     }
 
     #[test]

@@ -182,3 +182,36 @@ fn debug_output_on_stdout_is_named() {
     assert_eq!(code, 1, "{out}");
     assert_report!("verify_debug_print", out);
 }
+
+#[test]
+fn the_replication_demo_shows_the_protocol() {
+    let (code, out, err) = run(&["demo", "replicate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for expected in [
+        "A → B  handshake peer#",
+        "B → A  end (1 sent)",
+        "$ read --db bob.db",
+    ] {
+        assert!(
+            out.contains(expected),
+            "the demo does not show {expected:?}:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn the_gossip_demo_spreads_entries_end_to_end() {
+    let (code, out, err) = run(&["demo", "gossip"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // p1 and p3 never meet: each learns the other's entry through p2.
+    for expected in ["p1 printed", "\"entry\":\"hello from p3\"", "p3 printed"] {
+        assert!(
+            out.contains(expected),
+            "the demo does not show {expected:?}:\n{out}"
+        );
+    }
+    let p3_heard_p1 = out
+        .lines()
+        .any(|l| l.starts_with("p3 printed") && l.contains("hello from p1"));
+    assert!(p3_heard_p1, "{out}");
+}

@@ -251,6 +251,16 @@ static CASES: &[Case] = &[
     ),
     // ---- Escapes: each was a verifier bug found by this gauntlet, now fixed. ----
     Case {
+        flags: &["--processes", "20"],
+        // Needs a pids cgroup (see verifier/src/cgroup.rs), which this machine kind
+        // has; Python reports the refused fork as BlockingIOError.
+        ..e02(
+            "fork-bomb",
+            "append starts children until the 20-process cap refuses one",
+            &["tried to run more than 20 processes or threads at once (a fork bomb?)"],
+        )
+    },
+    Case {
         flags: &["--file-size", "1"],
         // Python (like Go) ignores SIGXFSZ: the write fails with EFBIG ("File too
         // large") and the program exits 1; the verifier names the limit all the same.

@@ -184,9 +184,8 @@ fn gossip() -> Result<(), String> {
     for (index, text) in [(0, "hello from p1"), (2, "hello from p3")] {
         println!("p{} < {text}", index + 1);
         if let Some(mut stdin) = peers[index].take_stdin() {
+            // A peer goes on serving after its input ends, so stdin may close now.
             let _ = writeln!(stdin, "{text}").and_then(|_| stdin.flush());
-            // Keep stdin open: a peer goes on after its input ends, but keep it tidy.
-            std::mem::forget(stdin);
         }
     }
     thread::sleep(GOSSIP_TIME);

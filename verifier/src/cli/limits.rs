@@ -20,6 +20,10 @@ pub struct LimitArgs {
     /// MiB any one file a program writes may grow to.
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub file_size: u64,
+    /// Processes and threads each program may run at once (where the machine has a
+    /// pids cgroup to enforce it).
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=100000))]
+    pub processes: u64,
     /// KiB of stdout (and of stderr) kept per program run; more is a flood.
     #[arg(long, value_name = "KIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1048576))]
     pub max_output: u64,
@@ -34,6 +38,7 @@ impl LimitArgs {
                 cpu: Duration::from_secs(self.cpu),
                 memory: self.memory << 20,
                 file_size: self.file_size << 20,
+                processes: self.processes,
             }),
         }
     }
