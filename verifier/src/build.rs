@@ -64,7 +64,13 @@ pub fn build_in(root: &Path, exercise: &Exercise, side: Side, profile: Profile) 
         args.push("--target-dir".into());
         args.push(root.join("target").join("solutions").display().to_string());
     }
-    let _lock = BuildLock::acquire(&root.join("target"))
+    // The lock belongs to the directory cargo really builds in: two checkouts that
+    // share one (CARGO_TARGET_DIR) share its `target/debug/NAME` files too.
+    let building_in = match (side, std::env::var_os("CARGO_TARGET_DIR")) {
+        (Side::Learner, Some(dir)) => root.join(dir),
+        _ => root.join("target"),
+    };
+    let _lock = BuildLock::acquire(&building_in)
         .map_err(|e| BuildError::Harness(format!("cannot lock the build directory: {e}")))?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let invocation = Invocation {

@@ -7,6 +7,7 @@
 
 use crate::course::Exercise;
 use crate::records::shorten;
+use crate::runner::Ending;
 use crate::snapshot;
 use crate::trial::RunLog;
 use crate::verify::{CheckResult, Verdict};
@@ -77,14 +78,22 @@ pub fn summary_line(results: &[CheckResult]) -> String {
     }
 }
 
-/// The runs whose stderr explains a failure: the last one, and the one before it if
-/// that one failed too (the other peer of a conversation).
+/// The runs whose stderr explains a failure: the last one, and the recent ones that
+/// failed by themselves (the other peer of a conversation, a peer of a network that
+/// crashed) — not those the verifier killed when it stopped everything.
 fn runs_to_explain(runs: &[RunLog]) -> Vec<&RunLog> {
-    match runs {
-        [.., before, last] if !before.ending.success() => vec![before, last],
-        [.., last] => vec![last],
-        [] => vec![],
-    }
+    const KILLED_BY_US: Ending = Ending::Signalled(9);
+    let last = runs.len().saturating_sub(1);
+    let mut shown: Vec<&RunLog> = runs
+        .iter()
+        .enumerate()
+        .filter(|(i, run)| *i == last || (!run.ending.success() && run.ending != KILLED_BY_US))
+        .map(|(_, run)| run)
+        .collect();
+    // The last few are enough: earlier failures were part of what the check expected.
+    let keep = shown.len().saturating_sub(3);
+    shown.drain(..keep);
+    shown
 }
 
 /// One failed check, explained in full.

@@ -215,3 +215,47 @@ fn the_gossip_demo_spreads_entries_end_to_end() {
         .any(|l| l.starts_with("p3 printed") && l.contains("hello from p1"));
     assert!(p3_heard_p1, "{out}");
 }
+
+#[test]
+fn dupsh_wires_two_commands_and_reports_the_first_failure() {
+    // Each side says hello, reads the other's line, and repeats it on stderr.
+    let side = |name: &str, code: i32| {
+        format!("sh -c 'echo hello-from-{name}; read line; echo \"got $line\" >&2; exit {code}'")
+    };
+    let (code, out, err) = run(&["dupsh", &side("a", 0), &side("b", 0)]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(
+        err.contains("A| got hello-from-b") && err.contains("B| got hello-from-a"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("dupsh: A exited with code 0; B exited with code 0\n"),
+        "{err}"
+    );
+    assert_eq!(
+        run(&["dupsh", &side("a", 0), &side("b", 4)]).0,
+        4,
+        "B's failure when A succeeds"
+    );
+    assert_eq!(
+        run(&["dupsh", &side("a", 3), &side("b", 4)]).0,
+        3,
+        "A's failure first"
+    );
+    assert_eq!(
+        run(&["dupsh", "sh -c 'kill -9 $$'", "true"]).0,
+        128 + 9,
+        "a signal is 128 + its number"
+    );
+    let (code, _, err) = run(&["dupsh", "--timeout", "0.5", "sleep 10", "true"]);
+    assert_eq!(code, 124, "a time-out is 124: {err}");
+}
+
+#[test]
+fn dupsh_transcript_decodes_the_protocol() {
+    let a = r#"sh -c 'echo "{\"type\":\"handshake\",\"peer\":\"aa\",\"heads\":{\"aa\":1}}"; echo "{\"type\":\"entry\",\"peer\":\"aa\",\"seq\":1,\"entry\":\"hi\"}"; echo "{\"type\":\"end\",\"sent\":1}"'"#;
+    // B only listens, so the transcript's order does not depend on timing.
+    let (code, out, err) = run(&["dupsh", "--transcript", a, "sh -c 'cat >/dev/null'"]);
+    assert_eq!(code, 0, "{err}");
+    insta::assert_snapshot!("dupsh_transcript", out);
+}

@@ -7,12 +7,11 @@ use crate::course::{self, Side};
 use crate::duplex::{self, Event, Fault, Mode};
 use crate::redact::Redactor;
 use crate::runner::{self, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
-use crate::trial::Programs;
+use crate::trial::{Programs, free_port};
 use crate::verify::default_root;
 use crate::wire;
 use clap::{Args, ValueEnum};
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -137,9 +136,8 @@ fn gossip() -> Result<(), String> {
     let dir = dir.path();
     let ports: Vec<String> = (0..3)
         .map(|_| {
-            TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port().to_string())
+            free_port()
+                .map(|port| port.to_string())
                 .map_err(|e| e.to_string())
         })
         .collect::<Result<_, _>>()?;

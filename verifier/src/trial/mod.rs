@@ -10,7 +10,7 @@
 mod network;
 mod sync;
 
-pub use network::{Entry, Network};
+pub use network::{Entry, Network, free_port};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 use crate::build::{BuildError, build};

@@ -356,16 +356,16 @@ impl Network {
     fn stop(&mut self, trial: &mut Trial, index: usize, killed: bool) {
         let node = &mut self.nodes[index];
         node.stdin = None;
-        if let (Some(process), Some(invocation)) = (node.process.take(), node.invocation.take()) {
-            let finished = process.collect(Ending::Signalled(9));
-            let ending = if killed {
-                Ending::Signalled(9)
-            } else {
-                finished.ending
+        if let (Some(mut process), Some(invocation)) = (node.process.take(), node.invocation.take()) {
+            // A peer that already ended keeps its own ending; the others are killed.
+            let ending = match (killed, process.ending()) {
+                (false, Some(ended)) => ended,
+                _ => Ending::Signalled(9),
             };
+            let finished = process.collect(ending);
             trial.runs.push(RunLog {
                 invocation,
-                ending,
+                ending: finished.ending,
                 stderr: finished.stderr,
             });
         }
@@ -442,8 +442,23 @@ fn read_records<R: Read>(stdout: R, printed: &Mutex<Printed>) {
     }
 }
 
-/// A port that is free right now (the OS picks it; we let go of it at once).
-fn free_port() -> std::io::Result<u16> {
+/// A port for a peer to listen on: free right now (we bind it to be sure, then let
+/// go), and below the kernel's range of ephemeral ports, so that no outgoing
+/// connection of any process can take it before the peer binds it. (A port the OS
+/// picks with bind(0) comes from that range, and loses that race now and then.)
+pub fn free_port() -> std::io::Result<u16> {
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let low = 10_000.min(ephemeral_start / 2);
+    for _ in 0..200 {
+        let port = fastrand::u16(low..ephemeral_start.max(low + 1));
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    // A crowded machine: let the OS choose.
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

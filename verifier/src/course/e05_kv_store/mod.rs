@@ -12,20 +12,42 @@ use super::{Check, Exercise, Program};
 use crate::duplex::Fault;
 use crate::trial::{Failure, Peer, Trial, Who};
 
+/// `put KEY VALUE`: a write, appended to the log as an operation.
+pub const PUT: Program = Program {
+    name: "put",
+    usage: "put [--db PATH] KEY VALUE",
+    prints: None,
+    sorted: false,
+};
+
+/// `del KEY`: a delete, appended to the log as an operation.
+pub const DEL: Program = Program {
+    name: "del",
+    usage: "del [--db PATH] KEY",
+    prints: None,
+    sorted: false,
+};
+
+/// `sync DB`: replication with exercise 03's protocol.
+pub const SYNC: Program = Program {
+    name: "sync",
+    usage: "sync DB   (speaks exercise 03's protocol on stdin/stdout)",
+    prints: None,
+    sorted: false,
+};
+
+/// `log`: every operation held, as log entries.
+pub const LOG: Program = Program {
+    name: "log",
+    usage: "log [--db PATH]",
+    prints: Some(LOG_ENTRY),
+    sorted: true,
+};
+
 /// The programs of a store whose `get` and `list` print `{key, value}`.
 pub const PROGRAMS: &[Program] = &[
-    Program {
-        name: "put",
-        usage: "put [--db PATH] KEY VALUE",
-        prints: None,
-        sorted: false,
-    },
-    Program {
-        name: "del",
-        usage: "del [--db PATH] KEY",
-        prints: None,
-        sorted: false,
-    },
+    PUT,
+    DEL,
     Program {
         name: "get",
         usage: "get [--db PATH] KEY",
@@ -38,18 +60,8 @@ pub const PROGRAMS: &[Program] = &[
         prints: Some(KEY_VALUE),
         sorted: false,
     },
-    Program {
-        name: "sync",
-        usage: "sync DB   (speaks exercise 03's protocol on stdin/stdout)",
-        prints: None,
-        sorted: false,
-    },
-    Program {
-        name: "log",
-        usage: "log [--db PATH]",
-        prints: Some(LOG_ENTRY),
-        sorted: true,
-    },
+    SYNC,
+    LOG,
 ];
 
 pub static EXERCISE: Exercise = Exercise {

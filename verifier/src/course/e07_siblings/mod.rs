@@ -3,7 +3,7 @@
 //! explicit merge resolves them everywhere — multi-master-merge's answer to the
 //! lost update of exercise 06.
 
-use super::shapes::LOG_ENTRY;
+use super::e05_kv_store::{DEL, LOG, PUT, SYNC};
 use super::stores::{same_listings, sync, write};
 use super::{Check, Exercise, Program};
 use crate::records::{Field, FieldKind, Record, RecordShape};
@@ -39,18 +39,8 @@ pub static EXERCISE: Exercise = Exercise {
     problem: include_str!("../../../../exercises/07-siblings/README.md"),
     hints: include_str!("hints.md"),
     programs: &[
-        Program {
-            name: "put",
-            usage: "put [--db PATH] KEY VALUE",
-            prints: None,
-            sorted: false,
-        },
-        Program {
-            name: "del",
-            usage: "del [--db PATH] KEY",
-            prints: None,
-            sorted: false,
-        },
+        PUT,
+        DEL,
         Program {
             name: "merge",
             usage: "merge [--db PATH] KEY VALUE",
@@ -69,18 +59,8 @@ pub static EXERCISE: Exercise = Exercise {
             prints: Some(VERSION),
             sorted: true,
         },
-        Program {
-            name: "sync",
-            usage: "sync DB   (speaks exercise 03's protocol on stdin/stdout)",
-            prints: None,
-            sorted: false,
-        },
-        Program {
-            name: "log",
-            usage: "log [--db PATH]",
-            prints: Some(LOG_ENTRY),
-            sorted: true,
-        },
+        SYNC,
+        LOG,
     ],
     checks: &[
         Check {

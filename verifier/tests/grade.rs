@@ -1,0 +1,190 @@
+//! `verifier grade` end to end: a whole submission, in the formats CI systems render,
+//! with the documented exit codes (0 all passed, 1 some failed, 2 harness error).
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("course root")
+        .to_path_buf()
+}
+
+fn grade(args: &[&str]) -> (i32, String, String) {
+    let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
+    let output = command
+        .env_remove("REPLICATE_ROOT")
+        .arg("grade")
+        .args(args)
+        .output()
+        .expect("it runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_stubs_fail_in_exercism_json() -> Result<(), serde_json::Error> {
+    let (code, out, err) = grade(&["-e", "1", "-e", "append-only-logs", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!(report["version"], 3);
+    assert_eq!(report["status"], "fail");
+    let tests = report["tests"].as_array().cloned().unwrap_or_default();
+    assert_eq!(tests.len(), 8 + 7, "one result per check of exercises 1 and 2");
+    assert!(tests.iter().all(|t| t["status"] == "fail"));
+    assert_eq!(tests[0]["task_id"], 1);
+    assert_eq!(tests[14]["task_id"], 2);
+    assert!(
+        tests[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not implemented yet"))
+    );
+    assert!(
+        tests
+            .iter()
+            .all(|t| t["output"].as_str().is_none_or(|o| o.chars().count() <= 600))
+    );
+    Ok(())
+}
+
+#[test]
+fn any_language_passes_in_junit_written_to_a_file() -> std::io::Result<()> {
+    let fixture = root().join("verifier/tests/fixtures/python/append_only_log.py");
+    let dir = tempfile::tempdir()?;
+    let report = dir.path().join("report.xml");
+    let (code, out, err) = grade(&[
+        "-e",
+        "2",
+        "--format",
+        "junit",
+        "--output",
+        &report.display().to_string(),
+        "--program",
+        &format!("2:append=python3 {} append", fixture.display()),
+        "--program",
+        &format!("2:read=python3 {} read", fixture.display()),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.is_empty(), "with --output the report goes to the file");
+    assert!(err.contains("7 of 7 checks passed; report written to"), "{err}");
+    let xml = std::fs::read_to_string(&report)?;
+    assert!(
+        xml.contains(r#"<testsuite name="02-append-only-logs" tests="7" failures="0" errors="0""#),
+        "{xml}"
+    );
+    Ok(())
+}
+
+#[test]
+fn tap_and_usage_errors() {
+    let (code, out, _) = grade(&["-e", "1", "--format", "tap", "--fail-fast"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("TAP version 13\n1..8\nnot ok 1 - 01-leveldb: put-then-get\n"),
+        "{out}"
+    );
+    for args in [
+        &["/no/such/checkout"][..],
+        &["-e", "99"],
+        &["--format", "xml"],
+        &["--program", "2:append"],
+    ] {
+        let (code, _, err) = grade(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("error"), "{err}");
+    }
+}
+
+/// A learner who copied every reference solution into `exercises/` passes everything:
+/// grading a whole course end to end, from a checkout that is not this workspace.
+#[test]
+fn a_perfect_submission_passes_every_check() -> std::io::Result<()> {
+    let checkout = tempfile::Builder::new()
+        .prefix("replicate-submission-")
+        .tempdir()?;
+    copy_course(&root(), checkout.path())?;
+    for exercise in std::fs::read_dir(root().join("solutions"))? {
+        let exercise = exercise?.file_name();
+        let src = checkout.path().join("exercises").join(&exercise).join("src");
+        std::fs::remove_dir_all(&src)?;
+        copy_dir(&root().join("solutions").join(&exercise).join("src"), &src)?;
+        // As a learner would: the crate is called ex0N_…, not sol0N_….
+        rename_crates(&src)?;
+    }
+    let started = Instant::now();
+    let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
+    // A target directory of its own: cargo hashes workspace members by their path
+    // *inside* the workspace, so a copy sharing this workspace's target directory
+    // would share (and overwrite) its compiled exercises.
+    let output = command
+        .env(
+            "CARGO_TARGET_DIR",
+            root().join("target").join("graded-submission"),
+        )
+        .args(["grade", &checkout.path().display().to_string(), "--format", "tap"])
+        .output()?;
+    let out = String::from_utf8_lossy(&output.stdout);
+    println!("graded the perfect submission in {:.1?}", started.elapsed());
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{out}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!out.contains("not ok"), "{out}");
+    Ok(())
+}
+
+/// Rewrites `sol0N_slug` to `ex0N_slug` in every Rust file below `dir`.
+fn rename_crates(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            rename_crates(&path)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path)?;
+            std::fs::write(&path, text.replace("sol0", "ex0"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies the course's sources (not `target/`, not `.git/`).
+fn copy_course(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == "target" || name == ".git" || name == ".replicate" {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            copy_dir(&path, &to.join(&name))?;
+        } else {
+            std::fs::copy(&path, to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir(&path, &to.join(entry.file_name()))?;
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
+}
