@@ -14,7 +14,7 @@ use replicate::read::print_database;
 
 use crate::op::Op;
 use crate::store::{Store, View};
-use crate::values::{KeyValue, Values};
+use crate::values::{KeyValue, KeyValues, Values};
 
 /// Set KEY to VALUE: append a put operation to this database's own log and
 /// apply it to the view.
@@ -106,10 +106,10 @@ pub fn del(args: &DelArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The program `get`.
-pub fn get(args: &GetArgs) -> Result<ExitCode> {
-    let store = Store::<Values>::open(&args.db)?;
-    match store.view().get(&args.key)? {
+/// The program `get`, for a store whose view `V` holds one value per key.
+pub fn get<V: KeyValues>(args: &GetArgs) -> Result<ExitCode> {
+    let store = Store::<V>::open(&args.db)?;
+    match store.view().value(&args.key)? {
         Some(value) => {
             let key = args.key.clone();
             print_json_lines([KeyValue { key, value }])?;
@@ -119,10 +119,10 @@ pub fn get(args: &GetArgs) -> Result<ExitCode> {
     }
 }
 
-/// The program `list`.
-pub fn list(args: &ListArgs) -> Result<ExitCode> {
-    let store = Store::<Values>::open(&args.db)?;
-    print_json_lines(store.view().list()?)?;
+/// The program `list`, for a store whose view `V` holds one value per key.
+pub fn list<V: KeyValues>(args: &ListArgs) -> Result<ExitCode> {
+    let store = Store::<V>::open(&args.db)?;
+    print_json_lines(store.view().key_values()?)?;
     Ok(ExitCode::SUCCESS)
 }
 

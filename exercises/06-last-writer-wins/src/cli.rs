@@ -8,10 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use logs::print_json_lines;
 use store::Store;
-use store::cli::{GetArgs, ListArgs, not_found};
-use store::values::KeyValue;
 
 use crate::clock::Clock;
 use crate::op::Op;
@@ -78,25 +75,5 @@ pub fn del(args: &DelArgs) -> Result<ExitCode> {
         ts: clock.now()?,
     })?;
     store.flush()?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The program `get`.
-pub fn get(args: &GetArgs) -> Result<ExitCode> {
-    let store = Store::<Winners>::open(&args.db)?;
-    match store.view().get(&args.key)? {
-        Some(value) => {
-            let key = args.key.clone();
-            print_json_lines([KeyValue { key, value }])?;
-            Ok(ExitCode::SUCCESS)
-        }
-        None => Ok(not_found(&args.key)),
-    }
-}
-
-/// The program `list`.
-pub fn list(args: &ListArgs) -> Result<ExitCode> {
-    let store = Store::<Winners>::open(&args.db)?;
-    print_json_lines(store.view().list()?)?;
     Ok(ExitCode::SUCCESS)
 }

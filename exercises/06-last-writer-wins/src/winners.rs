@@ -13,7 +13,7 @@
 use anyhow::{Result, anyhow};
 use serde::{Deserialize, Serialize};
 use store::store::View;
-use store::values::KeyValue;
+use store::values::{KeyValue, KeyValues};
 
 use crate::op::Op;
 
@@ -89,6 +89,16 @@ impl View for Winners {
         // `sled::transaction::ConflictableTransactionError`, and
         // `store::store::{committed, mark_applied}`.)
         anyhow::bail!("not implemented yet: Winners::apply — see exercises/06-last-writer-wins/README.md")
+    }
+}
+
+impl KeyValues for Winners {
+    fn value(&self, key: &str) -> Result<Option<String>> {
+        self.get(key)
+    }
+
+    fn key_values(&self) -> Result<Vec<KeyValue>> {
+        self.list()
     }
 }
 

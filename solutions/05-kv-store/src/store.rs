@@ -264,10 +264,22 @@ mod tests {
             assert_eq!(value(&store, "x").as_deref(), Some("1"));
             assert_eq!(store.applied(store.log().peer()).unwrap(), 1);
         }
-        let store = Store::<Values>::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(value(&store, "x").as_deref(), Some("2"));
         assert_eq!(value(&store, "y").as_deref(), Some("3"));
         assert_eq!(store.applied(store.log().peer()).unwrap(), 3);
+    }
+
+    /// Opens a store again in the same process. sled lets go of its lock from a
+    /// background thread shortly after the last handle is dropped: wait for it.
+    fn reopen(path: &std::path::Path) -> Store<Values> {
+        for _ in 0..200 {
+            if let Ok(store) = Store::<Values>::open(path) {
+                return store;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Store::<Values>::open(path).unwrap()
     }
 
     #[test]

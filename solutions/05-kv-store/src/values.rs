@@ -51,6 +51,26 @@ impl View for Values {
     }
 }
 
+/// A view that answers `get` and `list` with plain `{key, value}` records: this
+/// exercise's, and exercise 06's. The programs `get` and `list` are written once,
+/// for any such view.
+pub trait KeyValues: View {
+    /// The value of `key`, if it has one.
+    fn value(&self, key: &str) -> Result<Option<String>>;
+    /// Every key that has a value, in byte order, with its value.
+    fn key_values(&self) -> Result<Vec<KeyValue>>;
+}
+
+impl KeyValues for Values {
+    fn value(&self, key: &str) -> Result<Option<String>> {
+        self.get(key)
+    }
+
+    fn key_values(&self) -> Result<Vec<KeyValue>> {
+        self.list()
+    }
+}
+
 impl Values {
     /// The value of `key`, if it has one.
     pub fn get(&self, key: &str) -> Result<Option<String>> {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 use store::store::{View, committed, mark_applied};
-use store::values::KeyValue;
+use store::values::{KeyValue, KeyValues};
 
 use crate::op::Op;
 
@@ -92,6 +92,16 @@ impl View for Winners {
             mark_applied(applied, peer, seq)?;
             Ok(())
         }))
+    }
+}
+
+impl KeyValues for Winners {
+    fn value(&self, key: &str) -> Result<Option<String>> {
+        self.get(key)
+    }
+
+    fn key_values(&self) -> Result<Vec<KeyValue>> {
+        self.list()
     }
 }
 

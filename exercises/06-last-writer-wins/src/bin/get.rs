@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ex06_last_writer_wins::cli;
-use store::cli::{GetArgs, exit_code};
+use ex06_last_writer_wins::winners::Winners;
+use store::cli::{GetArgs, exit_code, get};
 
 fn main() -> ExitCode {
-    exit_code(cli::get(&GetArgs::parse()))
+    exit_code(get::<Winners>(&GetArgs::parse()))
 }

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sol05_kv_store::cli::{self, GetArgs};
+use sol05_kv_store::values::Values;
 
 fn main() -> ExitCode {
-    cli::exit_code(cli::get(&GetArgs::parse()))
+    cli::exit_code(cli::get::<Values>(&GetArgs::parse()))
 }

@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sol06_last_writer_wins::cli;
-use store::cli::{ListArgs, exit_code};
+use sol06_last_writer_wins::winners::Winners;
+use store::cli::{ListArgs, exit_code, list};
 
 fn main() -> ExitCode {
-    exit_code(cli::list(&ListArgs::parse()))
+    exit_code(list::<Winners>(&ListArgs::parse()))
 }
