@@ -7,6 +7,8 @@
 //! How the pieces fit:
 //! - [`course`]: the catalogue — every exercise, its programs, hints and checks.
 //! - [`build`]: cargo builds the learner's (or the reference) package.
+//! - [`course_copy`]: a copy of the course source at a stable scratch path (stubs as
+//!   committed, a learner's trees placed in a trusted course, a patched solution).
 //! - [`runner`]: each program runs as a child process with limits, in its own group.
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
 //! - [`trial`]: the API checks are written in; it keeps the transcript and evidence.
@@ -19,6 +21,7 @@ pub mod build;
 pub mod cgroup;
 pub mod cli;
 pub mod course;
+pub mod course_copy;
 pub mod duplex;
 pub mod grade;
 pub mod records;

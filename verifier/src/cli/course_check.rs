@@ -7,6 +7,7 @@
 use super::usage_error;
 use super::verify_cmd::prepare;
 use crate::course::{self, COURSE, Exercise, Side};
+use crate::course_copy::committed_stubs;
 use crate::runner::Limits;
 use crate::trial::Context;
 use crate::verify::{Settings, Verdict, default_root, verify};
@@ -40,10 +41,22 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
         seed: args.seed.unwrap_or_else(Settings::random_seed),
     };
     let root = default_root();
+    // The stubs as committed, built on the reference packages: a learner's solved
+    // exercises in the work tree are not the course's stubs.
+    let stubs = match committed_stubs(&root) {
+        Ok((copy, from)) => {
+            println!("Checking {from}.\n");
+            copy
+        }
+        Err(e) => {
+            eprintln!("error: cannot copy the course to check its stubs: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut healthy = true;
     for exercise in chosen {
-        let solution = passes(exercise, Side::Reference, &root, &settings);
-        let stub = passes(exercise, Side::Learner, &root, &settings);
+        let solution = passes(exercise, Side::Reference, &root, &root, &settings);
+        let stub = passes(exercise, Side::Learner, stubs.root(), &root, &settings);
         let verdict = match (&solution, &stub) {
             (Ok(total_s), Ok(0)) if *total_s == exercise.checks.len() => "ok",
             _ => {
@@ -72,14 +85,16 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
     }
 }
 
-/// How many checks pass on one side, or why nothing could run.
+/// How many checks pass on one side, or why nothing could run: built in `source`,
+/// judged with the snapshots of the course at `root`.
 fn passes(
     exercise: &'static Exercise,
     side: Side,
+    source: &Path,
     root: &Path,
     settings: &Settings,
 ) -> Result<usize, String> {
-    let programs = prepare(root, exercise, side, &[]).map_err(|_| "does not build".to_string())?;
+    let programs = prepare(source, exercise, side, &[]).map_err(|_| "does not build".to_string())?;
     let context = match side {
         Side::Reference => Context::for_reference(exercise, programs, root, Limits::default()),
         Side::Learner => Context::new(exercise, programs, root, Limits::default()),
