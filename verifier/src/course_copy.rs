@@ -414,7 +414,14 @@ mod tests {
         if with_git {
             let git = |args: &[&str]| {
                 let status = std::process::Command::new("git")
-                    .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"])
+                    .args([
+                        "-c",
+                        "user.name=t",
+                        "-c",
+                        "user.email=t@t",
+                        "-c",
+                        "init.defaultBranch=main",
+                    ])
                     .args(args)
                     .current_dir(course.path())
                     .stdout(std::process::Stdio::null())
@@ -438,7 +445,10 @@ mod tests {
         let lib = Path::new("exercises/01-leveldb/src/lib.rs");
         assert_eq!(files.text(lib).as_deref(), Some("// the stub\n"));
         let copy = CourseCopy::write(course.path(), "stubs", &files).unwrap();
-        assert_eq!(std::fs::read_to_string(copy.root().join(lib)).unwrap(), "// the stub\n");
+        assert_eq!(
+            std::fs::read_to_string(copy.root().join(lib)).unwrap(),
+            "// the stub\n"
+        );
         // The work tree is left as the learner has it.
         let solved = std::fs::read_to_string(course.path().join(lib)).unwrap();
         assert_eq!(solved, "// solved by the learner\n");
