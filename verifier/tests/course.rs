@@ -159,3 +159,20 @@ fn stub_and_solution_scaffolding_are_identical_but_for_the_crate_name() {
         }
     }
 }
+
+/// Hint level 3 is "nearly the answer" plus a compile-error clinic, keyed by the error
+/// text a learner sees (`error[E0382]: use of moved value: …`).
+#[test]
+fn every_third_hint_has_a_compile_error_clinic() {
+    for exercise in COURSE {
+        let hints = exercise.hints();
+        let third = hints
+            .get(2)
+            .unwrap_or_else(|| panic!("exercise {} has fewer than three hints", exercise.number));
+        assert!(
+            third.body.contains("error[E"),
+            "the third hint of exercise {} has no compile-error clinic (no `error[E…]` entry)",
+            exercise.number
+        );
+    }
+}
