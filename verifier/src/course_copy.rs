@@ -68,8 +68,14 @@ impl Files {
     /// The workspace as it is in the work tree of the course at `course`: its manifest,
     /// lock file and member folders (without build output).
     pub fn work_tree(course: &Path) -> Result<Files, CopyError> {
+        Files::work_tree_without(course, &[])
+    }
+
+    /// [`Files::work_tree`] without the top-level folders in `skipped` (e.g.
+    /// `exercises`, when it comes from elsewhere).
+    pub fn work_tree_without(course: &Path, skipped: &[&str]) -> Result<Files, CopyError> {
         let mut files = Files::default();
-        for top in WORKSPACE {
+        for top in WORKSPACE.iter().filter(|top| !skipped.contains(top)) {
             if course.join(top).exists() {
                 files.read_into(&course.join(top), Path::new(top))?;
             }
@@ -322,16 +328,15 @@ impl fmt::Display for StubsFrom {
 /// The course's files with `exercises/` as committed at git `HEAD` (or, without git,
 /// as in the work tree, said in the second value); the rest from the work tree.
 pub fn with_committed_stubs(course: &Path) -> Result<(Files, StubsFrom), CopyError> {
-    let mut files = Files::work_tree(course)?;
-    let from = match Files::git_head(course, "exercises") {
+    match Files::git_head(course, "exercises") {
         Ok(head) => {
+            let mut files = Files::work_tree_without(course, &["exercises"])?;
             files.replace_from(Path::new("exercises"), &head);
-            StubsFrom::GitHead
+            Ok((files, StubsFrom::GitHead))
         }
-        Err(CopyError::NoGit(why)) => StubsFrom::WorkTree(why),
-        Err(e) => return Err(e),
-    };
-    Ok((files, from))
+        Err(CopyError::NoGit(why)) => Ok((Files::work_tree(course)?, StubsFrom::WorkTree(why))),
+        Err(e) => Err(e),
+    }
 }
 
 /// The copy the course's own tests check stubs in (`target/course-copies/stubs`):
