@@ -5,11 +5,11 @@
 //! after changing a check, run `INSTA_UPDATE=always cargo test --test course` (or
 //! `cargo insta review`) and read the new transcripts before committing them.
 
-use verifier::build::build;
 use verifier::course::{COURSE, Side};
+use verifier::harness::build::build;
+use verifier::harness::trial::Context;
+use verifier::harness::verdict::{Settings, Verdict, default_root, run_check};
 use verifier::runner::Limits;
-use verifier::trial::Context;
-use verifier::verify::{Settings, Verdict, default_root, run_check};
 
 fn settings(compare_snapshots: bool) -> Settings {
     let seed = Settings::random_seed();
@@ -41,7 +41,7 @@ fn reference_solutions_pass_and_match_their_snapshots() {
                 "solution {} fails {}:\n{}",
                 exercise.number,
                 check.name,
-                verifier::report::failure(&result)
+                verifier::service::report::failure(&result)
             );
             insta::with_settings!({
                 snapshot_path => format!("../snapshots/{}", exercise.dir_name()),
@@ -74,7 +74,7 @@ fn stubs_compile_and_fail_every_check_with_a_friendly_message() {
                     exercise.number, check.name, result.verdict
                 );
             };
-            let report = verifier::report::failure(&result);
+            let report = verifier::service::report::failure(&result);
             assert!(
                 !report.contains("panicked"),
                 "stub {} panics in {}:\n{report}",

@@ -7,9 +7,9 @@
 use super::usage_error;
 use super::verify_cmd::prepare;
 use crate::course::{self, COURSE, Exercise, Side};
+use crate::harness::trial::Context;
+use crate::harness::verdict::{Settings, Verdict, default_root, verify};
 use crate::runner::Limits;
-use crate::trial::Context;
-use crate::verify::{Settings, Verdict, default_root, verify};
 use clap::Args;
 use std::path::Path;
 use std::process::ExitCode;

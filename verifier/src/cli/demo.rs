@@ -2,13 +2,13 @@
 //! live demo (the slides name these commands) or a curious learner.
 
 use super::usage_error;
-use crate::build::build;
 use crate::course::{self, Side};
-use crate::duplex::{self, Event, Fault, Mode};
-use crate::redact::Redactor;
+use crate::harness::build::build;
+use crate::harness::duplex::{self, Event, Fault, Mode};
+use crate::harness::redact::Redactor;
+use crate::harness::trial::{Programs, free_port};
+use crate::harness::verdict::default_root;
 use crate::runner::{self, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
-use crate::trial::{Programs, free_port};
-use crate::verify::default_root;
 use crate::wire;
 use clap::{Args, ValueEnum};
 use std::io::{BufRead, BufReader, Write};

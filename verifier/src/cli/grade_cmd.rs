@@ -6,8 +6,8 @@
 use super::limits::LimitArgs;
 use super::usage_error;
 use crate::course::{self, COURSE, Exercise};
-use crate::grade::{Format, Options, Status, grade, render};
-use crate::verify::{Settings, default_root};
+use crate::harness::verdict::{Settings, default_root};
+use crate::service::grade::{Format, Options, Status, grade, render};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,12 +2,12 @@
 
 use super::limits::LimitArgs;
 use super::usage_error;
-use crate::build::{BuildError, build};
 use crate::course::{self, Exercise, Side};
-use crate::report;
+use crate::harness::build::{BuildError, build};
+use crate::harness::trial::{Context, Programs};
+use crate::harness::verdict::{Settings, all_passed, default_root, verify};
 use crate::runner::Limits;
-use crate::trial::{Context, Programs};
-use crate::verify::{Settings, all_passed, default_root, verify};
+use crate::service::report;
 use clap::Args;
 use std::path::Path;
 use std::process::ExitCode;
@@ -139,7 +139,7 @@ pub fn verify_exercise(request: &Request) -> Verified {
     print!("{}", report::human(exercise, &what, &results, options));
     if results
         .iter()
-        .any(|r| matches!(r.verdict, crate::verify::Verdict::Error(_)))
+        .any(|r| matches!(r.verdict, crate::harness::verdict::Verdict::Error(_)))
     {
         Verified::Error
     } else if all_passed(&results) {

@@ -31,11 +31,11 @@ pub mod spinner;
 pub mod state;
 pub mod watch;
 
-use crate::build::{self, BuildError, Built};
 use crate::cli::verify_cmd::{Request, Verified, verify_exercise};
 use crate::course::{self, COURSE, Exercise, Side};
+use crate::harness::build::{self, BuildError, Built};
+use crate::harness::verdict::default_root;
 use crate::runner::Limits;
-use crate::verify::default_root;
 use input::{Input, Line};
 use render::Style;
 use state::State;

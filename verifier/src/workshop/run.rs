@@ -6,8 +6,8 @@
 //! Ctrl-C stops the program, not the shell.
 
 use super::{Outcome, Workshop, interrupt};
-use crate::build::BuildError;
 use crate::course::{Exercise, Side};
+use crate::harness::build::BuildError;
 use crate::runner::{Ending, Finished, Invocation, Limits, Spawned, Wiring};
 use std::time::{Duration, Instant};
 

@@ -101,7 +101,7 @@ pub fn show_solution(workshop: &Workshop, exercise: &Exercise, ask: &mut dyn Ask
 mod tests {
     use super::*;
     use crate::course::COURSE;
-    use crate::verify::default_root;
+    use crate::harness::verdict::default_root;
 
     #[test]
     fn lists_the_files_that_differ_first() -> Result<(), String> {

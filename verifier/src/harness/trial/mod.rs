@@ -13,10 +13,10 @@ mod sync;
 pub use network::{Entry, Network, free_port};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
-use crate::build::{BuildError, build};
 use crate::course::{Exercise, Program, Side};
-use crate::records::{BadLine, Record, parse_output, shorten};
-use crate::redact::{Redactor, SortKey};
+use crate::harness::build::{BuildError, build};
+use crate::harness::records::{BadLine, Record, parse_output, shorten};
+use crate::harness::redact::{Redactor, SortKey};
 use crate::runner::{Ending, Invocation, Limits, run};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -281,7 +281,10 @@ impl<'a> Trial<'a> {
         }
         let parsed = match spec.prints {
             Some(shape) => parse_output(&finished.stdout, &shape),
-            None => parse_output(&finished.stdout, &crate::records::RecordShape { fields: &[] }),
+            None => parse_output(
+                &finished.stdout,
+                &crate::harness::records::RecordShape { fields: &[] },
+            ),
         };
         if !parsed.bad_lines.is_empty() {
             return Err(self.bad_lines(program, spec, &parsed.bad_lines));

@@ -10,12 +10,12 @@ mod formats;
 
 pub use formats::{Format, render};
 
-use crate::build::{BuildError, build};
 use crate::course::{Exercise, Side};
-use crate::report;
+use crate::harness::build::{BuildError, build};
+use crate::harness::trial::{Context, Programs};
+use crate::harness::verdict::{CheckResult, Settings, Verdict, run_check};
 use crate::runner::Limits;
-use crate::trial::{Context, Programs};
-use crate::verify::{CheckResult, Settings, Verdict, run_check};
+use crate::service::report;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

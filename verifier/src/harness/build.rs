@@ -9,8 +9,8 @@
 //! another build can replace them.
 
 use crate::course::{Exercise, Side};
+use crate::harness::trial::Programs;
 use crate::runner::{Invocation, Limits, run};
-use crate::trial::Programs;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

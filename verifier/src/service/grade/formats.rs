@@ -2,7 +2,7 @@
 //! test-runner interface version 3), for CI test reporters (JUnit XML), and TAP 13.
 
 use super::{Grade, Status, TestResult};
-use crate::records::shorten;
+use crate::harness::records::shorten;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write;

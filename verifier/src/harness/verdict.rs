@@ -2,8 +2,8 @@
 //! its invariants (in the check's code) and then against its snapshot.
 
 use crate::course::Check;
-use crate::snapshot;
-use crate::trial::{Context, Failure, RunLog, Trial};
+use crate::harness::snapshot;
+use crate::harness::trial::{Context, Failure, RunLog, Trial};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -13,9 +13,9 @@
 //! appending a million entries through processes.
 //! It also measures the verifier's own overhead per program run.
 
-use crate::build::{BuildError, Profile, build_in};
 use crate::course::{self, Side};
-use crate::duplex::{self, Mode};
+use crate::harness::build::{BuildError, Profile, build_in};
+use crate::harness::duplex::{self, Mode};
 use crate::runner::{Invocation, Limits, Stderr, run};
 use std::path::Path;
 use std::time::{Duration, Instant};

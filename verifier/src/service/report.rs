@@ -6,11 +6,11 @@
 //! they often have the same cause, and one clear problem at a time is easier to fix.
 
 use crate::course::Exercise;
-use crate::records::shorten;
+use crate::harness::records::shorten;
+use crate::harness::snapshot;
+use crate::harness::trial::RunLog;
+use crate::harness::verdict::{CheckResult, Verdict};
 use crate::runner::Ending;
-use crate::snapshot;
-use crate::trial::RunLog;
-use crate::verify::{CheckResult, Verdict};
 use std::fmt::Write;
 
 /// How many lines of stderr a failure shows.
