@@ -43,21 +43,7 @@ pub fn decode(raw: &[u8]) -> Line {
     }
 }
 
-/// Which way a message went between the two peers of a duplex wiring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    AtoB,
-    BtoA,
-}
-
-impl Direction {
-    pub fn arrow(self) -> &'static str {
-        match self {
-            Direction::AtoB => "A → B",
-            Direction::BtoA => "B → A",
-        }
-    }
-}
+pub use crate::harness::duplex::Direction;
 
 impl Line {
     /// The line for a transcript, ids redacted: `entry <peer#1, 2, "hi">`.

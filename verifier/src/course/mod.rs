@@ -8,7 +8,7 @@
 //! Adding an exercise: create `exercises/NN-slug/` and `solutions/NN-slug/`, write the
 //! module `course/eNN_slug/` (copy a neighbour), and add it to [`COURSE`] below.
 
-pub use crate::harness::exercise::{Check, Exercise, Hint, Program, Side};
+pub use crate::harness::trial::{Check, Exercise, Hint, Program, Side};
 
 pub mod e01_leveldb;
 pub mod e02_append_only_logs;

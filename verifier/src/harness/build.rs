@@ -1,28 +1,88 @@
-//! Building: cargo compiles the learner's package (or the reference one) and tells us,
-//! in its JSON messages, where each program's executable is.
+//! Building: cargo compiles a package of the course and tells us, in its JSON
+//! messages, where each program's executable is.
 //!
-//! Reference solutions build into their own target directory (`target/solutions`):
-//! stub and solution share binary names on purpose. Exercises share names too (`read`
-//! is in 02, 03 and 04), and cargo puts every binary at `target/debug/NAME`, where the
+//! Every package — learner stubs and reference solutions alike — builds in the one
+//! target directory of the workspace, so each dependency (sled, tokio, …) is compiled
+//! once. Binary names repeat on purpose (a stub and its solution share them; `read` is
+//! in several exercises) and cargo puts every binary at `target/debug/NAME`, where the
 //! last build wins. So each build runs under a lock, and its executables are then
 //! hard-linked to a place of their own, `target/replicate-bins/PACKAGE/NAME`, before
 //! another build can replace them.
+//!
+//! A first build compiles every dependency, which takes minutes on a small machine:
+//! the build reports each crate as cargo finishes it, so nobody stares at a silent
+//! screen.
 
-use crate::course::{Exercise, Side};
-use crate::harness::trial::Programs;
-use crate::runner::{Invocation, Limits, run};
+use crate::runner::{Invocation, Limits, Spawned, Stdout, Wiring};
 use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The commands that start each program of an exercise: `append` → `[".../append"]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Programs {
+    commands: BTreeMap<String, Vec<String>>,
+}
+
+impl Programs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets how `program` is started: an executable and any leading arguments.
+    pub fn set(&mut self, program: &str, command: Vec<String>) {
+        self.commands.insert(program.to_string(), command);
+    }
+
+    pub fn command(&self, program: &str) -> Option<&[String]> {
+        self.commands.get(program).map(Vec::as_slice)
+    }
+}
+
+/// What to build: a cargo package and the programs (binaries) it must have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    /// The cargo package name, e.g. `ex02-append-only-logs`.
+    pub name: String,
+    /// The binaries an exercise needs from it.
+    pub programs: Vec<String>,
+}
 
 /// Why a build produced no programs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildError {
     /// The code does not compile: the compiler's errors, rendered as cargo shows them.
     Compile(String),
-    /// Cargo could not be run, or the package lacks a program the exercise needs.
+    /// The package compiles but lacks a program the exercise needs (`src/bin/NAME.rs`).
+    MissingProgram { package: String, program: String },
+    /// The build ran out of time (a `build.rs` that never ends, a stuck lock).
+    TimedOut(Duration),
+    /// Cargo could not be run or its results could not be kept: the verifier's problem.
     Harness(String),
 }
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Compile(errors) => write!(f, "the code does not compile:\n{errors}"),
+            BuildError::MissingProgram { package, program } => write!(
+                f,
+                "the package {package} has no program `{program}`: add src/bin/{program}.rs"
+            ),
+            BuildError::TimedOut(limit) => write!(
+                f,
+                "the build was still running after {} and was stopped",
+                crate::runner::seconds(*limit)
+            ),
+            BuildError::Harness(message) => write!(f, "{message}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
 
 /// What a successful build gives.
 #[derive(Debug, Clone)]
@@ -32,13 +92,32 @@ pub struct Built {
     pub warnings: usize,
 }
 
-/// A first build compiles every dependency; on a 2-core machine that can take minutes.
-const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
-/// Builds the programs of an exercise on one side, in the dev profile.
-pub fn build(root: &Path, exercise: &Exercise, side: Side) -> Result<Built, BuildError> {
-    build_in(root, exercise, side, Profile::Dev)
+/// How far a build has come: told after every crate cargo finishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub package: String,
+    /// Crates compiled (or found fresh) so far.
+    pub crates: usize,
+    /// The crate just finished.
+    pub last: String,
+    pub elapsed: Duration,
 }
+
+impl Progress {
+    /// `Building ex03-replicate: 57 crates (sled), 43 s`.
+    pub fn line(&self) -> String {
+        format!(
+            "Building {}: {} crates ({}), {} s",
+            self.package,
+            self.crates,
+            self.last,
+            self.elapsed.as_secs()
+        )
+    }
+}
+
+/// A first build compiles every dependency; on a 2-core machine that takes minutes.
+pub const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// Which cargo profile to build with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,26 +128,33 @@ pub enum Profile {
     Release,
 }
 
-/// Builds the programs of an exercise on one side, in the given profile.
-pub fn build_in(root: &Path, exercise: &Exercise, side: Side, profile: Profile) -> Result<Built, BuildError> {
-    let package = exercise.package(side);
+/// Builds a package's programs in the dev profile, telling `progress` as it goes.
+pub fn build(root: &Path, package: &Package, progress: &dyn Fn(&Progress)) -> Result<Built, BuildError> {
+    build_in(root, package, Profile::Dev, BUILD_TIMEOUT, progress)
+}
+
+/// Builds a package's programs in the given profile within `timeout`.
+pub fn build_in(
+    root: &Path,
+    package: &Package,
+    profile: Profile,
+    timeout: Duration,
+    progress: &dyn Fn(&Progress),
+) -> Result<Built, BuildError> {
+    let name = &package.name;
     let mut args: Vec<String> = ["build", "--bins", "--message-format=json", "--package"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    args.push(package.clone());
+    args.push(name.clone());
     if profile == Profile::Release {
         args.push("--release".into());
     }
-    if side == Side::Reference {
-        args.push("--target-dir".into());
-        args.push(root.join("target").join("solutions").display().to_string());
-    }
     // The lock belongs to the directory cargo really builds in: two checkouts that
     // share one (CARGO_TARGET_DIR) share its `target/debug/NAME` files too.
-    let building_in = match (side, std::env::var_os("CARGO_TARGET_DIR")) {
-        (Side::Learner, Some(dir)) => root.join(dir),
-        _ => root.join("target"),
+    let building_in = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
     };
     let _lock = BuildLock::acquire(&building_in)
         .map_err(|e| BuildError::Harness(format!("cannot lock the build directory: {e}")))?;
@@ -82,14 +168,62 @@ pub fn build_in(root: &Path, exercise: &Exercise, side: Side, profile: Profile) 
     };
     // Cargo and rustc are trusted tools that need more than a learner's program.
     let limits = Limits {
-        timeout: BUILD_TIMEOUT,
+        timeout,
         max_output: 256 << 20,
         resources: None,
     };
-    let finished = run(&invocation, None, &limits)
+    let wiring = Wiring {
+        stdout: Stdout::Piped,
+        ..Wiring::default()
+    };
+    let mut cargo = Spawned::start(&invocation, wiring, &limits)
         .map_err(|e| BuildError::Harness(format!("could not run cargo: {e}")))?;
-    let messages = Messages::read(&finished.stdout, &package);
+    let stdout = cargo
+        .take_stdout()
+        .ok_or_else(|| BuildError::Harness("cargo's stdout was not piped".into()))?;
+    // Cargo's messages arrive on a thread; this one watches the clock.
+    let (lines, arriving) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            if lines.send(std::mem::take(&mut line)).is_err() {
+                return;
+            }
+        }
+    });
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut output = Vec::new();
+    let mut crates = 0;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match arriving.recv_timeout(left) {
+            Ok(line) => {
+                if let Some(finished) = artifact_crate(&line) {
+                    crates += 1;
+                    progress(&Progress {
+                        package: name.clone(),
+                        crates,
+                        last: finished,
+                        elapsed: started.elapsed(),
+                    });
+                }
+                output.extend_from_slice(&line);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = cargo.collect(crate::runner::Ending::TimedOut(timeout));
+                return Err(BuildError::TimedOut(timeout));
+            }
+        }
+    }
+    let finished = cargo.finish(deadline.saturating_duration_since(started));
+    let messages = Messages::read(&output, name);
     if !finished.ending.success() {
+        if let crate::runner::Ending::TimedOut(_) = finished.ending {
+            return Err(BuildError::TimedOut(timeout));
+        }
         let mut shown = messages.errors.join("\n");
         if shown.trim().is_empty() {
             // Not a compile error (a missing package, a broken Cargo.toml): cargo says why.
@@ -98,27 +232,23 @@ pub fn build_in(root: &Path, exercise: &Exercise, side: Side, profile: Profile) 
         return Err(BuildError::Compile(shown));
     }
     let mut programs = Programs::new();
-    let own = root
-        .join("target")
-        .join("replicate-bins")
-        .join(&package)
-        .join(match profile {
-            Profile::Dev => "debug",
-            Profile::Release => "release",
-        });
-    for program in exercise.programs {
-        let path = messages.executables.iter().find(|(name, _)| name == program.name);
+    let own = building_in.join("replicate-bins").join(name).join(match profile {
+        Profile::Dev => "debug",
+        Profile::Release => "release",
+    });
+    for program in &package.programs {
+        let path = messages.executables.iter().find(|(built, _)| built == program);
         match path {
             Some((_, path)) => {
-                let path = keep(path, &own.join(program.name))
+                let path = keep(path, &own.join(program))
                     .map_err(|e| BuildError::Harness(format!("cannot keep {}: {e}", path.display())))?;
-                programs.set(program.name, vec![path.display().to_string()]);
+                programs.set(program, vec![path.display().to_string()]);
             }
             None => {
-                return Err(BuildError::Harness(format!(
-                    "the package {package} has no program `{}`: add src/bin/{}.rs",
-                    program.name, program.name
-                )));
+                return Err(BuildError::MissingProgram {
+                    package: name.clone(),
+                    program: program.clone(),
+                });
             }
         }
     }
@@ -126,6 +256,15 @@ pub fn build_in(root: &Path, exercise: &Exercise, side: Side, profile: Profile) 
         programs,
         warnings: messages.warnings,
     })
+}
+
+/// The crate a `compiler-artifact` message reports finished, if the line is one.
+fn artifact_crate(line: &[u8]) -> Option<String> {
+    let message: Value = serde_json::from_slice(line).ok()?;
+    if message["reason"].as_str()? != "compiler-artifact" {
+        return None;
+    }
+    message["target"]["name"].as_str().map(str::to_string)
 }
 
 /// Gives a freshly built executable a path of its own (a hard link to the same file,

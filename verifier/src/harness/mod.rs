@@ -1,8 +1,8 @@
 //! The harness: what checks are written in.
 //!
-//! - [`exercise`]: the shape of an exercise (programs, checks, hints) — no instances.
 //! - [`build`]: cargo builds the learner's (or the reference) package.
-//! - [`trial`]: the API a check is written against; it keeps transcript and evidence.
+//! - [`trial`]: the API a check is written against, and the shape of an exercise
+//!   (its programs, checks and hints: no instances); it keeps transcript and evidence.
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
 //! - [`duplex`]: two programs wired stdout-to-stdin through a relay that can cut.
 //! - [`snapshot`]: expected transcripts, made from the reference solution with insta.
@@ -10,7 +10,6 @@
 
 pub mod build;
 pub mod duplex;
-pub mod exercise;
 pub mod records;
 pub mod redact;
 pub mod snapshot;

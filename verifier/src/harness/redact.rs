@@ -172,7 +172,22 @@ mod tests {
     use crate::harness::records::{Field, RecordShape, parse_line};
 
     /// The shape exercise 02 prints: `{"peer", "seq", "entry"}`.
-    const ENTRY: RecordShape = crate::course::shapes::LOG_ENTRY;
+    const ENTRY: RecordShape = RecordShape {
+        fields: &[
+            Field {
+                name: "peer",
+                kind: FieldKind::Id("peer"),
+            },
+            Field {
+                name: "seq",
+                kind: FieldKind::Number,
+            },
+            Field {
+                name: "entry",
+                kind: FieldKind::Text,
+            },
+        ],
+    };
 
     fn record(line: &str) -> Record {
         parse_line(line.as_bytes(), &ENTRY).expect("a valid test record")

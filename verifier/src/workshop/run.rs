@@ -33,6 +33,10 @@ pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args
             println!("error: {message}");
             return Outcome::Error;
         }
+        Err(problem) => {
+            println!("{problem}");
+            return Outcome::Failed;
+        }
     };
     let Some(command) = built.programs.command(program) else {
         println!(
@@ -81,7 +85,7 @@ pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args
         println!("(It left a process running, which was stopped.)");
     }
     match finished.ending.success() {
-        true => Outcome::Done,
+        true => Outcome::Passed,
         false => Outcome::Failed,
     }
 }

@@ -2,8 +2,9 @@
 //! its checks, its hints. The course (`crate::course`) holds the instances; the harness
 //! only needs the shape, so it never has to know any particular exercise.
 
+use super::{Failure, Trial};
+use crate::harness::build::Package;
 use crate::harness::records::RecordShape;
-use crate::harness::trial::{Failure, Trial};
 
 /// One exercise of the course.
 #[derive(Debug)]
@@ -85,6 +86,14 @@ impl Exercise {
             Side::Reference => "sol",
         };
         format!("{prefix}{:02}-{}", self.number, self.slug)
+    }
+
+    /// What cargo must build for one side: the package and the programs it must have.
+    pub fn buildable(&self, side: Side) -> Package {
+        Package {
+            name: self.package(side),
+            programs: self.programs.iter().map(|p| p.name.to_string()).collect(),
+        }
     }
 
     pub fn program(&self, name: &str) -> Option<&'static Program> {
