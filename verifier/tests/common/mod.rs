@@ -16,7 +16,7 @@ pub fn root() -> PathBuf {
 /// their path *inside* the workspace, so copies must never share this workspace's own
 /// target directory; they share this one (cargo's lock makes them take turns).
 pub fn copies_target_dir() -> PathBuf {
-    root().join("target").join("course-copies")
+    root().join("target").join("test-copies")
 }
 
 /// Copies the course's sources (not `target/`, not `.git/`, not `.replicate/`).
