@@ -350,7 +350,7 @@ mod tests {
             parse_line(nested.as_bytes(), &ENTRY),
             Err(LineProblem::DuplicateKey("k".into()))
         );
-        assert!(parse_line(br#"{"peer":"a","seq":1,"entry":"{"seq":1}"}"#, &ENTRY).is_ok());
+        assert!(parse_line(br#"{"peer":"a","seq":1,"entry":"{\"seq\":1}"}"#, &ENTRY).is_ok());
     }
 
     fn problems(out: &str) -> Vec<LineProblem> {
