@@ -6,11 +6,12 @@
 //! after changing a check, run `INSTA_UPDATE=always cargo test --test course` (or
 //! `cargo insta review`) and read the new transcripts before committing them.
 
-use verifier::build::build;
 use verifier::course::{COURSE, Side};
+use verifier::harness::build::build;
+use verifier::harness::trial::Context;
+use verifier::harness::verdict::{Settings, Verdict, run_check};
 use verifier::runner::Limits;
-use verifier::trial::Context;
-use verifier::verify::{Settings, Verdict, default_root, run_check};
+use verifier::service::root::default_root;
 
 fn settings(compare_snapshots: bool) -> Settings {
     let seed = Settings::random_seed();
@@ -26,7 +27,7 @@ fn settings(compare_snapshots: bool) -> Settings {
 #[test]
 fn reference_solutions_pass_and_match_their_snapshots() {
     for exercise in COURSE {
-        let built = build(&default_root(), exercise, Side::Reference)
+        let built = build(&default_root(), &exercise.buildable(Side::Reference), &|_| {})
             .unwrap_or_else(|e| panic!("solution {} does not build: {e:?}", exercise.number));
         assert_eq!(
             built.warnings, 0,
@@ -42,7 +43,7 @@ fn reference_solutions_pass_and_match_their_snapshots() {
                 "solution {} fails {}:\n{}",
                 exercise.number,
                 check.name,
-                verifier::report::failure(&result)
+                verifier::service::report::failure(&result)
             );
             insta::with_settings!({
                 snapshot_path => format!("../snapshots/{}", exercise.dir_name()),
@@ -59,8 +60,8 @@ fn reference_solutions_pass_and_match_their_snapshots() {
 /// The stubs as committed, in a scratch copy of the course where each stub builds on
 /// the reference packages of the exercises before it: a learner's solved `exercises/`
 /// does not turn this red, and a stub that ships its answer is caught.
-fn committed_stubs() -> verifier::course_copy::CourseCopy {
-    let (copy, from) = verifier::course_copy::committed_stubs(&default_root())
+fn committed_stubs() -> verifier::harness::course_copy::CourseCopy {
+    let (copy, from) = verifier::harness::course_copy::committed_stubs(&default_root())
         .unwrap_or_else(|e| panic!("cannot copy the course to check its stubs: {e}"));
     println!("checking {from}");
     copy
@@ -70,7 +71,7 @@ fn committed_stubs() -> verifier::course_copy::CourseCopy {
 fn stubs_compile_and_fail_every_check_with_a_friendly_message() {
     let copy = committed_stubs();
     for exercise in COURSE {
-        let built = build(copy.root(), exercise, Side::Learner)
+        let built = build(copy.root(), &exercise.buildable(Side::Learner), &|_| {})
             .unwrap_or_else(|e| panic!("stub {} does not build: {e:?}", exercise.number));
         assert_eq!(
             built.warnings, 0,
@@ -86,7 +87,7 @@ fn stubs_compile_and_fail_every_check_with_a_friendly_message() {
                     exercise.number, check.name, result.verdict
                 );
             };
-            let report = verifier::report::failure(&result);
+            let report = verifier::service::report::failure(&result);
             assert!(
                 !report.contains("panicked"),
                 "stub {} panics in {}:\n{report}",
@@ -111,7 +112,7 @@ const SHARED: &[(&str, &[&str])] = &[
 fn stub_and_solution_scaffolding_are_identical_but_for_the_crate_name() {
     use std::path::Path;
     let root = default_root();
-    let (files, _) = verifier::course_copy::with_committed_stubs(&root).expect("the course's files");
+    let (files, _) = verifier::harness::course_copy::with_committed_stubs(&root).expect("the course's files");
     for exercise in COURSE {
         let dir = exercise.dir_name();
         let stub_crate = exercise.package(Side::Learner).replace('-', "_");
