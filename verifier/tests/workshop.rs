@@ -499,3 +499,90 @@ fn watch_verifies_again_after_a_save() {
     assert!(stopped, "Ctrl-C did not stop the watch:\n{transcript}");
     assert_eq!(transcript.matches("checks failed").count(), 2, "{transcript}");
 }
+
+/// Runs the verifier with `args` and a stdout whose reader is already gone, as
+/// `verifier ARGS | head -1` is once `head` has its line.
+fn into_closed_pipe(state: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .args(args)
+        .env_remove("REPLICATE_ROOT")
+        .env("REPLICATE_STATE_DIR", state)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the verifier runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_print_list_and_solution_quietly() {
+    let state = state_dir();
+    for args in [
+        &["solution", "2", "--yes"][..],
+        &["solution", "2", "--yes", "--diff"],
+        &["print", "2"],
+        &["list"],
+        &["hint", "2"],
+    ] {
+        let (code, stderr) = into_closed_pipe(state.path(), args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn solution_shows_the_files_to_write_first_and_names_the_scaffolding() {
+    let state = state_dir();
+    let out = run(state.path(), &["solution", "2", "--yes"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let headings: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("── ")).collect();
+    assert_eq!(
+        headings,
+        ["── solutions/02-append-only-logs/src/lib.rs ──"],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "The same as yours apart from the crate name (not shown): src/bin/append.rs, src/bin/read.rs, src/cli.rs."
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn solution_diff_compares_with_the_learners_code() {
+    let state = state_dir();
+    let out = run(state.path(), &["solution", "2", "--yes", "--diff"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("@@ "), "{}", out.stdout);
+    // The stub's `todo` body goes, the solution's body comes.
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("-") && l.contains("not implemented yet")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("+    pub fn append(&self, entry: &str)")),
+        "{}",
+        out.stdout
+    );
+    // In the shell too.
+    let shell_out = shell(state.path(), "select 2\nsolution diff\ny\n");
+    assert!(
+        shell_out.stdout.contains("against the reference solution"),
+        "{}",
+        shell_out.stdout
+    );
+}

@@ -79,9 +79,11 @@ pub const COMMANDS: &[Spec] = &[
     Spec {
         name: "solution",
         aliases: &[],
-        args: "",
+        args: "[diff]",
         about: "the reference solution's source (asks first until you pass)",
-        more: "Prints the reference solution's source files, those that differ from yours first.",
+        more: "Shows the files of the reference solution that you were meant to write, in a pager \
+               ($PAGER, or less). `solution diff` shows them as a diff against your own code. \
+               Files that are the same as yours apart from the crate name are only named.",
     },
     Spec {
         name: "reset",

@@ -22,6 +22,7 @@ pub mod completion;
 pub mod hint;
 pub mod input;
 pub mod interrupt;
+pub mod output;
 pub mod progress;
 pub mod render;
 pub mod reset;
@@ -384,7 +385,9 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
         },
         "next" => workshop.step(true),
         "prev" => workshop.step(false),
-        "print" => print!("{}", problem(current, workshop.style)),
+        "print" => {
+            let _ = output::page(&problem(current, workshop.style));
+        }
         "verify" => {
             workshop.verify(current);
         }
@@ -400,7 +403,11 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             Some(Err(_)) => println!("`hint` takes a level number, e.g. `hint 2`."),
         },
         "solution" => {
-            solution::show_solution(workshop, current, input);
+            let shown = match rest.first().map(|w| w.trim_start_matches('-')) {
+                Some("diff") => solution::Shown::Diff,
+                _ => solution::Shown::Full,
+            };
+            solution::show_solution(workshop, current, input, shown);
         }
         "reset" => {
             reset::reset_action(workshop, current, input);
