@@ -433,15 +433,17 @@ fn wait_for(lines: &mpsc::Receiver<String>, wanted: &str, limit: Duration, seen:
     false
 }
 
-#[test]
-fn watch_verifies_again_after_a_save() {
+/// Starts `verifier watch EXERCISE`, waits for its first verification, rewrites
+/// `file` (relative to the repository root) exactly as it is, and checks that a line
+/// containing `changed` announces a second verification, then that Ctrl-C stops it.
+fn watch_sees_a_save(exercise: &str, file: &str, changed: &str, watching: &str) {
     use nix::sys::signal::{Signal, killpg};
     use nix::unistd::Pid;
     use std::os::unix::process::CommandExt;
 
     let state = state_dir();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
-        .args(["watch", "1"])
+        .args(["watch", exercise])
         .env_remove("REPLICATE_ROOT")
         .env("REPLICATE_STATE_DIR", state.path())
         .stdin(Stdio::null())
@@ -454,31 +456,26 @@ fn watch_verifies_again_after_a_save() {
     let lines = lines_of(child.stdout.take().expect("piped"));
     let mut seen = Vec::new();
 
-    // The first verification builds exercise 1, which can take a while on a cold cache.
+    // The first verification builds the exercise, which can take a while on a cold cache.
     let ready = wait_for(
         &lines,
         "[watch] waiting for changes",
-        Duration::from_secs(600),
+        Duration::from_secs(900),
         &mut seen,
     );
-    let lib = root().join("exercises/01-leveldb/src/lib.rs");
+    let path = root().join(file);
     let mut again = false;
     let mut waiting_again = false;
     if ready {
-        // Rewrite a file of exercise 1 exactly as it is: a save that changes nothing.
-        let text = std::fs::read(&lib).expect("the stub is there");
-        std::fs::write(&lib, &text).expect("rewrite");
-        again = wait_for(
-            &lines,
-            "src/lib.rs changed: verifying again",
-            Duration::from_secs(20),
-            &mut seen,
-        );
+        // Rewrite the file exactly as it is: a save that changes nothing.
+        let text = std::fs::read(&path).expect("the stub is there");
+        std::fs::write(&path, &text).expect("rewrite");
+        again = wait_for(&lines, changed, Duration::from_secs(20), &mut seen);
         waiting_again = again
             && wait_for(
                 &lines,
                 "[watch] waiting for changes",
-                Duration::from_secs(120),
+                Duration::from_secs(300),
                 &mut seen,
             );
     }
@@ -490,14 +487,31 @@ fn watch_verifies_again_after_a_save() {
 
     let transcript = seen.join("\n");
     assert!(ready, "the first verification did not finish:\n{transcript}");
-    assert!(
-        transcript.contains("Watching exercises/01-leveldb/"),
-        "{transcript}"
-    );
+    assert!(transcript.contains(watching), "{transcript}");
     assert!(again, "a save did not start a second verification:\n{transcript}");
     assert!(waiting_again, "{transcript}");
     assert!(stopped, "Ctrl-C did not stop the watch:\n{transcript}");
     assert_eq!(transcript.matches("checks failed").count(), 2, "{transcript}");
+}
+
+#[test]
+fn watch_verifies_again_after_a_save() {
+    watch_sees_a_save(
+        "1",
+        "exercises/01-leveldb/src/lib.rs",
+        "src/lib.rs changed: verifying again",
+        "Watching exercises/01-leveldb/:",
+    );
+}
+
+#[test]
+fn watch_follows_the_earlier_exercise_it_is_built_on() {
+    watch_sees_a_save(
+        "3",
+        "exercises/02-append-only-logs/src/lib.rs",
+        "exercises/02-append-only-logs/src/lib.rs changed: verifying again",
+        "Watching exercises/03-replicate/ and exercises/02-append-only-logs/, which it is built on",
+    );
 }
 
 /// Runs the verifier with `args` and a stdout whose reader is already gone, as
@@ -585,4 +599,162 @@ fn solution_diff_compares_with_the_learners_code() {
         "{}",
         shell_out.stdout
     );
+}
+
+/// Whether process `pid` is still running (a zombie is not: it has ended).
+fn running(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next());
+            !matches!(state, Some("Z" | "X"))
+        }
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_verify_in_the_shell_and_the_prompt_comes_back() {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+
+    let state = state_dir();
+    let pids = state.path().join("pids");
+    let hang = state.path().join("hang.sh");
+    std::fs::write(
+        &hang,
+        format!("#!/bin/sh\necho $$ >> '{}'\nexec sleep 1000\n", pids.display()),
+    )
+    .expect("write the hanging program");
+    std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .env_remove("REPLICATE_ROOT")
+        .env("REPLICATE_STATE_DIR", state.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("the verifier starts");
+    let group = Pid::from_raw(child.id() as i32);
+    let mut stdin = child.stdin.take().expect("piped");
+    let lines = lines_of(child.stdout.take().expect("piped"));
+    let programs: Vec<String> = ["put", "get", "del", "range"]
+        .iter()
+        .map(|p| format!("--program {p}={}", hang.display()))
+        .collect();
+    writeln!(stdin, "verify {}", programs.join(" ")).expect("a command");
+
+    // Wait until a check has started the hanging program.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline && std::fs::read_to_string(&pids).map_or(true, |p| p.is_empty()) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let started: Vec<i32> = std::fs::read_to_string(&pids)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    // Ctrl-C, as a terminal sends it: to the whole foreground process group.
+    let pressed = Instant::now();
+    let _ = killpg(group, Signal::SIGINT);
+    writeln!(stdin, "progress").expect("the next command");
+    let mut seen = Vec::new();
+    let stopped = wait_for(&lines, "Stopped (Ctrl-C)", Duration::from_secs(10), &mut seen);
+    let took = pressed.elapsed();
+    let back = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(10), &mut seen);
+    let still: Vec<i32> = std::fs::read_to_string(&pids)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .filter(|pid| running(*pid))
+        .collect();
+    drop(stdin);
+    let ended = child.wait().expect("the shell ends");
+    let _ = killpg(group, Signal::SIGKILL);
+
+    let transcript = seen.join("\n");
+    assert!(!started.is_empty(), "no check started the hanging program");
+    assert!(stopped, "Ctrl-C did not stop the verification:\n{transcript}");
+    assert!(
+        took < Duration::from_secs(2),
+        "the prompt came back after {took:?}"
+    );
+    assert!(
+        back,
+        "the shell did not go on with the next command:\n{transcript}"
+    );
+    assert!(still.is_empty(), "still running after Ctrl-C: {still:?}");
+    assert!(ended.success(), "the shell itself ended: {ended:?}");
+    assert!(!transcript.contains("checks failed"), "{transcript}");
+}
+
+#[test]
+fn a_command_typed_while_another_runs_is_not_lost_and_quit_asks() {
+    use std::io::Write;
+    // `script` gives the shell a terminal of its own (a pseudo-terminal), so it runs
+    // with its line editor, as a learner has it.
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: util-linux's `script` is not installed");
+        return;
+    }
+    let state = state_dir();
+    let mut child = std::process::Command::new("/usr/bin/script")
+        .args(["-q", "-e", "-c", env!("CARGO_BIN_EXE_verifier"), "/dev/null"])
+        .env_remove("REPLICATE_ROOT")
+        .env("REPLICATE_STATE_DIR", state.path())
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    let lines = lines_of(child.stdout.take().expect("piped"));
+    let mut seen = Vec::new();
+    let prompt = wait_for(&lines, "Tab completes them", Duration::from_secs(30), &mut seen);
+    // `verify` and, at once, `progress`, typed while the verification runs; then
+    // `quit`, declined, and `quit`, confirmed.
+    stdin
+        .write_all(b"verify\nprogress\nquit\nn\nprogress\nquit\ny\n")
+        .expect("typing");
+    let progress = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(600), &mut seen);
+    let staying = wait_for(&lines, "Staying.", Duration::from_secs(30), &mut seen);
+    let again = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(30), &mut seen);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut status = None;
+    while Instant::now() < deadline && status.is_none() {
+        status = child.try_wait().ok().flatten();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Whatever happened, nothing is left behind (a no-op once it has ended).
+    let _ = child.kill();
+    let _ = child.wait();
+    let transcript = seen.join("\n");
+    assert!(prompt, "{transcript}");
+    assert!(
+        progress,
+        "the command typed during verify was lost:\n{transcript}"
+    );
+    assert!(transcript.contains("checks failed"), "{transcript}");
+    assert!(transcript.contains("Leave the workshop?"), "{transcript}");
+    assert!(staying && again, "{transcript}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "quit did not end the shell:\n{transcript}"
+    );
+}
+
+#[test]
+fn clear_is_a_command() {
+    let state = state_dir();
+    let out = shell(state.path(), "clear\nhelp clear\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("Unknown command"), "{}", out.stdout);
+    assert!(out.stdout.contains("Clears the terminal"), "{}", out.stdout);
 }

@@ -55,10 +55,13 @@ pub const COMMANDS: &[Spec] = &[
     Spec {
         name: "verify",
         aliases: &["check", "v"],
-        args: "",
+        args: "[N] [OPTIONS]",
         about: "build your code and run every check against it",
         more: "Builds your package, runs every check against your programs as real processes, and \
-               explains the first failure. A pass is recorded in your progress.",
+               explains the first failure. A pass is recorded in your progress. Ctrl-C stops it \
+               (and every program it started). `verify 3` verifies exercise 3; `--all` explains \
+               every failure, `--seed S` replays the random choices of an earlier run, and \
+               `--program NAME=COMMAND` runs a command instead of your program NAME.",
     },
     Spec {
         name: "run",
@@ -124,11 +127,19 @@ pub const COMMANDS: &[Spec] = &[
         more: "`help run` says more about `run`.",
     },
     Spec {
+        name: "clear",
+        aliases: &["cls"],
+        args: "",
+        about: "clear the screen",
+        more: "Clears the terminal, as Ctrl-L does at the prompt.",
+    },
+    Spec {
         name: "quit",
         aliases: &["exit", "q"],
         args: "",
-        about: "leave the workshop (Ctrl-D too); your progress is kept",
-        more: "Your progress is saved as you go; `cargo run` brings you back where you were.",
+        about: "leave the workshop (asks first; Ctrl-D does not); your progress is kept",
+        more: "Asks first, since `q` is easily typed once too often (it also leaves the slides). \
+               Your progress is saved as you go; `cargo run` brings you back where you were.",
     },
 ];
 

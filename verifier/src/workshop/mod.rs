@@ -17,8 +17,11 @@
 //! - [`input`], [`completion`], [`commands`]: reading commands, Tab, help and suggestions.
 //! - [`interrupt`] and [`spinner`]: Ctrl-C and the build spinner.
 
+pub mod by_hand;
+pub mod child;
 pub mod commands;
 pub mod completion;
+pub mod deps;
 pub mod hint;
 pub mod input;
 pub mod interrupt;
@@ -33,9 +36,7 @@ pub mod state;
 pub mod watch;
 
 use crate::build::{self, BuildError, Built};
-use crate::cli::verify_cmd::{Request, Verified, verify_exercise};
 use crate::course::{self, COURSE, Exercise, Side};
-use crate::runner::Limits;
 use crate::verify::default_root;
 use input::{Input, Line};
 use render::Style;
@@ -43,7 +44,6 @@ use state::State;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// How an action ended, for a subcommand's exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,39 +158,19 @@ impl Workshop {
         built
     }
 
-    /// `verify`: builds and runs every check of the learner's code, and records a pass.
-    pub fn verify(&mut self, exercise: &'static Exercise) -> Verified {
-        if self.decorate {
-            // Build first under the spinner; the verification's own build is then quick.
-            let _ = self.build(exercise);
+    /// `verify`: builds and runs every check of the learner's code in a child process
+    /// that Ctrl-C stops ([`child`]); a pass is recorded by the child and read back.
+    /// `args` are more options of `verifier verify` (`--all`, `--seed N`, `--program`).
+    pub fn verify(&mut self, exercise: &'static Exercise, args: &[String]) -> child::Ran {
+        let ran = child::verify(self, exercise, args);
+        if ran == child::Ran::Passed {
+            self.state = State::load(&self.dir).state;
         }
-        let request = Request {
-            exercise,
-            side: Side::Learner,
-            programs: vec![],
-            limits: Limits {
-                timeout: Duration::from_secs(5),
-                ..Limits::default()
-            },
-            all_failures: false,
-            keep_failed: true,
-            seed: None,
-        };
-        let verified = verify_exercise(&request);
-        if verified == Verified::Passed {
-            self.record_pass(exercise);
-            match next_of(exercise) {
-                Some(next) => println!(
-                    "Exercise {} is marked as passed. `next` goes on to exercise {}: {}.",
-                    exercise.number, next.number, next.title
-                ),
-                None => println!(
-                    "Exercise {} is marked as passed: that was the last exercise. Well done!",
-                    exercise.number
-                ),
-            }
+        if ran == child::Ran::Stopped {
+            // Whoever runs verifications in a row (`watch`) stops too.
+            interrupt::raise();
         }
-        verified
+        ran
     }
 
     /// Records that `exercise` passed.
@@ -386,10 +366,29 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
         "next" => workshop.step(true),
         "prev" => workshop.step(false),
         "print" => {
-            let _ = output::page(&problem(current, workshop.style));
+            let exercise = match rest.first().map(|q| course::find(q)) {
+                None => current,
+                Some(Ok(exercise)) => exercise,
+                Some(Err(message)) => {
+                    println!("{}", capitalise(&message));
+                    return Flow::Continue;
+                }
+            };
+            let _ = output::page(&problem(exercise, workshop.style));
         }
         "verify" => {
-            workshop.verify(current);
+            // `verify`, `verify 3`, `verify 3 --seed 7`: the exercise, then options.
+            let (exercise, options) = match rest.split_first() {
+                Some((first, options)) if !first.starts_with('-') => match course::find(first) {
+                    Ok(exercise) => (exercise, options),
+                    Err(message) => {
+                        println!("{}", capitalise(&message));
+                        return Flow::Continue;
+                    }
+                },
+                _ => (current, rest),
+            };
+            workshop.verify(exercise, options);
         }
         "run" => match rest.split_first() {
             Some((program, args)) => {
@@ -425,7 +424,15 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             Some(name) => print!("{}", render::render(&commands::help_for(name), workshop.style)),
             None => print!("{}", commands::help()),
         },
-        "quit" => return Flow::Quit,
+        "quit" => {
+            // `q` is also the presenter's key to leave the slides: one typed once too
+            // often must not end the workshop.
+            if input.confirm("Leave the workshop? Your progress is kept. [y/N]") {
+                return Flow::Quit;
+            }
+            println!("Staying. (Ctrl-D leaves without asking.)");
+        }
+        "clear" => input.clear_screen(),
         other => println!("`{other}` is not wired in yet."),
     }
     input.set_current(workshop.state.current().number);
