@@ -758,3 +758,26 @@ fn clear_is_a_command() {
     assert!(!out.stdout.contains("Unknown command"), "{}", out.stdout);
     assert!(out.stdout.contains("Clears the terminal"), "{}", out.stdout);
 }
+
+#[test]
+fn the_replication_demo_says_whose_id_is_whose_as_it_happened() {
+    let state = state_dir();
+    let out = run(state.path(), &["demo", "replicate"], "");
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // The placeholder each handshake carried: A is Alice, B is Bob.
+    let carried = |arrow: &str| {
+        out.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{arrow}  handshake "))?.split(' ').next())
+            .unwrap_or_else(|| panic!("no {arrow} handshake:\n{}", out.stdout))
+            .to_string()
+    };
+    let (alice, bob) = (carried("A → B"), carried("B → A"));
+    assert_ne!(alice, bob);
+    let expected = format!("({alice} is Alice's id, {bob} Bob's)");
+    assert!(
+        out.stdout.contains(&expected),
+        "expected {expected}:\n{}",
+        out.stdout
+    );
+}
