@@ -295,6 +295,45 @@ fn slides_present_the_current_exercises_deck() {
 }
 
 #[test]
+fn slides_find_each_exercises_deck_by_what_it_declares() {
+    // The deck numbered like the exercise, whose subtitle ends "Leads into exercise N."
+    // (or "exercises N and M."): derived from the course, so new exercises are covered.
+    let decks: Vec<verifier::slides::Deck> = verifier::slides::deck_files(&root().join("slides"))
+        .expect("the slides folder")
+        .iter()
+        .filter_map(|f| verifier::slides::load(f).ok())
+        .collect();
+    let state = state_dir();
+    let script: String = COURSE
+        .iter()
+        .map(|e| format!("select {}\nslides\nq\n", e.number))
+        .collect();
+    let out = shell(state.path(), &script);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let titles: Vec<&str> = out.stdout.lines().filter(|l| l.contains(" — slide 1/")).collect();
+    assert_eq!(titles.len(), COURSE.len(), "{}", out.stdout);
+    for (exercise, shown) in COURSE.iter().zip(titles) {
+        let deck = decks
+            .iter()
+            .find(|d| shown.starts_with(&format!("{} — slide 1/", d.title)))
+            .unwrap_or_else(|| panic!("exercise {}: no deck titled like {shown:?}", exercise.number));
+        assert_eq!(
+            deck.number,
+            Some(exercise.number),
+            "exercise {}: {}",
+            exercise.number,
+            deck.stem
+        );
+        assert!(
+            deck.exercises.contains(&exercise.number),
+            "exercise {}: {} does not declare it",
+            exercise.number,
+            deck.stem
+        );
+    }
+}
+
+#[test]
 fn verify_in_the_shell_reports_and_records_no_pass_for_the_stub() {
     let state = state_dir();
     let out = shell(state.path(), "verify\nprogress\n");

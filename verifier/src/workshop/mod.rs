@@ -228,18 +228,6 @@ pub fn problem(exercise: &Exercise, style: Style) -> String {
     render::render(exercise.problem, style)
 }
 
-/// The slide deck that goes with an exercise: the deck in `slides/` whose file name
-/// contains the exercise's slug (`03-append-only-logs.md` for `append-only-logs`).
-pub fn deck_for(files: &[PathBuf], exercise: &Exercise) -> Option<PathBuf> {
-    files
-        .iter()
-        .find(|p| {
-            p.file_stem()
-                .is_some_and(|s| s.to_string_lossy().contains(exercise.slug))
-        })
-        .cloned()
-}
-
 /// `slides [DECK]`: presents a deck in the terminal (`crate::slides::present`), the
 /// current exercise's by default, reading the presenter's commands from `input`.
 pub fn present_slides(
@@ -256,16 +244,22 @@ pub fn present_slides(
             return Outcome::Error;
         }
     };
-    let file = match query {
-        Some(query) => slides::find(&files, query).cloned(),
-        None => deck_for(&files, exercise).ok_or_else(|| {
-            format!(
-                "no deck in slides/ is about exercise {} ({}); `slides NUMBER` presents one, `cargo run -- slides` lists them",
-                exercise.number, exercise.slug
-            )
-        }),
+    let deck = match query {
+        Some(query) => slides::find(&files, query).and_then(|file| slides::load(file)),
+        None => {
+            // Decks that do not parse are skipped here; `slides DECK` names their errors.
+            let decks: Vec<slides::Deck> = files.iter().filter_map(|f| slides::load(f).ok()).collect();
+            slides::for_exercise(&decks, exercise.number)
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "no deck in slides/ leads into exercise {} ({}); `slides NUMBER` presents one",
+                        exercise.number, exercise.slug
+                    )
+                })
+        }
     };
-    let deck = match file.and_then(|file| slides::load(&file)) {
+    let deck = match deck {
         Ok(deck) => deck,
         Err(message) => {
             println!("{}", capitalise(&message));
