@@ -388,3 +388,75 @@ fn the_decks_teach_what_the_exercises_do() {
         );
     }
 }
+
+#[test]
+fn on_a_terminal_single_keys_present_and_the_terminal_is_restored() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+    // `script` gives the presenter a terminal of its own (a pseudo-terminal); `stty -a`
+    // afterwards shows the mode the presenter left it in.
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: util-linux's `script` is not installed");
+        return;
+    }
+    let command = format!("{} slides 2; stty -a", env!("CARGO_BIN_EXE_verifier"));
+    let mut child = std::process::Command::new("/usr/bin/script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_remove("REPLICATE_ROOT")
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    let stdout = child.stdout.take().expect("piped");
+    let (sender, screens) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            let _ = sender.send(String::from_utf8_lossy(&line).into_owned());
+            line.clear();
+        }
+        let mut rest = String::new();
+        let _ = reader.read_to_string(&mut rest);
+        let _ = sender.send(rest);
+    });
+    let mut seen = String::new();
+    let mut wait_for = |wanted: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !seen.contains(wanted) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match screens.recv_timeout(left) {
+                Ok(text) => seen.push_str(&text),
+                Err(_) => return (false, seen.clone()),
+            }
+        }
+        (true, seen.clone())
+    };
+    let first = wait_for("Append-only logs — slide 1/10");
+    // One key each, no Enter: n, then the right arrow, then a number and Enter, then q.
+    stdin.write_all(b"n").expect("a key");
+    let second = wait_for("slide 2/10");
+    stdin.write_all(b"\x1b[C").expect("the right arrow");
+    let third = wait_for("slide 3/10");
+    stdin.write_all(b"7\r").expect("7 and Enter");
+    let seventh = wait_for("slide 7/10");
+    stdin.write_all(b"q").expect("q");
+    let after = wait_for("icanon");
+    let _ = child.kill();
+    let _ = child.wait();
+    let transcript = after.1.clone();
+    assert!(first.0, "no first slide:\n{}", first.1);
+    assert!(
+        second.0 && third.0 && seventh.0,
+        "the keys did not move the slides:\n{transcript}"
+    );
+    assert!(after.0, "the presenter did not quit on q:\n{transcript}");
+    let modes = &transcript[transcript.find("speed").unwrap_or(0)..];
+    assert!(
+        modes.contains(" icanon") && modes.contains(" echo") && !modes.contains("-icanon"),
+        "the terminal was left in raw mode:\n{modes}"
+    );
+}

@@ -29,6 +29,7 @@
 //! decks as a self-contained static site.
 
 pub mod html;
+pub mod keys;
 pub mod present;
 
 use std::fmt;

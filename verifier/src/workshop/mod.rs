@@ -267,7 +267,7 @@ pub fn present_slides(
         }
     };
     let mut presenter = present::Presenter::new(&deck, &workshop.root, present::Style::detect(), false);
-    match presenter.run(input, &mut std::io::stdout().lock()) {
+    match presenter.present(input, &mut std::io::stdout().lock()) {
         Ok(()) => Outcome::Done,
         Err(e) => {
             println!("error: the presenter stopped: {e}");
