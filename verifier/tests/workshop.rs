@@ -820,3 +820,60 @@ fn the_replication_demo_says_whose_id_is_whose_as_it_happened() {
         out.stdout
     );
 }
+
+#[test]
+fn texts_in_the_shell_name_the_shells_commands() {
+    let state = state_dir();
+    let out = shell(state.path(), "print\nverify\nhint --level 2\nhint -l 1\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("cargo run --"), "{}", out.stdout);
+    assert!(out.stdout.contains("verify 1"), "{}", out.stdout);
+    assert!(out.stdout.contains("Hint 2 of"), "{}", out.stdout);
+    assert!(out.stdout.contains("Hint 1 of"), "{}", out.stdout);
+    // The advice after a failure is wrapped to the width (80 columns from a pipe).
+    let advice: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Try: "))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(!advice.is_empty(), "{}", out.stdout);
+    assert!(advice.iter().all(|l| l.chars().count() <= 80), "{advice:#?}");
+}
+
+#[test]
+fn print_and_solution_use_the_pager_on_a_terminal_only() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: util-linux's `script` is not installed");
+        return;
+    }
+    let state = state_dir();
+    let pager = "sh -c 'echo PAGED-BY-THE-PAGER; cat'";
+    for args in ["print 2", "solution 2 --yes"] {
+        // On a terminal (a pseudo-terminal from `script`): through $PAGER.
+        let command = format!("{} {args}", env!("CARGO_BIN_EXE_verifier"));
+        let output = std::process::Command::new("/usr/bin/script")
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .env_remove("REPLICATE_ROOT")
+            .env("REPLICATE_STATE_DIR", state.path())
+            .env("PAGER", pager)
+            .stdin(Stdio::null())
+            .output()
+            .expect("script runs");
+        let shown = String::from_utf8_lossy(&output.stdout);
+        assert!(shown.contains("PAGED-BY-THE-PAGER"), "{args}: {shown}");
+        assert!(
+            shown.contains("Append-only logs") || shown.contains("── solutions/"),
+            "{args}: {shown}"
+        );
+        // Into a pipe: no pager.
+        let words: Vec<&str> = args.split(' ').collect();
+        let piped = verifier(state.path())
+            .args(&words)
+            .env("PAGER", pager)
+            .output()
+            .expect("the verifier runs");
+        let text = String::from_utf8_lossy(&piped.stdout);
+        assert!(!text.contains("PAGED-BY-THE-PAGER"), "{args}: {text}");
+    }
+}

@@ -146,8 +146,24 @@ pub fn in_shell_words(line: &str, width: usize) -> String {
 }
 
 /// `cargo run -- verify 1` becomes `verify 1`: the shell's command of the same name.
+/// `cargo run -- hint 3` becomes `hint`, since the shell's `hint` takes a level, not an
+/// exercise (it acts on the current one).
 pub fn shell_commands(text: &str) -> String {
-    text.replace("cargo run -- ", "")
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("cargo run -- ") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + "cargo run -- ".len()..];
+        if let Some(after) = rest.strip_prefix("hint ") {
+            let digits = after.chars().take_while(char::is_ascii_digit).count();
+            if digits > 0 {
+                out.push_str("hint");
+                rest = &after[digits..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `text` wrapped at spaces to `width` columns, the first line behind `first`, the
@@ -189,6 +205,12 @@ mod tests {
             shell_commands("Well done! Next: `cargo run -- print 2` (append-only logs)."),
             "Well done! Next: `print 2` (append-only logs)."
         );
+        assert_eq!(
+            shell_commands("Stuck? `cargo run -- hint 3` gives a nudge; `--level 2` says more."),
+            "Stuck? `hint` gives a nudge; `--level 2` says more."
+        );
+        assert_eq!(shell_commands("$ cargo run -- verify 3\n"), "$ verify 3\n");
+        assert_eq!(shell_commands("cargo run -- hint x"), "hint x");
     }
 
     #[test]

@@ -368,7 +368,7 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
                     return Flow::Continue;
                 }
             };
-            let _ = output::page(&problem(exercise, workshop.style));
+            let _ = output::page(&child::shell_commands(&problem(exercise, workshop.style)));
         }
         "verify" => {
             // `verify`, `verify 3`, `verify 3 --seed 7`: the exercise, then options.
@@ -390,10 +390,13 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             }
             None => print!("{}", run::programs_of(current, None)),
         },
-        "hint" => match rest.first().map(|l| l.parse::<usize>()) {
-            None => print!("{}", hint_and_save(workshop, current, None)),
-            Some(Ok(level)) => print!("{}", hint_and_save(workshop, current, Some(level))),
-            Some(Err(_)) => println!("`hint` takes a level number, e.g. `hint 2`."),
+        // `hint`, `hint 2`, and the command line's `hint --level 2` (texts say it so).
+        "hint" => match hint_level(rest) {
+            Ok(level) => print!(
+                "{}",
+                child::shell_commands(&hint_and_save(workshop, current, level))
+            ),
+            Err(()) => println!("`hint` takes a level number, e.g. `hint 2`."),
         },
         "solution" => {
             let shown = match rest.first().map(|w| w.trim_start_matches('-')) {
@@ -438,6 +441,17 @@ fn select(workshop: &mut Workshop, query: &str) {
         Ok(exercise) => workshop.select(exercise),
         Err(message) => println!("{}", capitalise(&message)),
     }
+}
+
+/// The level a `hint` command asks for: none, `2`, `--level 2` or `-l 2`.
+fn hint_level(words: &[String]) -> Result<Option<usize>, ()> {
+    let number = match words {
+        [] => return Ok(None),
+        [level] => level,
+        [flag, level] if flag == "--level" || flag == "-l" => level,
+        _ => return Err(()),
+    };
+    number.parse().map(Some).map_err(|_| ())
 }
 
 /// `hint`, with the new level saved.
