@@ -21,9 +21,17 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// Whether the learner's file differs (or is missing): a file they were meant to
-    /// write, not scaffolding.
+    /// write, not scaffolding. Lines in another order count as the same: with the crate
+    /// renamed, rustfmt may sort a `use` line elsewhere.
     pub fn differs(&self) -> bool {
-        self.theirs.as_deref() != Some(self.text.as_str())
+        fn sorted(text: &str) -> Vec<&str> {
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.sort_unstable();
+            lines
+        }
+        self.theirs
+            .as_deref()
+            .is_none_or(|theirs| sorted(theirs) != sorted(&self.text))
     }
 }
 
