@@ -877,3 +877,84 @@ fn print_and_solution_use_the_pager_on_a_terminal_only() {
         assert!(!text.contains("PAGED-BY-THE-PAGER"), "{args}: {text}");
     }
 }
+
+/// A course folder of its own with one tiny exercise 1 whose `put` echoes its stdin, so
+/// that `run` can be driven by hand without a solved exercise.
+fn echoing_course() -> tempfile::TempDir {
+    let course = tempfile::tempdir().expect("a temporary folder");
+    let package = course.path().join("exercises/01-leveldb");
+    std::fs::create_dir_all(package.join("src/bin")).expect("folders");
+    std::fs::write(
+        course.path().join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"exercises/*\"]\n",
+    )
+    .expect("the workspace");
+    std::fs::write(
+        package.join("Cargo.toml"),
+        "[package]\nname = \"ex01-leveldb\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .expect("the package");
+    let echo = "use std::io::BufRead;\nfn main() {\n    for line in std::io::stdin().lock().lines() {\n        \
+                println!(\"echo: {}\", line.unwrap_or_default());\n    }\n}\n";
+    for program in ["put", "get", "del", "range"] {
+        std::fs::write(package.join(format!("src/bin/{program}.rs")), echo).expect("a program");
+    }
+    course
+}
+
+#[test]
+fn run_on_a_terminal_feeds_the_program_what_is_typed() {
+    use std::io::Write;
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: util-linux's `script` is not installed");
+        return;
+    }
+    let course = echoing_course();
+    let state = state_dir();
+    let mut child = std::process::Command::new("/usr/bin/script")
+        .args(["-q", "-e", "-c", env!("CARGO_BIN_EXE_verifier"), "/dev/null"])
+        .env("REPLICATE_ROOT", course.path())
+        .env("REPLICATE_STATE_DIR", state.path())
+        .env_remove("CARGO_TARGET_DIR")
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    let lines = lines_of(child.stdout.take().expect("piped"));
+    let mut seen = Vec::new();
+    let prompt = wait_for(&lines, "Tab completes them", Duration::from_secs(30), &mut seen);
+    stdin.write_all(b"run put\n").expect("typing");
+    let started = wait_for(
+        &lines,
+        "put reads what you type",
+        Duration::from_secs(300),
+        &mut seen,
+    );
+    stdin.write_all(b"hello by hand\n").expect("typing");
+    let echoed = wait_for(&lines, "echo: hello by hand", Duration::from_secs(20), &mut seen);
+    // Ctrl-D ends the program's input; it ends, and the next line is the shell's again.
+    stdin.write_all(b"\x04").expect("Ctrl-D");
+    let ended = wait_for(
+        &lines,
+        "put exited with code 0",
+        Duration::from_secs(20),
+        &mut seen,
+    );
+    stdin.write_all(b"progress\n").expect("typing");
+    let shell_again = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(20), &mut seen);
+    stdin.write_all(b"quit\ny\n").expect("typing");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && child.try_wait().ok().flatten().is_none() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let transcript = seen.join("\n");
+    assert!(prompt && started, "{transcript}");
+    assert!(echoed, "what was typed did not reach the program:\n{transcript}");
+    assert!(ended, "Ctrl-D did not end the program's input:\n{transcript}");
+    assert!(shell_again, "the shell did not get its line back:\n{transcript}");
+}
