@@ -913,7 +913,9 @@ fn run_on_a_terminal_feeds_the_program_what_is_typed() {
     let state = state_dir();
     let mut child = std::process::Command::new("/usr/bin/script")
         .args(["-q", "-e", "-c", env!("CARGO_BIN_EXE_verifier"), "/dev/null"])
-        .env("REPLICATE_ROOT", course.path())
+        // The course is found from the current directory.
+        .current_dir(course.path())
+        .env_remove("REPLICATE_ROOT")
         .env("REPLICATE_STATE_DIR", state.path())
         .env_remove("CARGO_TARGET_DIR")
         .env("TERM", "dumb")

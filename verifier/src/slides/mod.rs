@@ -612,7 +612,7 @@ mod tests {
     /// Every exercise of the course has its deck: the one numbered like it, declaring it.
     #[test]
     fn every_exercise_has_its_deck() {
-        let dir = crate::verify::default_root().join("slides");
+        let dir = crate::service::root::default_root().join("slides");
         let files = deck_files(&dir).unwrap();
         let decks: Vec<Deck> = files.iter().map(|f| load(f).unwrap()).collect();
         for exercise in crate::course::COURSE {
@@ -640,7 +640,7 @@ mod tests {
     /// Every deck of the course parses, is a real talk, and helps its presenter.
     #[test]
     fn every_course_deck_parses_and_has_notes() {
-        let dir = crate::verify::default_root().join("slides");
+        let dir = crate::service::root::default_root().join("slides");
         let files = deck_files(&dir).unwrap();
         assert!(
             files.len() >= 10,

@@ -44,6 +44,8 @@ pub fn verify(workshop: &Workshop, exercise: &Exercise, args: &[String]) -> Ran 
         .arg("verify")
         .arg(exercise.number.to_string())
         .args(args)
+        // The course is found from the current directory first: this one's.
+        .current_dir(&workshop.root)
         .env("REPLICATE_ROOT", &workshop.root)
         .env("REPLICATE_STATE_DIR", &workshop.dir)
         .stdin(Stdio::null())

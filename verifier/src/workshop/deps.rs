@@ -91,7 +91,7 @@ fn closure(edges: &HashMap<PathBuf, Vec<PathBuf>>, start: &Path) -> Vec<PathBuf>
 mod tests {
     use super::*;
     use crate::course::{self, Side};
-    use crate::verify::default_root;
+    use crate::service::root::default_root;
 
     #[test]
     fn follows_dependencies_of_dependencies() {

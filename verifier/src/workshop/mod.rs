@@ -35,9 +35,9 @@ pub mod spinner;
 pub mod state;
 pub mod watch;
 
-use crate::build::{self, BuildError, Built};
 use crate::course::{self, COURSE, Exercise, Side};
-use crate::verify::default_root;
+use crate::harness::build::{self, BuildError, Built};
+use crate::service::root::default_root;
 use input::{Input, Line};
 use render::Style;
 use state::State;
@@ -45,25 +45,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// How an action ended, for a subcommand's exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    /// The learner's code failed (a program's error, a compile error).
-    Failed,
-    /// A usage problem or a problem of the workshop itself.
-    Error,
-}
-
-impl Outcome {
-    pub fn exit_code(self) -> ExitCode {
-        match self {
-            Outcome::Done => ExitCode::SUCCESS,
-            Outcome::Failed => ExitCode::from(1),
-            Outcome::Error => ExitCode::from(2),
-        }
-    }
-}
+/// How an action ended: the services' outcome, one for every front end.
+pub use crate::service::Outcome;
 
 /// Answers a yes/no question (the shell asks its input; `--yes` always says yes).
 pub trait Ask {
@@ -153,7 +136,7 @@ impl Workshop {
             eprintln!("{phase} …");
         }
         let spinner = spinner::Spinner::start(&phase, self.decorate);
-        let built = build::build(&self.root, exercise, Side::Learner);
+        let built = build::build(&self.root, &exercise.buildable(Side::Learner), &|_| {});
         spinner.stop();
         built
     }
@@ -268,7 +251,7 @@ pub fn present_slides(
     };
     let mut presenter = present::Presenter::new(&deck, &workshop.root, present::Style::detect(), false);
     match presenter.present(input, &mut std::io::stdout().lock()) {
-        Ok(()) => Outcome::Done,
+        Ok(()) => Outcome::Passed,
         Err(e) => {
             println!("error: the presenter stopped: {e}");
             Outcome::Error

@@ -12,8 +12,8 @@
 //! it ends.
 
 use super::{Outcome, Workshop, by_hand, interrupt};
-use crate::build::BuildError;
 use crate::course::{Exercise, Side};
+use crate::harness::build::BuildError;
 use crate::runner::{Ending, Finished, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -41,6 +41,10 @@ pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args
         Err(BuildError::Harness(message)) => {
             println!("error: {message}");
             return Outcome::Error;
+        }
+        Err(problem) => {
+            println!("{problem}");
+            return Outcome::Failed;
         }
     };
     let Some(command) = built.programs.command(program) else {
@@ -112,7 +116,7 @@ pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args
         println!("(It left a process running, which was stopped.)");
     }
     match finished.ending.success() {
-        true => Outcome::Done,
+        true => Outcome::Passed,
         false => Outcome::Failed,
     }
 }

@@ -186,11 +186,11 @@ pub fn show_solution(workshop: &Workshop, exercise: &Exercise, ask: &mut dyn Ask
         ))
     {
         println!("Not shown. `hint` gives a smaller step; `verify` shows what is still missing.");
-        return Outcome::Done;
+        return Outcome::Passed;
     }
     match solution_text(workshop, exercise, shown) {
         Ok(text) => match output::page(&text) {
-            Ok(()) => Outcome::Done,
+            Ok(()) => Outcome::Passed,
             Err(e) => {
                 eprintln!("error: cannot show the solution: {e}");
                 Outcome::Error
@@ -207,7 +207,7 @@ pub fn show_solution(workshop: &Workshop, exercise: &Exercise, ask: &mut dyn Ask
 mod tests {
     use super::*;
     use crate::course::COURSE;
-    use crate::verify::default_root;
+    use crate::service::root::default_root;
 
     #[test]
     fn lists_the_files_that_differ_first() -> Result<(), String> {
