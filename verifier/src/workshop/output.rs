@@ -6,6 +6,10 @@
 //! text is printed and the pager quits at once. When stdout is no terminal there is
 //! no pager at all. A reader that stops early (`verifier solution 2 | head -1`) is
 //! normal: the rest is dropped and the command still succeeds, as `cat` would.
+//!
+//! The pager is spawned as a child, as git does, rather than through the `pager` crate
+//! (which forks this whole process into the pager's input: the shell with it) or
+//! `minus` (a full-screen pager of its own, not the one the learner chose).
 
 use std::io::{self, IsTerminal, Write};
 use std::process::{Command, Stdio};
