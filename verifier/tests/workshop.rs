@@ -707,16 +707,32 @@ fn ctrl_c_stops_a_verify_in_the_shell_and_the_prompt_comes_back() {
     let stopped = wait_for(&lines, "Stopped (Ctrl-C)", Duration::from_secs(10), &mut seen);
     let took = pressed.elapsed();
     let back = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(10), &mut seen);
-    let still: Vec<i32> = std::fs::read_to_string(&pids)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .filter(|pid| running(*pid))
-        .collect();
+    // A killed process takes a moment to be gone; one that escaped never goes.
+    let still_running = || -> Vec<i32> {
+        std::fs::read_to_string(&pids)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .filter(|pid| running(*pid))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut still = still_running();
+    while !still.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        still = still_running();
+    }
+    for pid in &still {
+        eprintln!(
+            "{pid}: {:?}",
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        );
+    }
     drop(stdin);
     let ended = child.wait().expect("the shell ends");
     let _ = killpg(group, Signal::SIGKILL);
 
+    eprintln!("from Ctrl-C to the verification stopped: {took:?}");
     let transcript = seen.join("\n");
     assert!(!started.is_empty(), "no check started the hanging program");
     assert!(stopped, "Ctrl-C did not stop the verification:\n{transcript}");

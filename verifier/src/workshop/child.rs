@@ -89,6 +89,9 @@ pub fn verify(workshop: &Workshop, exercise: &Exercise, args: &[String]) -> Ran 
             break None;
         }
     };
+    // A program the verification started just as it was stopped may have escaped its
+    // clean-up; the shell adopted it (a subreaper): it ends here.
+    crate::runner::kill_orphans();
     // What it printed last, without waiting on a pipe someone else may hold.
     let deadline = Instant::now() + Duration::from_millis(300);
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
