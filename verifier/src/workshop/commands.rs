@@ -118,8 +118,9 @@ pub const COMMANDS: &[Spec] = &[
         about: "present the slides of the current exercise (or deck DECK)",
         more: "Presents the deck that leads into the current exercise in the terminal, one slide \
                per screen: → or Space next, ← previous, s speaker notes, q back to the workshop. \
-               `slides 3` presents deck 3; `verifier slides` lists the decks, `verifier slides \
-               --html DIR` exports them for a browser, with a presenter view.",
+               `slides 3` presents deck 3. Outside the workshop, `cargo run -- slides` lists the \
+               decks and `cargo run -- slides --html DIR` exports them for a browser, with a \
+               presenter view.",
     },
     Spec {
         name: "help",
