@@ -51,7 +51,8 @@ fn exchange(store: &Store, address: &str, resolver: bool, learnt: &mut Learnt) -
         .with_context(|| format!("{address:?} is not HOST:PORT"))?
         .next()
         .ok_or_else(|| anyhow!("{address} names no address"))?;
-    let stream = TcpStream::connect_timeout(&target, SILENCE).with_context(|| format!("cannot connect to {address}"))?;
+    let stream = TcpStream::connect_timeout(&target, SILENCE)
+        .with_context(|| format!("cannot connect to {address}"))?;
     stream.set_read_timeout(Some(SILENCE))?;
     let mut input = BufReader::new(stream.try_clone()?);
     let mut out = stream;
@@ -79,7 +80,10 @@ fn exchange(store: &Store, address: &str, resolver: bool, learnt: &mut Learnt) -
                 }
                 let previous = batch.last().map_or(learnt.seen, |r| r.seq);
                 if record.seq <= previous {
-                    break Err(anyhow!("record at position {} after position {previous}: positions must grow", record.seq));
+                    break Err(anyhow!(
+                        "record at position {} after position {previous}: positions must grow",
+                        record.seq
+                    ));
                 }
                 batch.push(record);
                 learnt.received += 1;
@@ -96,14 +100,23 @@ fn exchange(store: &Store, address: &str, resolver: bool, learnt: &mut Learnt) -
     apply(store, &from, &mut batch, resolver, learnt)?;
     let last = ending?;
     if last < learnt.seen {
-        bail!("`end` says the last position is {last}, but position {} was sent", learnt.seen);
+        bail!(
+            "`end` says the last position is {last}, but position {} was sent",
+            learnt.seen
+        );
     }
     store.saw(&from, last)?;
     learnt.seen = last;
     Ok(())
 }
 
-fn apply(store: &Store, from: &str, batch: &mut Vec<Record>, resolver: bool, learnt: &mut Learnt) -> Result<()> {
+fn apply(
+    store: &Store,
+    from: &str,
+    batch: &mut Vec<Record>,
+    resolver: bool,
+    learnt: &mut Learnt,
+) -> Result<()> {
     learnt.applied += store.apply(from, batch, resolver)?;
     if let Some(last) = batch.last() {
         learnt.seen = last.seq;

@@ -56,7 +56,10 @@ impl Record {
     pub fn problem(&self) -> Option<String> {
         let hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
         if self.peer.len() != 16 || !self.peer.chars().all(hex) {
-            return Some(format!("the peer id {:?} is not 16 lowercase hex digits", self.peer));
+            return Some(format!(
+                "the peer id {:?} is not 16 lowercase hex digits",
+                self.peer
+            ));
         }
         if self.seq == 0 {
             return Some("seq 0: positions start at 1".into());

@@ -22,10 +22,13 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn serve(db: &Path, port: u16) -> Result<()> {
     // The id never changes: read it once, and let go of the database.
     let peer = Store::open(db)?.peer().to_string();
-    let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("cannot listen on port {port}"))?;
+    let listener =
+        TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("cannot listen on port {port}"))?;
     eprintln!("serve: {peer} listening on 127.0.0.1:{port}");
     for connection in listener.incoming() {
-        let outcome = connection.map_err(anyhow::Error::from).and_then(|stream| answer(db, &peer, stream));
+        let outcome = connection
+            .map_err(anyhow::Error::from)
+            .and_then(|stream| answer(db, &peer, stream));
         if let Err(error) = outcome {
             eprintln!("serve: a pull failed: {error:#}");
         }
@@ -38,7 +41,12 @@ fn answer(db: &Path, peer: &str, stream: TcpStream) -> Result<()> {
     stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
     let mut input = BufReader::new(stream.try_clone()?);
     let mut out = BufWriter::new(stream);
-    send(&mut out, &Message::Hello { peer: peer.to_string() })?;
+    send(
+        &mut out,
+        &Message::Hello {
+            peer: peer.to_string(),
+        },
+    )?;
     out.flush()?;
     let after = match receive(&mut input) {
         Ok(None) => return Ok(()), // A knock: nothing asked.
@@ -62,7 +70,12 @@ fn answer(db: &Path, peer: &str, stream: TcpStream) -> Result<()> {
 }
 
 fn refuse(out: &mut impl Write, message: String) -> Result<()> {
-    send(out, &Message::Error { message: message.clone() })?;
+    send(
+        out,
+        &Message::Error {
+            message: message.clone(),
+        },
+    )?;
     out.flush()?;
     anyhow::bail!("refused a request: {message}")
 }

@@ -43,12 +43,16 @@ impl Store {
                 Err(sled::Error::Io(e)) if e.to_string().contains("lock") && Instant::now() < deadline => {
                     thread::sleep(Duration::from_millis(20));
                 }
-                Err(e) => return Err(e).with_context(|| format!("cannot open the database {}", path.display())),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot open the database {}", path.display()));
+                }
             }
         };
         let meta = db.open_tree("meta")?;
         let peer = match meta.get("peer")? {
-            Some(id) => String::from_utf8(id.to_vec()).map_err(|_| anyhow!("the stored peer id is not text"))?,
+            Some(id) => {
+                String::from_utf8(id.to_vec()).map_err(|_| anyhow!("the stored peer id is not text"))?
+            }
             None => {
                 let id = random_peer_id()?;
                 meta.insert("peer", id.as_bytes())?;
@@ -135,7 +139,9 @@ impl Store {
 
     /// The last position of `from`'s log this database applied (0: none).
     pub fn seen(&self, from: &str) -> Result<u64> {
-        self.seen.get(from.as_bytes())?.map_or(Ok(0), |bytes| number(&bytes))
+        self.seen
+            .get(from.as_bytes())?
+            .map_or(Ok(0), |bytes| number(&bytes))
     }
 
     /// The last position given to a record here (0: none yet).
@@ -145,7 +151,10 @@ impl Store {
 
     /// The winning record of `key`, a put or a del, if the key was ever written.
     pub fn get(&self, key: &str) -> Result<Option<Record>> {
-        self.view.get(key.as_bytes())?.map(|bytes| parse(&bytes)).transpose()
+        self.view
+            .get(key.as_bytes())?
+            .map(|bytes| parse(&bytes))
+            .transpose()
     }
 
     /// The winning record of every key, in byte order of the keys.
@@ -179,7 +188,12 @@ impl Store {
 }
 
 /// Stores `record` at the next position, as its key's winner.
-fn store(meta: &TransactionalTree, log: &TransactionalTree, view: &TransactionalTree, mut record: Record) -> Result<Record, Abort> {
+fn store(
+    meta: &TransactionalTree,
+    log: &TransactionalTree,
+    view: &TransactionalTree,
+    mut record: Record,
+) -> Result<Record, Abort> {
     let last = match meta.get("seq")? {
         Some(bytes) => number(&bytes).map_err(Abort::Abort)?,
         None => 0,
@@ -212,7 +226,9 @@ fn parse(bytes: &[u8]) -> Result<Record> {
 }
 
 fn number(bytes: &[u8]) -> Result<u64> {
-    let array: [u8; 8] = bytes.try_into().map_err(|_| anyhow!("a stored number is not 8 bytes"))?;
+    let array: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| anyhow!("a stored number is not 8 bytes"))?;
     Ok(u64::from_be_bytes(array))
 }
 

@@ -12,7 +12,7 @@
 //! A message is a line that ends with `\n`: an unfinished line at the end of
 //! a stream (the connection dropped) is not a message.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, ErrorKind, Read, Write};
 
 use anyhow::{Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,17 @@ pub fn send(out: &mut impl Write, message: &Message) -> Result<()> {
 /// long, unfinished, not JSON or not a message is an error naming it.
 pub fn receive(input: &mut impl BufRead) -> Result<Option<Message>> {
     let mut line = Vec::new();
-    let read = input.by_ref().take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line)?;
+    let read = match input
+        .by_ref()
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut line)
+    {
+        Ok(read) => read,
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            bail!("nothing arrived for too long (the read timed out)")
+        }
+        Err(e) => return Err(e.into()),
+    };
     if read == 0 {
         return Ok(None);
     }
@@ -61,7 +71,9 @@ pub fn receive(input: &mut impl BufRead) -> Result<Option<Message>> {
         }
         bail!("the stream ended in the middle of a line: {}", shorten(&line));
     }
-    serde_json::from_slice(&line).map(Some).map_err(|e| anyhow!("not a message: {} ({e})", shorten(&line)))
+    serde_json::from_slice(&line)
+        .map(Some)
+        .map_err(|e| anyhow!("not a message: {} ({e})", shorten(&line)))
 }
 
 /// A line, shortened for an error message.

@@ -8,9 +8,11 @@
 //! status, stderr) is kept here, so the report can show the learner exactly what ran.
 
 mod network;
+mod serving;
 mod sync;
 
 pub use network::{Entry, Network, free_port};
+pub use serving::{Cut, CutRelay, ScriptedServer, Server};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 use crate::build::{BuildError, build};
