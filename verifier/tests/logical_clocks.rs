@@ -10,7 +10,11 @@ const PROGRAMS: [&str; 8] = ["put", "del", "get", "list", "log", "compact", "ser
 /// Runs the verifier and returns (exit code, stdout + stderr).
 fn run(args: &[&str]) -> (i32, String) {
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
-    let output = command.env_remove("REPLICATE_ROOT").args(args).output().expect("the verifier runs");
+    let output = command
+        .env_remove("REPLICATE_ROOT")
+        .args(args)
+        .output()
+        .expect("the verifier runs");
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
     (output.status.code().unwrap_or(-1), text)
@@ -35,7 +39,14 @@ fn a_python_implementation_written_from_the_text_passes() {
 fn the_clocks_demo_shows_two_peers_that_never_agree() {
     let (code, out) = run(&["demo", "clocks"]);
     assert_eq!(code, 0, "{out}");
-    for expected in ["\"value\":\"from alice\"", "\"value\":\"from bob\"", "--no-resolver"] {
-        assert!(out.contains(expected), "the demo does not show {expected:?}:\n{out}");
+    for expected in [
+        "\"value\":\"from alice\"",
+        "\"value\":\"from bob\"",
+        "--no-resolver",
+    ] {
+        assert!(
+            out.contains(expected),
+            "the demo does not show {expected:?}:\n{out}"
+        );
     }
 }

@@ -203,7 +203,10 @@ fn gossip() -> Result<(), String> {
 /// Two `serve`s and pulls without a resolver: alice and bob keep different values.
 fn clocks() -> Result<(), String> {
     let programs = reference("logical-clocks")?;
-    let dir = tempfile::Builder::new().prefix("replicate-demo-").tempdir().map_err(|e| e.to_string())?;
+    let dir = tempfile::Builder::new()
+        .prefix("replicate-demo-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
     let dir = dir.path();
     println!("# Alice and Bob each write k once, without pulling first: both clocks are 1.");
     show(&programs, "put", &["--db", "alice.db", "k", "from alice"], dir)?;
@@ -214,7 +217,9 @@ fn clocks() -> Result<(), String> {
         let port = free_port().map_err(|e| e.to_string())?.to_string();
         let invocation = invocation(&programs, "serve", &["--db", db, "--port", &port], dir)?;
         println!("$ {} &", invocation.short_line());
-        servers.push(Spawned::start(&invocation, Wiring::default(), &Limits::default()).map_err(|e| e.to_string())?);
+        servers.push(
+            Spawned::start(&invocation, Wiring::default(), &Limits::default()).map_err(|e| e.to_string())?,
+        );
         let address = format!("127.0.0.1:{port}");
         while std::net::TcpStream::connect(&address).is_err() {
             thread::sleep(Duration::from_millis(20));
@@ -223,8 +228,18 @@ fn clocks() -> Result<(), String> {
     }
     println!("\n# They pull from each other, twice, as the original did without a resolver.");
     for _ in 0..2 {
-        show(&programs, "pull", &["--db", "alice.db", "--from", &addresses[1], "--no-resolver"], dir)?;
-        show(&programs, "pull", &["--db", "bob.db", "--from", &addresses[0], "--no-resolver"], dir)?;
+        show(
+            &programs,
+            "pull",
+            &["--db", "alice.db", "--from", &addresses[1], "--no-resolver"],
+            dir,
+        )?;
+        show(
+            &programs,
+            "pull",
+            &["--db", "bob.db", "--from", &addresses[0], "--no-resolver"],
+            dir,
+        )?;
     }
     drop(servers);
     show(&programs, "get", &["--db", "alice.db", "k"], dir)?;

@@ -161,7 +161,10 @@ pub(super) fn higher_clock_wins(trial: &mut Trial) -> Result<(), Failure> {
     pull(trial, "dave.db", &alice)?;
     pull(trial, "alice.db", &bob)?;
     pull(trial, "bob.db", &alice)?;
-    trial.replace_since(mark, "carol pulls from alice, then bob; dave from bob, then alice; alice from bob; bob from alice");
+    trial.replace_since(
+        mark,
+        "carol pulls from alice, then bob; dave from bob, then alice; alice from bob; bob from alice",
+    );
     alice.stop(trial);
     bob.stop(trial);
     for db in ["alice.db", "bob.db", "carol.db", "dave.db"] {
