@@ -255,7 +255,7 @@ mod tests {
             kind: Kind::Put,
             value: Some("remote".into()),
         };
-        assert_eq!(store.apply(&remote.peer, &[remote.clone()], true)?, 1);
+        assert_eq!(store.apply(&remote.peer, std::slice::from_ref(&remote), true)?, 1);
         assert_eq!(store.write("k", Some("b"))?.clock, 6);
         Ok(())
     }
