@@ -344,3 +344,47 @@ fn play(client: TcpStream, hello: &str, answer: &Answer, requests: &Mutex<Vec<St
     let _ = out.flush();
     let _ = client.shutdown(Shutdown::Both);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_relay_passes_whole_lines_then_part_of_the_next() -> std::io::Result<()> {
+        let target = TcpListener::bind("127.0.0.1:0")?;
+        let port = target.local_addr()?.port();
+        thread::spawn(move || {
+            if let Ok((mut server, _)) = target.accept() {
+                let _ = server.write_all(b"one\ntwo\nthree\nfour\n");
+                thread::sleep(Duration::from_millis(200));
+            }
+        });
+        let relay = CutRelay::start(port, Cut { lines: 2, extra: 3 }, None)?;
+        let mut client = TcpStream::connect(relay.address())?;
+        client.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut received = Vec::new();
+        client.read_to_end(&mut received)?;
+        assert_eq!(received, b"one\ntwo\nthr");
+        Ok(())
+    }
+
+    #[test]
+    fn a_scripted_server_keeps_the_requests_it_answers() -> std::io::Result<()> {
+        let server = ScriptedServer::start(
+            "hi".into(),
+            Box::new(|request| format!("you said {request}\n").into_bytes()),
+        )?;
+        let client = TcpStream::connect(server.address())?;
+        client.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut reader = BufReader::new(&client);
+        let mut hello = String::new();
+        reader.read_line(&mut hello)?;
+        assert_eq!(hello, "hi\n");
+        (&client).write_all(b"pull\n")?;
+        let mut answer = String::new();
+        reader.read_line(&mut answer)?;
+        assert_eq!(answer, "you said pull\n");
+        assert_eq!(server.requests(), vec!["pull".to_string()]);
+        Ok(())
+    }
+}
