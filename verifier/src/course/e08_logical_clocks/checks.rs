@@ -5,6 +5,13 @@ use crate::records::Record;
 use crate::runner::Ending;
 use crate::trial::{Failure, Outcome, Server, Trial, Who};
 
+/// A value as a failure names it: `"blue"`, or `not found`.
+fn shown(value: &Option<String>) -> String {
+    value
+        .as_ref()
+        .map_or("not found".to_string(), |v| format!("{v:?}"))
+}
+
 /// `put --db DB KEY VALUE`.
 pub(super) fn put(trial: &mut Trial, db: &str, key: &str, value: &str) -> Result<(), Failure> {
     write(trial, "put", db, &[key, value])
@@ -193,7 +200,8 @@ pub(super) fn informed_write_wins(trial: &mut Trial) -> Result<(), Failure> {
     let got = get(trial, "bob.db", "x")?;
     if got.as_deref() != Some("final") {
         return Err(trial
-            .fail(format!("bob.db says x is {got:?} after pulling alice's informed write; expected \"final\""))
+            .fail(format!("bob.db says x is {} after pulling alice's informed write; expected \"final\"",
+                shown(&got)))
             .detail("Alice wrote after pulling clock 2: her write must be stamped 3. Raise the clock past every write of the key you hold, pulled ones included."));
     }
     expect(trial, "alice.db", "x", Some("final"))?;
@@ -244,8 +252,10 @@ fn equal_clocks_round(trial: &mut Trial, round: usize) -> Result<(), Failure> {
         if got != expected {
             return Err(trial
                 .fail(format!(
-                    "{db} keeps {got:?} for k after the pulls {}; the write of the greatest peer id is {expected:?}",
-                    order.join(", ")
+                    "{db} keeps {} for k after the pulls {}; the write of the greatest peer id is {}",
+                    shown(&got),
+                    order.join(", "),
+                    shown(&expected)
                 ))
                 .detail("All three writes have clock 1: the resolver must pick the same one everywhere, the greatest peer id, whatever the arrival order and whoever wrote it."));
         }
@@ -277,7 +287,7 @@ pub(super) fn no_resolver_diverges(trial: &mut Trial) -> Result<(), Failure> {
     let (a, b) = (get(trial, "alice.db", "k")?, get(trial, "bob.db", "k")?);
     if a == b {
         return Err(trial
-            .fail(format!("with --no-resolver, alice and bob both keep {a:?}: the original's flaw is not reproduced"))
+            .fail(format!("with --no-resolver, alice and bob both keep {}: the original's flaw is not reproduced", shown(&a)))
             .detail("With --no-resolver, a pulled record wins only with a strictly greater clock; on equal clocks the held write stays."));
     }
     trial
@@ -302,7 +312,9 @@ pub(super) fn no_resolver_diverges(trial: &mut Trial) -> Result<(), Failure> {
     );
     if c != d {
         return Err(trial.fail(format!(
-            "with the resolver, carol keeps {c:?} and dave {d:?} after pulling from each other"
+            "with the resolver, carol keeps {} and dave {} after pulling from each other",
+            shown(&c),
+            shown(&d)
         )));
     }
     trial.note("both keep the write of the greater peer id");
