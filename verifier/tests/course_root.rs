@@ -12,14 +12,19 @@ use common::{copies_target_dir, copy_course, root};
 use std::path::Path;
 use std::time::Duration;
 
-/// The verifier, run inside `dir`, with builds in the shared target dir of copies.
+/// The verifier, run inside `dir`; a copy of the course builds in the shared target
+/// dir of copies, this checkout in its own.
 fn verifier(dir: &Path, state: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let output = Command::cargo_bin("verifier")
-        .expect("the verifier binary is built")
+    let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
+    command
         .current_dir(dir)
         .env_remove("REPLICATE_ROOT")
-        .env("REPLICATE_STATE_DIR", state)
-        .env("CARGO_TARGET_DIR", copies_target_dir())
+        .env_remove("CARGO_TARGET_DIR")
+        .env("REPLICATE_STATE_DIR", state);
+    if dir != root() {
+        command.env("CARGO_TARGET_DIR", copies_target_dir());
+    }
+    let output = command
         .args(args)
         .write_stdin(stdin)
         .timeout(Duration::from_secs(1200))
