@@ -9,9 +9,11 @@
 
 pub mod exercise;
 mod network;
+mod serving;
 mod sync;
 
 pub use network::{Entry, Network, free_port};
+pub use serving::{Cut, CutRelay, ScriptedServer, Server};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 pub use crate::harness::build::Programs;
