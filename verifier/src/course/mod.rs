@@ -18,6 +18,7 @@ pub mod e04_gossip;
 pub mod e05_kv_store;
 pub mod e06_last_writer_wins;
 pub mod e07_siblings;
+pub mod e09_merkle_dag;
 pub mod logs;
 pub mod shapes;
 pub mod stores;
@@ -31,6 +32,7 @@ pub static COURSE: &[&Exercise] = &[
     &e05_kv_store::EXERCISE,
     &e06_last_writer_wins::EXERCISE,
     &e07_siblings::EXERCISE,
+    &e09_merkle_dag::EXERCISE,
 ];
 
 /// One exercise of the course.
