@@ -19,6 +19,14 @@ mod wire;
 
 use super::{Check, Exercise, Program};
 use crate::records::{Field, FieldKind, RecordShape};
+use crate::redact::Redactor;
+
+pub use sync::copy_dir;
+
+/// A line of merkle-dag/1 as the transcripts show it (for the `demo` command).
+pub fn show_line(raw: &[u8], redactor: &mut Redactor) -> String {
+    wire::decode(raw).show(redactor)
+}
 
 pub static EXERCISE: Exercise = Exercise {
     number: 9,

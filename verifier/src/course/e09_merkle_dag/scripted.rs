@@ -74,7 +74,8 @@ fn script(author: &Author, tip: &Node, peer: &Printed, peer_held: u64, nodes: &[
     lines
 }
 
-/// Gives an empty database `nodes` of the verifier's log (not shown).
+/// Gives a database that holds no log of its own, and the verifier's log up to
+/// just before `nodes`, those nodes, in one session (not shown).
 pub fn feed(trial: &mut Trial, db: &str, author: &Author, nodes: &[Node]) -> Result<(), Failure> {
     let Some(tip) = nodes.last() else { return Ok(()) };
     let mut input = String::new();
