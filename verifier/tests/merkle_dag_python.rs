@@ -17,9 +17,14 @@ fn a_python_merkle_dag_passes_through_program() {
         "the Python fixture needs the `cryptography` package (.ci/run installs it: pip install cryptography)"
     );
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
-    command.env_remove("REPLICATE_ROOT").args(["verify", "9", "--no-keep"]);
+    command
+        .env_remove("REPLICATE_ROOT")
+        .args(["verify", "9", "--no-keep"]);
     for program in ["add", "heads", "list", "get", "replicate"] {
-        command.args(["--program", &format!("{program}=python3 {} {program}", fixture.display())]);
+        command.args([
+            "--program",
+            &format!("{program}=python3 {} {program}", fixture.display()),
+        ]);
     }
     let output = command.output().expect("the verifier runs");
     let report = String::from_utf8_lossy(&output.stdout);

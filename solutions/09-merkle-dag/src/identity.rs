@@ -53,7 +53,10 @@ pub fn verify(log: &str, key: &str, sig: &str) -> Result<()> {
     let signature = Signature::from_bytes(&decode::<64>(sig, "signature")?);
     let key: [u8; 32] = decode(key, "key")?;
     if public.verify(&key, &signature).is_err() {
-        bail!("bad signature: node {key} was not signed by its log {log}", key = hex::encode(key));
+        bail!(
+            "bad signature: node {key} was not signed by its log {log}",
+            key = hex::encode(key)
+        );
     }
     Ok(())
 }

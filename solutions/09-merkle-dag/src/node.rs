@@ -90,7 +90,10 @@ pub fn key_of(log: &str, seq: u64, links: &[String], value: &str) -> String {
 
 /// Whether `text` is `digits` lowercase hex digits (a key, a log id, a signature).
 pub fn is_hex(text: &str, digits: usize) -> bool {
-    text.len() == digits && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.len() == digits
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]

@@ -113,7 +113,11 @@ impl Receiver<'_> {
         let mut want = BTreeMap::new();
         for (log, tip) in theirs {
             if !is_hex(log, 64) || !is_hex(&tip.key, 64) || tip.seq == 0 {
-                bail!("have: {log:?} #{} {:?} is not a log id, a seq from 1 and a key", tip.seq, tip.key);
+                bail!(
+                    "have: {log:?} #{} {:?} is not a log id, a seq from 1 and a key",
+                    tip.seq,
+                    tip.key
+                );
             }
             let mine = ours.get(log).map_or(0, |t| t.seq);
             if tip.seq <= mine {
@@ -144,7 +148,10 @@ impl Receiver<'_> {
             return Err(two_writers(&node.log, node.seq, &here, &node.key));
         }
         if node.log == self.own {
-            bail!("node {}: a node of this database's own log that it never wrote: two writers with one log id", node.key);
+            bail!(
+                "node {}: a node of this database's own log that it never wrote: two writers with one log id",
+                node.key
+            );
         }
         if self.ready(&node)? {
             self.store(&node)?;
@@ -161,7 +168,10 @@ impl Receiver<'_> {
     /// content, and its log signed it.
     fn checked(&self, mut node: Node) -> Result<Node> {
         if !is_hex(&node.key, 64) || !is_hex(&node.log, 64) || !is_hex(&node.sig, 128) || node.seq == 0 {
-            bail!("node {:?}: a key, log id or signature that is not lowercase hex of the right length, or seq 0", node.key);
+            bail!(
+                "node {:?}: a key, log id or signature that is not lowercase hex of the right length, or seq 0",
+                node.key
+            );
         }
         if let Some(bad) = node.links.iter().find(|l| !is_hex(l, 64)) {
             bail!("node {}: the link {bad:?} is not a key", node.key);
@@ -223,7 +233,10 @@ impl Receiver<'_> {
 
     fn done(&mut self, sent: u64) -> Result<()> {
         if sent != self.received.nodes {
-            bail!("done says {sent} nodes were sent, but {} arrived", self.received.nodes);
+            bail!(
+                "done says {sent} nodes were sent, but {} arrived",
+                self.received.nodes
+            );
         }
         if let Some(first) = self.waiting.first() {
             bail!(

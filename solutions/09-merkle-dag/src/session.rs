@@ -45,6 +45,8 @@ where
     dag.flush()?;
     // On an error, the sending thread is left behind: the process is about to exit.
     let received = received?;
-    let sent = sender.join().map_err(|_| anyhow!("the sending thread panicked"))??;
+    let sent = sender
+        .join()
+        .map_err(|_| anyhow!("the sending thread panicked"))??;
     Ok(Summary { sent, received })
 }

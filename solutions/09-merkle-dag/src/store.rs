@@ -106,7 +106,8 @@ impl Dag {
         self.order.iter().map(move |item| {
             let (_, key) = item?;
             let key = String::from_utf8(key.to_vec())?;
-            self.get(&key)?.ok_or_else(|| anyhow!("the node {key} is listed but not stored"))
+            self.get(&key)?
+                .ok_or_else(|| anyhow!("the node {key} is listed but not stored"))
         })
     }
 
@@ -116,7 +117,10 @@ impl Dag {
         for item in self.heads.iter() {
             let (key, _) = item?;
             let key = String::from_utf8(key.to_vec())?;
-            heads.push(self.stored(&key)?.ok_or_else(|| anyhow!("the head {key} is not stored"))?);
+            heads.push(
+                self.stored(&key)?
+                    .ok_or_else(|| anyhow!("the head {key} is not stored"))?,
+            );
         }
         heads.sort_by_key(|s| s.pos);
         Ok(heads.into_iter().map(|s| s.node).collect())
@@ -150,7 +154,10 @@ impl Dag {
         for item in self.logs.range(log_key(log, after + 1)..=log_key(log, upto)) {
             let (_, key) = item?;
             let key = String::from_utf8(key.to_vec())?;
-            let pos = self.stored(&key)?.ok_or_else(|| anyhow!("the node {key} is not stored"))?.pos;
+            let pos = self
+                .stored(&key)?
+                .ok_or_else(|| anyhow!("the node {key} is not stored"))?
+                .pos;
             found.push((pos, key));
         }
         Ok(found)

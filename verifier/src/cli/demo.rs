@@ -203,7 +203,12 @@ fn gossip() -> Result<(), String> {
 
 /// Runs one program of exercise 9 and shows its nodes with placeholders for the
 /// hashes (`<node#2, [node#1], "world", log#1, 2>`).
-fn show_nodes(programs: &Programs, args: (&str, &[&str]), dir: &Path, redactor: &Mutex<Redactor>) -> Result<(), String> {
+fn show_nodes(
+    programs: &Programs,
+    args: (&str, &[&str]),
+    dir: &Path,
+    redactor: &Mutex<Redactor>,
+) -> Result<(), String> {
     let (program, args) = args;
     let invocation = invocation(programs, program, args, dir)?;
     let finished = runner::run(&invocation, None, &Limits::default()).map_err(|e| e.to_string())?;
@@ -219,13 +224,22 @@ fn show_nodes(programs: &Programs, args: (&str, &[&str]), dir: &Path, redactor: 
         println!("{}", redactor.show(record));
     }
     if !finished.ending.success() {
-        println!("({}) {}", finished.ending.describe(), String::from_utf8_lossy(&finished.stderr).trim());
+        println!(
+            "({}) {}",
+            finished.ending.describe(),
+            String::from_utf8_lossy(&finished.stderr).trim()
+        );
     }
     Ok(())
 }
 
 /// Two `replicate` of exercise 9 through the relay, with the messages shown as they cross.
-fn dag_sync(programs: &Programs, dbs: [&str; 2], dir: &Path, redactor: &Mutex<Redactor>) -> Result<(), String> {
+fn dag_sync(
+    programs: &Programs,
+    dbs: [&str; 2],
+    dir: &Path,
+    redactor: &Mutex<Redactor>,
+) -> Result<(), String> {
     println!("$ verifier dupsh 'replicate {}' 'replicate {}'", dbs[0], dbs[1]);
     let a = invocation(programs, "replicate", &[dbs[0]], dir)?;
     let b = invocation(programs, "replicate", &[dbs[1]], dir)?;

@@ -66,7 +66,9 @@ impl Trial<'_> {
             fault_fired: outcome.fault_fired,
             elapsed: outcome.elapsed,
         };
-        for (invocation, ending, stderr) in [(inv_a, run.a, outcome.stderr_a), (inv_b, run.b, outcome.stderr_b)] {
+        for (invocation, ending, stderr) in
+            [(inv_a, run.a, outcome.stderr_a), (inv_b, run.b, outcome.stderr_b)]
+        {
             self.runs.push(RunLog {
                 invocation,
                 ending,

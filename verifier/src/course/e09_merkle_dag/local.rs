@@ -33,11 +33,18 @@ pub fn keys_recompute(trial: &mut Trial) -> Result<(), Failure> {
 pub fn unknown_link_refused(trial: &mut Trial) -> Result<(), Failure> {
     let root = add(trial, "alice.db", &[], "root")?;
     for link in [UNKNOWN, "not-a-key"] {
-        let outcome = trial.run_any_exit("add", &["alice.db", "--link", &root.key, "--link", link, "orphan"])?;
+        let outcome = trial.run_any_exit(
+            "add",
+            &["alice.db", "--link", &root.key, "--link", link, "orphan"],
+        )?;
         if outcome.ending.success() {
             return Err(trial
-                .fail(format!("`add --link {link}` added a node that links a key alice.db does not hold"))
-                .detail("A DAG never has a link to nothing: refuse with exit code 1 and a reason on stderr."));
+                .fail(format!(
+                    "`add --link {link}` added a node that links a key alice.db does not hold"
+                ))
+                .detail(
+                    "A DAG never has a link to nothing: refuse with exit code 1 and a reason on stderr.",
+                ));
         }
         let said = trial.runs().last().map(|r| !r.stderr.is_empty()).unwrap_or(false);
         if !said {

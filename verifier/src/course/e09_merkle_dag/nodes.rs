@@ -21,7 +21,12 @@ fn printed(trial: &Trial, program: &str, record: &Record) -> Result<Printed, Fai
     let links = record
         .get("links")
         .and_then(|v| v.as_array())
-        .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let node = Printed {
         key: record.text("key").unwrap_or_default().to_string(),
@@ -56,7 +61,13 @@ fn all(trial: &Trial, program: &str, records: &[Record]) -> Result<Vec<Printed>,
 }
 
 /// `add DB [--link K]... VALUE` with the build of `who`; returns the node.
-pub fn add_as(trial: &mut Trial, who: Who, db: &str, links: &[&str], value: &str) -> Result<Printed, Failure> {
+pub fn add_as(
+    trial: &mut Trial,
+    who: Who,
+    db: &str,
+    links: &[&str],
+    value: &str,
+) -> Result<Printed, Failure> {
     let mut args = vec![db];
     for link in links {
         args.extend(["--link", link]);
@@ -65,7 +76,10 @@ pub fn add_as(trial: &mut Trial, who: Who, db: &str, links: &[&str], value: &str
     let records = trial.run_as(who, "add", &args)?;
     match all(trial, "add", &records)?.as_slice() {
         [node] => Ok(node.clone()),
-        other => Err(trial.fail(format!("`add` printed {} records: it prints exactly one, the node", other.len()))),
+        other => Err(trial.fail(format!(
+            "`add` printed {} records: it prints exactly one, the node",
+            other.len()
+        ))),
     }
 }
 
@@ -75,7 +89,9 @@ pub fn add(trial: &mut Trial, db: &str, links: &[&str], value: &str) -> Result<P
 
 /// Adds a chain of nodes `prefix1`, `prefix2`, … (each linking the heads).
 pub fn add_many(trial: &mut Trial, db: &str, prefix: &str, count: usize) -> Result<Vec<Printed>, Failure> {
-    (1..=count).map(|n| add(trial, db, &[], &format!("{prefix}{n}"))).collect()
+    (1..=count)
+        .map(|n| add(trial, db, &[], &format!("{prefix}{n}")))
+        .collect()
 }
 
 /// `list DB`, checked: keys recompute, and every node comes after its parents.
@@ -126,7 +142,10 @@ pub fn get(trial: &mut Trial, db: &str, key: &str) -> Result<Printed, Failure> {
     let records = trial.run("get", &[db, key])?;
     match all(trial, "get", &records)?.as_slice() {
         [node] => Ok(node.clone()),
-        other => Err(trial.fail(format!("`get` printed {} records: it prints exactly one node", other.len()))),
+        other => Err(trial.fail(format!(
+            "`get` printed {} records: it prints exactly one node",
+            other.len()
+        ))),
     }
 }
 

@@ -9,12 +9,14 @@ use super::wire::{self, done, have, node, want};
 use crate::trial::{Failure, RawTalk, Trial};
 use crate::wire::Direction;
 
-
 /// Runs `replicate DB` against a script; shows the script, and the replies if
 /// `show_replies`.
 fn talk(trial: &mut Trial, db: &str, script: &[String], show_replies: bool) -> Result<RawTalk, Failure> {
     let peer = replicate(db);
-    trial.show(format!("$ {}   (the verifier plays the other side)", trial.peer_line(&peer)));
+    trial.show(format!(
+        "$ {}   (the verifier plays the other side)",
+        trial.peer_line(&peer)
+    ));
     let mut input = Vec::new();
     for message in script {
         let line = wire::decode(message.as_bytes()).show(trial.redactor());
@@ -23,7 +25,11 @@ fn talk(trial: &mut Trial, db: &str, script: &[String], show_replies: bool) -> R
         input.push(b'\n');
     }
     let talk = trial.converse_raw(&peer, &input)?;
-    let replies: Vec<(Direction, wire::Line)> = talk.lines.iter().map(|l| (Direction::AtoB, wire::decode(l))).collect();
+    let replies: Vec<(Direction, wire::Line)> = talk
+        .lines
+        .iter()
+        .map(|l| (Direction::AtoB, wire::decode(l)))
+        .collect();
     let wire_lines: Vec<String> = replies
         .iter()
         .map(|(_, l)| format!("A → verifier  {}", l.show(trial.redactor())))
@@ -43,9 +49,17 @@ fn accepted(trial: &mut Trial, db: &str, script: &[String]) -> Result<(), Failur
     if talk.ending.success() {
         return Ok(());
     }
-    let said = talk.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("(nothing)");
+    let said = talk
+        .stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("(nothing)");
     Err(trial
-        .fail(format!("`replicate {db}` {} after a correct session", talk.ending.describe()))
+        .fail(format!(
+            "`replicate {db}` {} after a correct session",
+            talk.ending.describe()
+        ))
         .detail(format!("It said: {}", crate::records::shorten(said.trim(), 300))))
 }
 
@@ -58,7 +72,9 @@ fn refused(trial: &mut Trial, db: &str, script: &[String], what: &str) -> Result
             .detail("Refuse it: a reason on stderr and exit code 1, storing nothing of the bad node."));
     }
     if talk.stderr.trim().is_empty() {
-        return Err(trial.fail(format!("`replicate {db}` refused {what} but said nothing on stderr")));
+        return Err(trial.fail(format!(
+            "`replicate {db}` refused {what} but said nothing on stderr"
+        )));
     }
     trial.note("refused, with a reason on stderr");
     Ok(talk)
@@ -68,7 +84,10 @@ fn refused(trial: &mut Trial, db: &str, script: &[String], what: &str) -> Result
 /// log from `peer_held`, the nodes, and done.
 fn script(author: &Author, tip: &Node, peer: &Printed, peer_held: u64, nodes: &[&Node]) -> Vec<String> {
     let log = author.log();
-    let mut lines = vec![have(&[(&log, tip.seq, &tip.key)]), want(&[(&peer.log, peer_held)])];
+    let mut lines = vec![
+        have(&[(&log, tip.seq, &tip.key)]),
+        want(&[(&peer.log, peer_held)]),
+    ];
     lines.extend(nodes.iter().map(|n| node(n)));
     lines.push(done(nodes.len() as u64));
     lines
@@ -90,7 +109,12 @@ pub fn feed(trial: &mut Trial, db: &str, author: &Author, nodes: &[Node]) -> Res
     }
     let talk = trial.converse_raw(&replicate(db), input.as_bytes())?;
     if !talk.ending.success() {
-        let said = talk.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("(nothing)");
+        let said = talk
+            .stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("(nothing)");
         return Err(trial
             .fail(format!(
                 "`replicate {db}` {} while the verifier sent it {} nodes of one log",
@@ -114,10 +138,19 @@ pub fn missing_parent_never_stored(trial: &mut Trial) -> Result<(), Failure> {
     let verifier = Author::new(0x11);
     let chain = verifier.chain(4, "v");
     trial.note("v2 arrives before its parent v1: it waits, then both are stored");
-    accepted(trial, "alice.db", &script(&verifier, &chain[1], &a1, 0, &[&chain[1], &chain[0]]))?;
+    accepted(
+        trial,
+        "alice.db",
+        &script(&verifier, &chain[1], &a1, 0, &[&chain[1], &chain[0]]),
+    )?;
     list(trial, "alice.db")?;
     trial.note("v4 arrives, its parent v3 never does");
-    refused(trial, "alice.db", &script(&verifier, &chain[3], &a1, 1, &[&chain[3]]), "a node whose parent never came")?;
+    refused(
+        trial,
+        "alice.db",
+        &script(&verifier, &chain[3], &a1, 1, &[&chain[3]]),
+        "a node whose parent never came",
+    )?;
     let held = list(trial, "alice.db")?;
     lacks(trial, "alice.db", &held, &chain[3], "whose parent never arrived")?;
     let outcome = trial.run_any_exit("get", &["alice.db", &chain[3].key])?;
@@ -134,9 +167,20 @@ pub fn tampered_node_refused(trial: &mut Trial) -> Result<(), Failure> {
     let mut tampered = v1.clone();
     tampered.value = "v1, changed on the way".into();
     trial.note("v1's value changed on the way; its key and signature kept");
-    refused(trial, "alice.db", &script(&verifier, &v1, &a1, 0, &[&tampered]), "a node whose key is not the hash of its content")?;
+    refused(
+        trial,
+        "alice.db",
+        &script(&verifier, &v1, &a1, 0, &[&tampered]),
+        "a node whose key is not the hash of its content",
+    )?;
     let held = list(trial, "alice.db")?;
-    lacks(trial, "alice.db", &held, &tampered, "whose key is not the hash of its content")
+    lacks(
+        trial,
+        "alice.db",
+        &held,
+        &tampered,
+        "whose key is not the hash of its content",
+    )
 }
 
 pub fn forged_signature_refused(trial: &mut Trial) -> Result<(), Failure> {
@@ -145,9 +189,20 @@ pub fn forged_signature_refused(trial: &mut Trial) -> Result<(), Failure> {
     let mut forged = verifier.node(1, &[], "v1, written by someone else");
     forged.sig = forger.sign(&forged.key);
     trial.note("a node of the verifier's log, signed with another key");
-    refused(trial, "alice.db", &script(&verifier, &forged, &a1, 0, &[&forged]), "a node its log did not sign")?;
+    refused(
+        trial,
+        "alice.db",
+        &script(&verifier, &forged, &a1, 0, &[&forged]),
+        "a node its log did not sign",
+    )?;
     let held = list(trial, "alice.db")?;
-    lacks(trial, "alice.db", &held, &forged, "whose signature is not its log's")
+    lacks(
+        trial,
+        "alice.db",
+        &held,
+        &forged,
+        "whose signature is not its log's",
+    )
 }
 
 pub fn equivocation_detected(trial: &mut Trial) -> Result<(), Failure> {
@@ -157,7 +212,12 @@ pub fn equivocation_detected(trial: &mut Trial) -> Result<(), Failure> {
     let second = verifier.node(1, &[], "v1, said differently");
     accepted(trial, "alice.db", &script(&verifier, &first, &a1, 0, &[&first]))?;
     trial.note("the same log signs a second, different node #1");
-    let talk = refused(trial, "alice.db", &script(&verifier, &second, &a1, 1, &[&second]), "a second node #1 of one log")?;
+    let talk = refused(
+        trial,
+        "alice.db",
+        &script(&verifier, &second, &a1, 1, &[&second]),
+        "a second node #1 of one log",
+    )?;
     let log = verifier.log();
     let named = [log.as_str(), first.key.as_str(), second.key.as_str()];
     if let Some(missing) = named.iter().find(|id| !talk.stderr.contains(*id)) {
@@ -169,9 +229,21 @@ pub fn equivocation_detected(trial: &mut Trial) -> Result<(), Failure> {
             .fail(format!("`replicate alice.db` refused the second node #1 but its error does not name {which}"))
             .detail("Show the evidence: the log and the keys of its two nodes #1, so that anyone can check both signatures."));
     }
-    let shown: Vec<String> = named.iter().map(|id| trial.redactor().known("node", id).unwrap_or_default()).collect();
+    let shown: Vec<String> = named
+        .iter()
+        .map(|id| trial.redactor().known("node", id).unwrap_or_default())
+        .collect();
     let log = trial.placeholder("log", &log);
-    trial.note(&format!("the error names {log} and both of its nodes #1: {} and {}", shown[1], shown[2]));
+    trial.note(&format!(
+        "the error names {log} and both of its nodes #1: {} and {}",
+        shown[1], shown[2]
+    ));
     let held = list(trial, "alice.db")?;
-    lacks(trial, "alice.db", &held, &second, "the second node #1 of a log that already had one")
+    lacks(
+        trial,
+        "alice.db",
+        &held,
+        &second,
+        "the second node #1 of a log that already had one",
+    )
 }

@@ -39,7 +39,11 @@ fn remember_wire(trial: &mut Trial, run: &RawRun) {
         .iter()
         .map(|(d, raw, forwarded)| {
             let line = wire::decode(raw).show(trial.redactor());
-            let dropped = if *forwarded { "" } else { "   (dropped: the stream was cut)" };
+            let dropped = if *forwarded {
+                ""
+            } else {
+                "   (dropped: the stream was cut)"
+            };
             format!("{}  {line}{dropped}", d.arrow())
         })
         .collect();
@@ -59,7 +63,10 @@ pub fn sync(trial: &mut Trial, a: Peer, b: Peer) -> Result<Synced, Failure> {
     let lines = decoded(&run);
     let shown = wire::shown(&lines, trial.redactor());
     remember_wire(trial, &run);
-    let names = [format!("A (`{}`)", trial.peer_line(&a)), format!("B (`{}`)", trial.peer_line(&b))];
+    let names = [
+        format!("A (`{}`)", trial.peer_line(&a)),
+        format!("B (`{}`)", trial.peer_line(&b)),
+    ];
     let of = |d: Direction| -> Vec<&Line> { lines.iter().filter(|(x, _)| *x == d).map(|(_, l)| l).collect() };
     let (sent_a, sent_b) = (of(Direction::AtoB), of(Direction::BtoA));
     for (ending, stderr, name, sent) in [
@@ -69,12 +76,17 @@ pub fn sync(trial: &mut Trial, a: Peer, b: Peer) -> Result<Synced, Failure> {
         if ending.success() {
             continue;
         }
-        let mut failure = trial.fail(format!("{name} {}; it should exit 0 after a clean sync", ending.describe()));
+        let mut failure = trial.fail(format!(
+            "{name} {}; it should exit 0 after a clean sync",
+            ending.describe()
+        ));
         if let Some(said) = said(stderr) {
             failure = failure.detail(said);
         }
         if let Ending::TimedOut(_) = ending {
-            let done = sent.iter().any(|l| matches!(l, Line::Message(wire::Message::Done { .. })));
+            let done = sent
+                .iter()
+                .any(|l| matches!(l, Line::Message(wire::Message::Done { .. })));
             failure = failure.detail(match done {
                 false => "It never sent `done`: after the nodes the other side wants, send {\"type\":\"done\",\"sent\":N} and close stdout.",
                 true => "It sent `done` but did not exit: exit once you have sent your done AND read the other side's done and the end of the stream.",
@@ -101,7 +113,11 @@ pub fn sync(trial: &mut Trial, a: Peer, b: Peer) -> Result<Synced, Failure> {
     for line in shown {
         trial.show(line);
     }
-    let count = |sent: &[&Line]| sent.iter().filter(|l| matches!(l, Line::Message(wire::Message::Node(_)))).count();
+    let count = |sent: &[&Line]| {
+        sent.iter()
+            .filter(|l| matches!(l, Line::Message(wire::Message::Node(_))))
+            .count()
+    };
     Ok(Synced {
         a_to_b: count(&sent_a),
         b_to_a: count(&sent_b),
@@ -138,7 +154,10 @@ pub fn parents_first(trial: &mut Trial) -> Result<(), Failure> {
 
 /// Alice with a1..a3 and Bob with b1, b2: two logs with no node in common.
 fn alice_and_bob(trial: &mut Trial) -> Result<(Vec<Printed>, Vec<Printed>), Failure> {
-    Ok((add_many(trial, "alice.db", "a", 3)?, add_many(trial, "bob.db", "b", 2)?))
+    Ok((
+        add_many(trial, "alice.db", "a", 3)?,
+        add_many(trial, "bob.db", "b", 2)?,
+    ))
 }
 
 pub fn disjoint_logs_converge(trial: &mut Trial) -> Result<(), Failure> {
@@ -152,7 +171,10 @@ pub fn disjoint_logs_converge(trial: &mut Trial) -> Result<(), Failure> {
     trial.note("two heads now, one from each log; a node added without --link merges them");
     let heads = super::nodes::heads(trial, "alice.db")?;
     if heads.len() != 2 {
-        return Err(trial.fail(format!("alice.db has {} heads after the sync; expected 2, a3 and b2", heads.len())));
+        return Err(trial.fail(format!(
+            "alice.db has {} heads after the sync; expected 2, a3 and b2",
+            heads.len()
+        )));
     }
     let merge = add(trial, "alice.db", &[], "merge")?;
     if merge.links.len() != 2 {
@@ -213,14 +235,19 @@ pub fn copied_directory_refused(trial: &mut Trial) -> Result<(), Failure> {
     }
     let named = [&run.stderr_a, &run.stderr_b].iter().any(|s| s.contains(&log));
     if !named {
-        let mut failure = trial.fail("the sync failed, but neither side's error names the log id that has two writers");
+        let mut failure =
+            trial.fail("the sync failed, but neither side's error names the log id that has two writers");
         for said in [said(&run.stderr_a), said(&run.stderr_b)].into_iter().flatten() {
             failure = failure.detail(said);
         }
-        return Err(failure.detail("Say what happened: two writers with one log id (give the id): was a database directory copied?"));
+        return Err(failure.detail(
+            "Say what happened: two writers with one log id (give the id): was a database directory copied?",
+        ));
     }
     let log = trial.placeholder("log", &log);
-    trial.note(&format!("refused: a side exited with an error naming {log}, which has two writers"));
+    trial.note(&format!(
+        "refused: a side exited with an error naming {log}, which has two writers"
+    ));
     trial.note("and nothing was lost on either side");
     let alice = list(trial, "alice.db")?;
     let bob = list(trial, "bob.db")?;
@@ -260,7 +287,9 @@ fn with_fault(trial: &mut Trial, fault: Fault, what: &str) -> Result<(), Failure
         if let Ending::TimedOut(_) | Ending::Flooded(..) = ending {
             let mut failure = trial
                 .fail(format!("{name} {} after the stream broke", ending.describe()))
-                .detail("A peer must notice end-of-file on stdin and exit (with an error: it never got done).");
+                .detail(
+                    "A peer must notice end-of-file on stdin and exit (with an error: it never got done).",
+                );
             if let Some(said) = said(stderr) {
                 failure = failure.detail(said);
             }
@@ -274,24 +303,38 @@ fn with_fault(trial: &mut Trial, fault: Fault, what: &str) -> Result<(), Failure
     }
     let mark = trial.mark();
     sync(trial, replicate("alice.db"), replicate("bob.db"))?;
-    trial.replace_since(mark, "a new sync completes both (what crosses depends on what got through)");
+    trial.replace_since(
+        mark,
+        "a new sync completes both (what crosses depends on what got through)",
+    );
     let a = list(trial, "alice.db")?;
     let b = list(trial, "bob.db")?;
     same_nodes(trial, ("alice.db", &a), ("bob.db", &b))?;
     if a.len() != alice.len() + bob.len() {
-        return Err(trial.fail(format!("after the new sync alice.db holds {} nodes; expected 18", a.len())));
+        return Err(trial.fail(format!(
+            "after the new sync alice.db holds {} nodes; expected 18",
+            a.len()
+        )));
     }
     Ok(())
 }
 
 pub fn cut_stream(trial: &mut Trial) -> Result<(), Failure> {
     let cut = trial.rng().usize(1..24);
-    with_fault(trial, Fault::CutAfter(cut), "the verifier cut the stream in the middle (seeded)")
+    with_fault(
+        trial,
+        Fault::CutAfter(cut),
+        "the verifier cut the stream in the middle (seeded)",
+    )
 }
 
 pub fn killed_mid_sync(trial: &mut Trial) -> Result<(), Failure> {
     let kill = trial.rng().usize(1..24);
-    with_fault(trial, Fault::KillAAfter(kill), "the verifier killed A with SIGKILL in the middle (seeded)")
+    with_fault(
+        trial,
+        Fault::KillAAfter(kill),
+        "the verifier killed A with SIGKILL in the middle (seeded)",
+    )
 }
 
 pub fn interop_with_reference(trial: &mut Trial) -> Result<(), Failure> {
@@ -299,12 +342,20 @@ pub fn interop_with_reference(trial: &mut Trial) -> Result<(), Failure> {
     add_as(trial, Who::Reference, "bob.db", &[], "b1")?;
     add_as(trial, Who::Reference, "bob.db", &[], "b2")?;
     trial.note("yours as A, the reference as B");
-    let synced = sync(trial, replicate("alice.db"), Peer::reference("replicate", &["bob.db"]))?;
+    let synced = sync(
+        trial,
+        replicate("alice.db"),
+        Peer::reference("replicate", &["bob.db"]),
+    )?;
     expect_crossing(trial, &synced, 3, 2)?;
     add(trial, "alice.db", &[], "a4")?;
     add_as(trial, Who::Reference, "bob.db", &[], "b3")?;
     trial.note("the reference as A, yours as B");
-    let synced = sync(trial, Peer::reference("replicate", &["bob.db"]), replicate("alice.db"))?;
+    let synced = sync(
+        trial,
+        Peer::reference("replicate", &["bob.db"]),
+        replicate("alice.db"),
+    )?;
     expect_crossing(trial, &synced, 1, 1)?;
     let mine = list(trial, "alice.db")?;
     let theirs = list_as(trial, Who::Reference, "bob.db")?;
@@ -338,6 +389,9 @@ pub fn catch_up_costs_what_is_new(trial: &mut Trial) -> Result<(), Failure> {
             ))
             .detail("Work out the have from a per-log tip, and what to send by one range scan per wanted log: never walk the whole DAG."));
     }
-    trial.note(&format!("the sync took less than its budget of {}", seconds(BUDGET)));
+    trial.note(&format!(
+        "the sync took less than its budget of {}",
+        seconds(BUDGET)
+    ));
     Ok(())
 }

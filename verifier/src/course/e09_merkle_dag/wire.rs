@@ -51,8 +51,10 @@ pub fn have(logs: &[(&str, u64, &str)]) -> String {
 }
 
 pub fn want(logs: &[(&str, u64)]) -> String {
-    let logs: serde_json::Map<String, serde_json::Value> =
-        logs.iter().map(|(log, seq)| (log.to_string(), json!(seq))).collect();
+    let logs: serde_json::Map<String, serde_json::Value> = logs
+        .iter()
+        .map(|(log, seq)| (log.to_string(), json!(seq)))
+        .collect();
     json!({"type": "want", "logs": logs}).to_string()
 }
 
@@ -131,9 +133,12 @@ pub fn shown(lines: &[(Direction, Line)], r: &mut Redactor) -> Vec<String> {
             let key = match line {
                 Line::Message(Message::Have { .. }) => (0, 0, 0, index),
                 Line::Message(Message::Want { .. }) => (1, 0, 0, index),
-                Line::Message(Message::Node(node)) => {
-                    (2, placeholder_number(&r.placeholder("log", &node.log)), node.seq, index)
-                }
+                Line::Message(Message::Node(node)) => (
+                    2,
+                    placeholder_number(&r.placeholder("log", &node.log)),
+                    node.seq,
+                    index,
+                ),
                 Line::Message(Message::Done { .. }) => (3, 0, 0, index),
                 Line::Garbled { .. } => (4, 0, 0, index),
             };
@@ -164,7 +169,9 @@ pub fn parse(lines: &[&Line]) -> Result<Sent, String> {
     };
     for (index, line) in lines.iter().enumerate() {
         let message = match line {
-            Line::Garbled { text, why } => return Err(format!("it sent a line that is not a message: {text} ({why})")),
+            Line::Garbled { text, why } => {
+                return Err(format!("it sent a line that is not a message: {text} ({why})"));
+            }
             Line::Message(message) => message,
         };
         if sent.done.is_some() {
@@ -214,7 +221,9 @@ pub fn judge(sender: &Sent, receiver: &Sent, r: &mut Redactor) -> Result<(), Str
     for node in &sender.nodes {
         let shown = show_node(node, r);
         if key_of(&node.log, node.seq, &node.links, &node.value) != node.key {
-            return Err(format!("it sent {shown}, whose key is not the SHA-256 of its content as the text defines it"));
+            return Err(format!(
+                "it sent {shown}, whose key is not the SHA-256 of its content as the text defines it"
+            ));
         }
         if !signed_by(&node.log, &node.key, &node.sig) {
             return Err(format!("it sent {shown} with a signature its log did not make"));
@@ -233,14 +242,19 @@ pub fn judge(sender: &Sent, receiver: &Sent, r: &mut Redactor) -> Result<(), Str
         }
         let previous = wanted.entry(&node.log).or_insert(*after);
         if node.seq != *previous + 1 {
-            return Err(format!("it sent {shown} before node #{} of that log: a log's nodes go in seq order", *previous + 1));
+            return Err(format!(
+                "it sent {shown} before node #{} of that log: a log's nodes go in seq order",
+                *previous + 1
+            ));
         }
         *previous = node.seq;
         let sent_later = sender.nodes.iter().skip_while(|n| n.key != node.key).skip(1);
         for later in sent_later {
             if node.links.contains(&later.key) {
                 let parent = show_node(later, r);
-                return Err(format!("it sent {shown} before its parent {parent}: parents go first"));
+                return Err(format!(
+                    "it sent {shown} before its parent {parent}: parents go first"
+                ));
             }
         }
     }
@@ -256,9 +270,10 @@ pub fn judge(sender: &Sent, receiver: &Sent, r: &mut Redactor) -> Result<(), Str
     }
     match sender.done {
         None => Err("it never sent `done`".into()),
-        Some(n) if n != sender.nodes.len() as u64 => {
-            Err(format!("its `done` says {n} nodes were sent, but {} were", sender.nodes.len()))
-        }
+        Some(n) if n != sender.nodes.len() as u64 => Err(format!(
+            "its `done` says {n} nodes were sent, but {} were",
+            sender.nodes.len()
+        )),
         Some(_) => Ok(()),
     }
 }
@@ -298,16 +313,46 @@ mod tests {
             .chain([done(3)])
             .collect();
         judge(&sent(&good)?, &receiver, &mut r)?;
-        let reordered = [full.clone(), want(&[]), node(&chain[1]), node(&chain[0]), node(&chain[2]), done(3)];
-        assert!(judge(&sent(&reordered)?, &receiver, &mut r).unwrap_err().contains("before node #1"));
+        let reordered = [
+            full.clone(),
+            want(&[]),
+            node(&chain[1]),
+            node(&chain[0]),
+            node(&chain[2]),
+            done(3),
+        ];
+        assert!(
+            judge(&sent(&reordered)?, &receiver, &mut r)
+                .unwrap_err()
+                .contains("before node #1")
+        );
         let short = [full.clone(), want(&[]), node(&chain[0]), done(1)];
-        assert!(judge(&sent(&short)?, &receiver, &mut r).unwrap_err().contains("only up to #1"));
-        let miscounted = [full.clone(), want(&[]), node(&chain[0]), node(&chain[1]), node(&chain[2]), done(2)];
-        assert!(judge(&sent(&miscounted)?, &receiver, &mut r).unwrap_err().contains("says 2"));
+        assert!(
+            judge(&sent(&short)?, &receiver, &mut r)
+                .unwrap_err()
+                .contains("only up to #1")
+        );
+        let miscounted = [
+            full.clone(),
+            want(&[]),
+            node(&chain[0]),
+            node(&chain[1]),
+            node(&chain[2]),
+            done(2),
+        ];
+        assert!(
+            judge(&sent(&miscounted)?, &receiver, &mut r)
+                .unwrap_err()
+                .contains("says 2")
+        );
         let mut tampered = chain[0].clone();
         tampered.value = "changed".into();
         let bad = [full, want(&[]), node(&tampered), done(1)];
-        assert!(judge(&sent(&bad)?, &receiver, &mut r).unwrap_err().contains("not the SHA-256"));
+        assert!(
+            judge(&sent(&bad)?, &receiver, &mut r)
+                .unwrap_err()
+                .contains("not the SHA-256")
+        );
         assert!(sent(&[want(&[])]).is_err());
         Ok(())
     }
