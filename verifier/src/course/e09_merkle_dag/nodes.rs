@@ -115,15 +115,12 @@ fn checked_list(trial: &Trial, db: &str, records: &[Record]) -> Result<Vec<Print
     let mut before: HashSet<&str> = HashSet::new();
     for node in &nodes {
         if let Some(link) = node.links.iter().find(|l| !before.contains(l.as_str())) {
-            let what = match nodes.iter().any(|n| n.key == *link) {
-                true => "comes after it",
-                false => "is not in the list at all",
+            let problem = match nodes.iter().find(|n| n.key == *link) {
+                Some(parent) => format!("before its parent {:?}, which comes after it", parent.value),
+                None => format!("but not its parent {link}"),
             };
             return Err(trial
-                .fail(format!(
-                    "`list {db}` printed the node {:?} before its parent {link}, which {what}",
-                    node.value
-                ))
+                .fail(format!("`list {db}` printed the node {:?} {problem}", node.value))
                 .detail("list prints parents before children: the order in which the nodes were stored."));
         }
         if !before.insert(&node.key) {

@@ -69,6 +69,30 @@ pub fn sync(trial: &mut Trial, a: Peer, b: Peer) -> Result<Synced, Failure> {
     ];
     let of = |d: Direction| -> Vec<&Line> { lines.iter().filter(|(x, _)| *x == d).map(|(_, l)| l).collect() };
     let (sent_a, sent_b) = (of(Direction::AtoB), of(Direction::BtoA));
+    let said_done = |sent: &[&Line]| {
+        sent.iter()
+            .any(|l| matches!(l, Line::Message(wire::Message::Done { .. })))
+    };
+    let silent = [
+        (&names[0], &sent_a, run.a, &run.stderr_a),
+        (&names[1], &sent_b, run.b, &run.stderr_b),
+    ]
+    .into_iter()
+    .find(|(_, sent, ending, _)| !said_done(sent) && !matches!(ending, Ending::TimedOut(_)));
+    if let Some((name, _, ending, stderr)) = silent.filter(|_| !(run.a.success() && run.b.success())) {
+        let mut failure = match ending.success() {
+            true => trial.fail(format!(
+                "{name} exited 0 without ever sending `done`, so the other side could not finish"
+            )),
+            false => trial.fail(format!("{name} {} before sending `done`", ending.describe())),
+        };
+        if let Some(said) = said(stderr) {
+            failure = failure.detail(said);
+        }
+        return Err(failure.detail(
+            "A side says `done` with its count after the nodes the other side wants, then closes stdout.",
+        ));
+    }
     for (ending, stderr, name, sent) in [
         (run.a, &run.stderr_a, &names[0], &sent_a),
         (run.b, &run.stderr_b, &names[1], &sent_b),
