@@ -1,7 +1,7 @@
 //! Checks of one database on its own: keys, links, heads.
 
 use super::nodes::{Printed, add, get, heads, keys, list};
-use crate::trial::{Failure, Trial};
+use crate::harness::trial::{Failure, Trial};
 
 /// A key no database holds.
 const UNKNOWN: &str = "0000000000000000000000000000000000000000000000000000000000000bad";

@@ -18,8 +18,8 @@ mod sync;
 mod wire;
 
 use super::{Check, Exercise, Program};
-use crate::records::{Field, FieldKind, RecordShape};
-use crate::redact::Redactor;
+use crate::harness::records::{Field, FieldKind, RecordShape};
+use crate::harness::redact::Redactor;
 
 pub use sync::copy_dir;
 

@@ -3,8 +3,8 @@
 //! parents before children.
 
 use super::dag::key_of;
-use crate::records::Record;
-use crate::trial::{Failure, Trial, Who};
+use crate::harness::records::Record;
+use crate::harness::trial::{Failure, Trial, Who};
 use std::collections::HashSet;
 
 /// A node as the programs print it.

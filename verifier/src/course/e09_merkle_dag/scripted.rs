@@ -6,8 +6,8 @@ use super::dag::{Author, Node};
 use super::nodes::{Printed, add, keys, list};
 use super::sync::replicate;
 use super::wire::{self, done, have, node, want};
-use crate::trial::{Failure, RawTalk, Trial};
-use crate::wire::Direction;
+use crate::harness::duplex::Direction;
+use crate::harness::trial::{Failure, RawTalk, Trial};
 
 /// Runs `replicate DB` against a script; shows the script, and the replies if
 /// `show_replies`.
@@ -60,7 +60,10 @@ fn accepted(trial: &mut Trial, db: &str, script: &[String]) -> Result<(), Failur
             "`replicate {db}` {} after a correct session",
             talk.ending.describe()
         ))
-        .detail(format!("It said: {}", crate::records::shorten(said.trim(), 300))))
+        .detail(format!(
+            "It said: {}",
+            crate::harness::records::shorten(said.trim(), 300)
+        )))
 }
 
 /// A session that must be refused: exit non-zero with a reason on stderr.
@@ -121,7 +124,10 @@ pub fn feed(trial: &mut Trial, db: &str, author: &Author, nodes: &[Node]) -> Res
                 talk.ending.describe(),
                 nodes.len()
             ))
-            .detail(format!("It said: {}", crate::records::shorten(said.trim(), 300))));
+            .detail(format!(
+                "It said: {}",
+                crate::harness::records::shorten(said.trim(), 300)
+            )));
     }
     Ok(())
 }

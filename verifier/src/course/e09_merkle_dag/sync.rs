@@ -7,10 +7,10 @@ use super::dag::Author;
 use super::nodes::{Printed, add, add_as, add_many, keys, list, list_as, list_unshown, same_nodes};
 use super::scripted::feed;
 use super::wire::{self, Line, judge, parse};
-use crate::duplex::Fault;
+use crate::harness::duplex::Direction;
+use crate::harness::duplex::Fault;
+use crate::harness::trial::{Failure, Peer, RawRun, Trial, Who};
 use crate::runner::{Ending, seconds};
-use crate::trial::{Failure, Peer, RawRun, Trial, Who};
-use crate::wire::Direction;
 use std::path::Path;
 use std::time::Duration;
 
@@ -53,7 +53,10 @@ fn remember_wire(trial: &mut Trial, run: &RawRun) {
 /// The last thing a peer said on stderr, for a failure report.
 fn said(stderr: &str) -> Option<String> {
     let line = stderr.lines().rev().find(|l| !l.trim().is_empty())?;
-    Some(format!("It said: {}", crate::records::shorten(line.trim(), 300)))
+    Some(format!(
+        "It said: {}",
+        crate::harness::records::shorten(line.trim(), 300)
+    ))
 }
 
 /// Replicates A with B through the relay; both must follow the protocol and

@@ -2,8 +2,8 @@
 //! relay, shown with placeholders, and judged one direction at a time.
 
 use super::dag::{Node, key_of, signed_by};
-use crate::redact::{Redactor, placeholder_number};
-use crate::wire::Direction;
+use crate::harness::duplex::Direction;
+use crate::harness::redact::{Redactor, placeholder_number};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
@@ -35,7 +35,7 @@ pub fn decode(raw: &[u8]) -> Line {
     match serde_json::from_slice::<Message>(raw) {
         Ok(message) => Line::Message(message),
         Err(e) => Line::Garbled {
-            text: crate::records::shorten(String::from_utf8_lossy(raw).trim_end(), 100),
+            text: crate::harness::records::shorten(String::from_utf8_lossy(raw).trim_end(), 100),
             why: e.to_string(),
         },
     }

@@ -8,10 +8,9 @@
 //! directory.
 
 use super::{Failure, RunLog, Trial, shown_line};
-use crate::duplex::{self, Fault, Mode};
-use crate::redact::Redactor;
+use crate::harness::duplex::{self, Direction, Fault, Mode};
+use crate::harness::redact::Redactor;
 use crate::runner::{Ending, Invocation, Stderr, run, seconds};
-use crate::wire::Direction;
 use std::time::Duration;
 
 use super::Peer;
