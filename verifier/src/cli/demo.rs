@@ -1,4 +1,4 @@
-//! `verifier demo replicate|gossip|merkle-dag`: the reference solutions at work, for a teacher's
+//! `verifier demo replicate|gossip|clocks|merkle-dag`: the reference solutions at work, for a teacher's
 //! live demo (the slides name these commands) or a curious learner.
 
 use super::usage_error;
@@ -31,6 +31,8 @@ enum Demo {
     Replicate,
     /// Three live peers in a line over TCP: entries travel from end to end.
     Gossip,
+    /// Exercise 08's flaw: equal clocks and no resolver, two peers that never agree.
+    Clocks,
     /// The lesson that hung, replayed with exercise 9: two logs with no common node
     /// replicate fully; a copied database directory is refused as two writers.
     MerkleDag,
@@ -40,6 +42,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
     let result = match args.demo {
         Demo::Replicate => replicate(),
         Demo::Gossip => gossip(),
+        Demo::Clocks => clocks(),
         Demo::MerkleDag => merkle_dag(),
     };
     match result {
@@ -231,6 +234,54 @@ fn gossip() -> Result<(), String> {
             println!("{line}");
         }
     }
+    Ok(())
+}
+
+/// Two `serve`s and pulls without a resolver: alice and bob keep different values.
+fn clocks() -> Result<(), String> {
+    let programs = reference("logical-clocks")?;
+    let dir = tempfile::Builder::new()
+        .prefix("replicate-demo-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let dir = dir.path();
+    println!("# Alice and Bob each write k once, without pulling first: both clocks are 1.");
+    show(&programs, "put", &["--db", "alice.db", "k", "from alice"], dir)?;
+    show(&programs, "put", &["--db", "bob.db", "k", "from bob"], dir)?;
+    let mut servers = Vec::new();
+    let mut addresses = Vec::new();
+    for db in ["alice.db", "bob.db"] {
+        let port = free_port().map_err(|e| e.to_string())?.to_string();
+        let invocation = invocation(&programs, "serve", &["--db", db, "--port", &port], dir)?;
+        println!("$ {} &", invocation.short_line());
+        servers.push(
+            Spawned::start(&invocation, Wiring::default(), &Limits::default()).map_err(|e| e.to_string())?,
+        );
+        let address = format!("127.0.0.1:{port}");
+        while std::net::TcpStream::connect(&address).is_err() {
+            thread::sleep(Duration::from_millis(20));
+        }
+        addresses.push(address);
+    }
+    println!("\n# They pull from each other, twice, as the original did without a resolver.");
+    for _ in 0..2 {
+        show(
+            &programs,
+            "pull",
+            &["--db", "alice.db", "--from", &addresses[1], "--no-resolver"],
+            dir,
+        )?;
+        show(
+            &programs,
+            "pull",
+            &["--db", "bob.db", "--from", &addresses[0], "--no-resolver"],
+            dir,
+        )?;
+    }
+    drop(servers);
+    show(&programs, "get", &["--db", "alice.db", "k"], dir)?;
+    show(&programs, "get", &["--db", "bob.db", "k"], dir)?;
+    println!("\n# Different for ever: every pull brings an equal clock, and each keeps its own.");
     Ok(())
 }
 

@@ -10,10 +10,12 @@
 pub mod exercise;
 mod network;
 mod raw;
+mod serving;
 mod sync;
 
 pub use network::{Entry, Network, free_port};
 pub use raw::{RawRun, RawTalk};
+pub use serving::{Cut, CutRelay, ScriptedServer, Server};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 pub use crate::harness::build::Programs;
