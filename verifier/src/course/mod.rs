@@ -18,6 +18,7 @@ pub mod e05_kv_store;
 pub mod e06_last_writer_wins;
 pub mod e07_siblings;
 pub mod e08_logical_clocks;
+pub mod e09_merkle_dag;
 pub mod logs;
 pub mod shapes;
 pub mod stores;
@@ -32,6 +33,7 @@ pub static COURSE: &[&Exercise] = &[
     &e06_last_writer_wins::EXERCISE,
     &e07_siblings::EXERCISE,
     &e08_logical_clocks::EXERCISE,
+    &e09_merkle_dag::EXERCISE,
 ];
 
 /// Finds an exercise by number (`2`, `02`) or slug (`append-only-logs`, `02-append-only-logs`).
