@@ -10,7 +10,7 @@
 mod network;
 mod sync;
 
-pub use network::{Entry, Network, free_port};
+pub use network::{Crossing, LiveProcess, Relay, free_port};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 use crate::build::{BuildError, build};
@@ -50,6 +50,8 @@ pub struct Failure {
     pub summary: String,
     /// Further lines: the evidence (bad lines, a diff, an explanation).
     pub details: Vec<String>,
+    /// What to try, fitted to what was observed (replaces the check's canned advice).
+    pub advice: Option<String>,
 }
 
 impl Failure {
@@ -57,11 +59,17 @@ impl Failure {
         Failure {
             summary: summary.into(),
             details: Vec::new(),
+            advice: None,
         }
     }
 
     pub fn detail(mut self, line: impl Into<String>) -> Self {
         self.details.push(line.into());
+        self
+    }
+
+    pub fn advise(mut self, advice: impl Into<String>) -> Self {
+        self.advice = Some(advice.into());
         self
     }
 }
@@ -176,6 +184,11 @@ impl<'a> Trial<'a> {
     /// The trial's working directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The limits every program of this trial runs under.
+    pub fn limits(&self) -> Limits {
+        self.context.limits
     }
 
     /// Every program run so far, in order.
@@ -355,6 +368,11 @@ impl<'a> Trial<'a> {
                 outside.join(", ")
             ))
             .detail("Keep every file under the current directory (the database path you are given)."))
+    }
+
+    /// Adds a line to the transcript as it is (for harnesses that show what they do).
+    pub fn show(&mut self, line: impl Into<String>) {
+        self.transcript.push(line.into());
     }
 
     /// Adds a comment line to the transcript: `# a second database`.

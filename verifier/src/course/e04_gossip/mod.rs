@@ -5,10 +5,13 @@
 //! Every link runs through a relay of the verifier, so it can partition the network
 //! at will; every network is torn down (all process groups killed) when a check ends.
 
+pub mod network;
+
 use super::logs::{holds, logs_of};
 use super::shapes::{LOG_ENTRY, READ_ALL_LOGS};
 use super::{Check, Exercise, Program};
-use crate::trial::{Entry, Failure, Network, Trial, Who};
+use crate::trial::{Failure, Trial, Who};
+use network::{Entry, Network};
 use std::collections::BTreeSet;
 
 pub static EXERCISE: Exercise = Exercise {
