@@ -94,11 +94,9 @@ impl LiveProcess {
         self.process.is_some()
     }
 
-    /// Sends a signal to its whole process group (SIGSTOP, SIGCONT, …).
-    pub fn signal(&self, signal: nix::sys::signal::Signal) {
-        if let Some(process) = &self.process {
-            let _ = nix::sys::signal::killpg(process.group(), signal);
-        }
+    /// Its process group, to signal it from another thread (a fault injector).
+    pub fn group(&self) -> Option<nix::unistd::Pid> {
+        self.process.as_ref().map(Spawned::group)
     }
 
     /// Stops it (SIGKILL to its group), keeping its stderr for the report. One that

@@ -10,7 +10,9 @@ use crate::course::shapes::LOG_ENTRY;
 use crate::records::parse_line;
 use crate::runner::seconds;
 use crate::trial::{Failure, LiveProcess, Relay, Trial, Who, free_port};
-use std::collections::BTreeSet;
+use crate::wire::{Line, Message, decode};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -41,6 +43,8 @@ struct Node {
     dials: Vec<u16>,
     process: Option<LiveProcess>,
     printed: Arc<Mutex<Printed>>,
+    /// The last thing the verifier did to this peer, for a message if it then exits.
+    event: Option<String>,
 }
 
 /// A link: `dialler` connects, through a relay, to `listener`.
@@ -71,6 +75,7 @@ impl Network {
                 dials: Vec::new(),
                 process: None,
                 printed: Arc::default(),
+                event: None,
             });
         }
         let mut network = Network {
@@ -95,11 +100,14 @@ impl Network {
                 format!("{a}–{b}")
             })
             .collect();
-        trial.note(&format!(
-            "a network of {} peers, links {}",
-            network.nodes.len(),
-            shown.join(", ")
-        ));
+        match shown.is_empty() {
+            true => trial.note(&format!("{} peer(s), no links", network.nodes.len())),
+            false => trial.note(&format!(
+                "a network of {} peers, links {}",
+                network.nodes.len(),
+                shown.join(", ")
+            )),
+        }
         for index in 0..network.nodes.len() {
             network.launch(trial, index)?;
         }
@@ -135,6 +143,105 @@ impl Network {
         })?;
         node.process = Some(process);
         node.printed = printed;
+        node.event = None;
+        Ok(())
+    }
+
+    /// Closes a peer's stdin: the end of its input, which must not stop it.
+    pub fn close_stdin(&mut self, trial: &mut Trial, index: usize) {
+        let node = &mut self.nodes[index];
+        trial.note(&format!("the verifier closes {}'s stdin", node.name));
+        if let Some(process) = node.process.as_mut() {
+            process.close_stdin();
+        }
+        node.event = Some("after the verifier closed its stdin".to_string());
+    }
+
+    /// Says what the verifier did to a peer, for the message if it then exits.
+    pub fn mark_event(&mut self, index: usize, event: &str) {
+        self.nodes[index].event = Some(event.to_string());
+    }
+
+    /// A TCP connection from the verifier straight to a peer's port (no relay), as a
+    /// neighbour of its own: the peer must accept and serve it like any other.
+    pub fn connect_to(&mut self, trial: &mut Trial, index: usize) -> Result<TcpStream, Failure> {
+        let port = self.nodes[index].port;
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
+                return Ok(stream);
+            }
+            if let Some(failure) = self.check_health(index) {
+                return Err(self.failed(trial, failure));
+            }
+            if Instant::now() >= deadline {
+                let name = self.nodes[index].name.clone();
+                return Err(self.failed(
+                    trial,
+                    format!(
+                        "{name} did not accept a connection on its --port within {}",
+                        seconds(self.timeout)
+                    ),
+                ));
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// A view of what a peer prints in its current life, for a watcher thread.
+    pub fn watch_printed(&self, index: usize) -> PrintedWatch {
+        PrintedWatch(self.nodes[index].printed.clone())
+    }
+
+    /// Everything a peer has printed so far (in its current life).
+    pub fn entries(&self, index: usize) -> Vec<Entry> {
+        self.printed(index)
+    }
+
+    /// The running process of a peer, to signal it from a watcher.
+    pub fn process(&self, index: usize) -> Option<&LiveProcess> {
+        self.nodes[index].process.as_ref()
+    }
+
+    /// Requires that no entry crossed any link twice the same way on one connection,
+    /// and, where `tree` (each link the only path between its two halves), that no
+    /// entry came back the way it went: a peer never echoes.
+    pub fn never_echoed(&mut self, trial: &mut Trial, tree: bool) -> Result<(), Failure> {
+        for link in 0..self.links.len() {
+            let (dialler, listener) = self.link_names(link);
+            // (connection, log, seq) → the directions it crossed, in order.
+            let mut seen: BTreeMap<(usize, String, u64), Vec<bool>> = BTreeMap::new();
+            for crossing in self.links[link].relay.crossings() {
+                if let Line::Message(Message::Entry { peer, seq, .. }) = decode(&crossing.line) {
+                    seen.entry((crossing.connection, peer, seq))
+                        .or_default()
+                        .push(crossing.forward);
+                }
+            }
+            let sender = |forward: bool| match forward {
+                true => (dialler.clone(), listener.clone()),
+                false => (listener.clone(), dialler.clone()),
+            };
+            for ((_, peer, seq), ways) in seen {
+                let twice = ways.iter().enumerate().find(|(i, way)| ways[..*i].contains(way));
+                let back = ways.iter().position(|way| *way != ways[0]).filter(|_| tree);
+                let log = trial.placeholder("peer", &peer);
+                if let Some((_, &way)) = twice {
+                    let (from, to) = sender(way);
+                    return Err(self
+                        .failed(trial, format!("{from} sent <{log}, {seq}> to {to} twice on one connection"))
+                        .detail("Per connection, remember the highest seq of each log the other side holds, and send only what comes after it.")
+                        .advise("Raise what you know the other side holds for every entry you send it, and send only the entries after that."));
+                }
+                if let Some(index) = back {
+                    let (from, to) = sender(ways[index]);
+                    return Err(self
+                        .failed(trial, format!("{from} sent <{log}, {seq}> back to {to}, from which it had received it on the same link: an echo"))
+                        .detail("In a tree each entry crosses each link once, away from its writer; an entry sent back is dropped as a duplicate, but doubles the traffic (and in a ring it would circle).")
+                        .advise("Raise what you know the other side holds for every entry it sends you, so that your sending loop never sends it back."));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -238,6 +345,28 @@ impl Network {
         self.links[link].relay.heal();
     }
 
+    /// Types a line on a peer's stdin without waiting for anything; false if it no
+    /// longer reads it.
+    pub fn type_line(&mut self, index: usize, text: &str) -> bool {
+        self.nodes[index]
+            .process
+            .as_mut()
+            .is_some_and(|p| p.type_line(text))
+    }
+
+    /// Whether a peer's process has ended (by itself or killed from a watcher).
+    pub fn ended(&mut self, index: usize) -> bool {
+        self.nodes[index]
+            .process
+            .as_mut()
+            .is_some_and(|p| p.ending().is_some())
+    }
+
+    /// Kills a peer with SIGKILL without a note (the check explains it).
+    pub fn kill_quietly(&mut self, trial: &mut Trial, index: usize) {
+        self.stop(trial, index, true);
+    }
+
     /// Kills a peer with SIGKILL; the others go on without it.
     pub fn kill(&mut self, trial: &mut Trial, index: usize) {
         let name = self.nodes[index].name.clone();
@@ -280,10 +409,8 @@ impl Network {
         let node = &mut self.nodes[index];
         let name = node.name.clone();
         if let Some(ending) = node.process.as_mut().and_then(LiveProcess::ending) {
-            return Some(format!(
-                "{name} {} while the network was running",
-                ending.describe()
-            ));
+            let when = node.event.as_deref().unwrap_or("while the network was running");
+            return Some(format!("{name} {} {when}", ending.describe()));
         }
         let printed = node.printed.lock().ok()?;
         if let Some(garbage) = printed.garbage.first() {
@@ -336,6 +463,19 @@ impl Network {
         );
         let _ = self.failed(trial, String::new());
         failure
+    }
+}
+
+/// What a peer has printed, readable from another thread.
+#[derive(Clone)]
+pub struct PrintedWatch(Arc<Mutex<Printed>>);
+
+impl PrintedWatch {
+    /// Whether the peer has printed the entry `seq` of `peer`'s log.
+    pub fn has(&self, peer: &str, seq: u64) -> bool {
+        self.0
+            .lock()
+            .is_ok_and(|p| p.entries.iter().any(|(p, s, _)| p == peer && *s == seq))
     }
 }
 
