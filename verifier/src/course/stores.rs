@@ -70,18 +70,23 @@ fn first_difference(a: &[Record], b: &[Record]) -> Option<String> {
 /// The value a store's `get` prints for a key, or `None` if it says "not found".
 pub fn get(trial: &mut Trial, db: &str, key: &str) -> Result<Option<String>, Failure> {
     let outcome = trial.run_any_exit("get", &["--db", db, key])?;
-    match (outcome.ending.success(), outcome.records.as_slice()) {
-        (false, []) if outcome.ending == crate::runner::Ending::Exited(1) => Ok(None),
-        (false, []) => Err(trial
+    let exit = outcome.ending.describe();
+    match (outcome.ending, outcome.records.as_slice()) {
+        (crate::runner::Ending::Exited(1), []) => Ok(None),
+        (crate::runner::Ending::Exited(0), [record]) => Ok(record.text("value").map(str::to_string)),
+        (_, []) => Err(trial
             .fail(format!(
-                "`get --db {db} {key}` printed nothing and {}; a key without a value exits 1",
-                outcome.ending.describe()
+                "`get --db {db} {key}` printed nothing and {exit}; a key without a value exits 1"
             ))
             .advise("A missing key prints `not found: KEY` on stderr and exits with code 1.")),
-        (true, [record]) => Ok(record.text("value").map(str::to_string)),
-        _ => Err(trial.fail(format!(
-            "`get --db {db} {key}` should print one record (exit 0) or nothing (exit 1, not found)"
-        ))),
+        (_, records) => Err(trial
+            .fail(format!(
+                "`get --db {db} {key}` printed {} record(s) and {exit}; expected one record and exit code 0",
+                records.len()
+            ))
+            .advise(
+                "`get` prints exactly one {\"key\",\"value\"} record for a key with a value, and exits 0.",
+            )),
     }
 }
 

@@ -232,12 +232,12 @@ fn garbage_neighbour(trial: &mut Trial) -> Result<(), Failure> {
 }
 
 /// Lines typed on a peer's stdin at once, per round of `own-entries-durable`.
-const BURST: usize = 20;
+const BURST: usize = 40;
 
 fn own_entries_durable(trial: &mut Trial) -> Result<(), Failure> {
     let mut net = Network::start(trial, &tested(1), &[])?;
     trial.note(&format!(
-        "3 rounds: the verifier connects to p1 as a neighbour, types {BURST} lines at once, and kills p1 (SIGKILL) as soon as it printed the last one, or sent one it had not printed yet; p1's database must hold every entry it printed or sent"
+        "3 rounds: the verifier connects to p1 as a neighbour, types {BURST} lines, and kills p1 (SIGKILL) as soon as it printed the last one, or sent one it had not printed yet; p1's database must hold every entry it printed or sent"
     ));
     let mut shown = trial.mark();
     for round in 1..=3 {
@@ -249,10 +249,13 @@ fn own_entries_durable(trial: &mut Trial) -> Result<(), Failure> {
         let stream = net.connect_to(trial, 0)?;
         watch_sends(&net, stream, &sent)?;
         let texts: Vec<String> = (1..=BURST).map(|n| format!("round {round} line {n}")).collect();
+        // One line at a time, a moment apart: many appends, each one news for the
+        // sending loop while the next may already be on its way to the disk.
         for text in &texts {
             if !net.type_line(0, text) {
                 break;
             }
+            std::thread::sleep(Duration::from_micros(trial.rng().u64(0..1500)));
         }
         // Wait for the last print (or the watcher's kill), then kill at once.
         let deadline = Instant::now() + trial.limits().timeout;
@@ -313,9 +316,18 @@ fn watch_sends(
     let printed = net.watch_printed(0);
     let group = net.process(0).and_then(|p| p.group());
     let sent = sent.clone();
+    // Its handshake first: the connection is then served, and every line typed from
+    // now on is news for it.
+    let mut reader = BufReader::new(stream);
+    let mut first = Vec::new();
+    let _ = reader.get_ref().set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = reader.read_until(b'\n', &mut first);
+    let _ = reader.get_ref().set_read_timeout(None);
+    let mut own: Option<String> = match decode(first.strip_suffix(b"\n").unwrap_or(&first)) {
+        Line::Message(Message::Handshake { peer, .. }) => Some(peer),
+        _ => None,
+    };
     std::thread::spawn(move || {
-        let reader = BufReader::new(stream);
-        let mut own: Option<String> = None;
         for line in reader.split(b'\n') {
             let Ok(line) = line else { break };
             match decode(&line) {

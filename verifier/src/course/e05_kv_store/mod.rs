@@ -130,14 +130,23 @@ fn one_store(trial: &mut Trial) -> Result<(), Failure> {
     write(trial, "put", "a.db", &["empty", ""])?;
     expect(trial, "a.db", "say \"hi\"", Some("ünïcødé ✓ \\ \"quoted\""))?;
     expect(trial, "a.db", "empty", Some(""))?;
-    let listed = as_map(&super::stores::listing(trial, Who::Tested, "a.db")?);
+    let records = super::stores::listing(trial, Who::Tested, "a.db")?;
+    let listed: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.text("key").unwrap_or_default(),
+                r.text("value").unwrap_or_default(),
+            )
+        })
+        .collect();
     let expected = [
         ("apple", "green"),
         ("cherry", "dark red"),
         ("empty", ""),
         ("say \"hi\"", "ünïcødé ✓ \\ \"quoted\""),
     ];
-    if listed.iter().map(|(k, v)| (k.as_str(), v.as_str())).ne(expected) {
+    if listed != expected {
         return Err(trial.fail(format!(
             "`list` shows {listed:?}; expected {expected:?} in key order"
         )));

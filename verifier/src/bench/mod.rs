@@ -11,7 +11,12 @@
 //! Test databases are written directly in the storage layout that exercise 02 fixes
 //! (tree `log`, key = peer id, 0x00, seq as big-endian u64), which is much faster than
 //! appending a million entries through processes.
-//! It also measures the verifier's own overhead per program run.
+//! It also measures the verifier's own overhead per program run, and the live case
+//! of exercise 04 ([`gossip`]): an entry's latency through a line of gossip peers.
+
+mod gossip;
+
+pub use gossip::Latency;
 
 use crate::build::{BuildError, Profile, build_in};
 use crate::course::{self, Side};
@@ -31,6 +36,8 @@ pub struct Sizes {
     pub big: u64,
     /// Repetitions of each timed step; the median is reported.
     pub repeat: usize,
+    /// Entries timed through the line of gossip peers, per log size (0: skip it).
+    pub samples: usize,
 }
 
 impl Default for Sizes {
@@ -40,6 +47,7 @@ impl Default for Sizes {
             small: 1_000,
             big: 1_000_000,
             repeat: 5,
+            samples: 100,
         }
     }
 }
@@ -58,6 +66,8 @@ pub struct Figures {
     pub open_big: Duration,
     pub spawn_direct: Duration,
     pub spawn_runner: Duration,
+    /// Live gossip latency with logs of `small` and of `big` entries (if measured).
+    pub gossip: Vec<Latency>,
 }
 
 impl Figures {
@@ -106,9 +116,23 @@ impl Figures {
             ms(self.spawn_runner),
             (self.spawn_runner.as_secs_f64() - self.spawn_direct.as_secs_f64()) * 1000.0
         ));
+        for latency in &self.gossip {
+            out.push_str(&format!(
+                "live gossip, 4 peers in a line holding {:>9} entries each: append on p1 → durable and printed on p4: median {}, p99 {}\n",
+                latency.entries,
+                ms(latency.median).trim(),
+                ms(latency.p99).trim()
+            ));
+        }
+        if let [small, big] = self.gossip.as_slice() {
+            out.push_str(&format!(
+                "  {:.2}× the median with the small logs (target: no growth with the log)\n",
+                ratio(big.median, small.median)
+            ));
+        }
         out.push_str(&format!(
-            "(medians of {} runs; reference solution of exercise 03, release build)\n",
-            s.repeat
+            "(medians of {} runs, gossip of {} entries; reference solutions of exercises 03 and 04, release builds)\n",
+            s.repeat, s.samples
         ));
         out
     }
@@ -196,6 +220,28 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
 
     progress("the runner's overhead per program run");
     let (spawn_direct, spawn_runner) = spawn_overhead(sizes.repeat.max(20))?;
+
+    let mut gossip = Vec::new();
+    if sizes.samples > 0 {
+        progress("building the reference solution of exercise 04 (release)");
+        let exercise = course::find("gossip")?;
+        let built = build_in(root, exercise, Side::Reference, Profile::Release).map_err(|e| match e {
+            BuildError::Compile(errors) => format!("the reference solution does not compile:\n{errors}"),
+            BuildError::Harness(message) => message,
+        })?;
+        let peer = built
+            .programs
+            .command("peer")
+            .ok_or("the reference solution has no `peer`")?
+            .to_vec();
+        for size in [sizes.small, sizes.big] {
+            progress(&format!(
+                "live gossip: {} entries through 4 peers holding {size} each",
+                sizes.samples
+            ));
+            gossip.push(gossip::measure(&peer, dir, size, sizes.samples)?);
+        }
+    }
     Ok(Figures {
         sizes,
         floor,
@@ -206,6 +252,7 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
         open_big: catch_up[1].1,
         spawn_direct,
         spawn_runner,
+        gossip,
     })
 }
 
@@ -219,7 +266,12 @@ fn median(
         all.push(measure(i)?);
     }
     all.sort();
-    Ok(all[all.len() / 2])
+    Ok(median_of(&all))
+}
+
+/// The median of sorted durations (zero for none).
+fn median_of(sorted: &[Duration]) -> Duration {
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
 }
 
 /// Writes a database whose identity is `own` and which holds `log`'s entries
