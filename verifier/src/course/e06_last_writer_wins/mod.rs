@@ -203,12 +203,21 @@ fn equal_stamps(trial: &mut Trial) -> Result<(), Failure> {
                 .map(|p| trial.placeholder("peer", p))
                 .unwrap_or_default();
             return Err(trial
-                .fail(format!("both stamps are 0, and {db} keeps {got:?} for k; the write of the larger peer id ({larger}) is {expected:?}"))
+                .fail(format!(
+                    "both stamps are 0, and {db} keeps {} for k; the write of the larger peer id ({larger}) is {}",
+                    shown(got.as_deref()),
+                    shown(expected.as_deref())
+                ))
                 .advise("On equal stamps compare the peer ids (as bytes): the larger wins, on every database."));
         }
     }
     trial.replace_since(mark, "both keep the write of the larger peer id");
     Ok(())
+}
+
+/// A value as the messages show it: quoted, or "nothing".
+fn shown(value: Option<&str>) -> String {
+    value.map_or("nothing".to_string(), |v| format!("{v:?}"))
 }
 
 fn later_write_wins(trial: &mut Trial) -> Result<(), Failure> {
@@ -273,7 +282,11 @@ fn any_sync_order(trial: &mut Trial) -> Result<(), Failure> {
         let got = get(trial, db, "k")?;
         if got != expected {
             return Err(trial
-                .fail(format!("{db} keeps {got:?} for k, but the greatest (ts, peer id) in the log is {expected:?}"))
+                .fail(format!(
+                    "{db} keeps {} for k, but the greatest (ts, peer id) in the log is {}",
+                    shown(got.as_deref()),
+                    shown(expected.as_deref())
+                ))
                 .detail("Keep, per key, the operation with the greatest timestamp; on equal timestamps, the greater peer id."));
         }
     }
