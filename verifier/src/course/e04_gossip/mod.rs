@@ -49,7 +49,7 @@ pub static EXERCISE: Exercise = Exercise {
         },
         Check {
             name: "ring",
-            about: "in a ring, entries arrive by two paths and are still stored and printed once",
+            about: "in a ring, entries arrive by two paths (and once more from the verifier) and are still stored and printed once",
             advice: "Store an entry only if it is the next of its log; a second copy arriving by another path is a duplicate: drop it silently.",
             run: ring,
         },
@@ -147,9 +147,28 @@ fn tree(trial: &mut Trial) -> Result<(), Failure> {
 
 fn ring(trial: &mut Trial) -> Result<(), Failure> {
     let mut net = Network::start(trial, &tested(4), &[(1, 0), (2, 1), (3, 2), (0, 3)])?;
-    let written = write_on(&mut net, trial, &[0, 1, 2, 3], "hello")?;
+    let mut written = write_on(&mut net, trial, &[0, 1, 2, 3], "hello")?;
     net.converge(trial, &all(&written))?;
     net.never_echoed(trial, false)?;
+    // A second copy for certain: the verifier sends p1 an entry it holds, then a new
+    // one on the same connection (handled in order, so the copy is handled first).
+    let (peer, seq, text) = written[1].clone();
+    let ours = (VERIFIER_PEER.to_string(), 1, "from the verifier".to_string());
+    trial.placeholder("peer", VERIFIER_PEER);
+    trial
+        .note("the verifier connects to p1 and sends it p2's entry again, then an entry of a log of its own");
+    let mut stream = net.connect_to(trial, 0)?;
+    let messages = [
+        format!(r#"{{"type":"handshake","peer":"{VERIFIER_PEER}","heads":{{}}}}"#),
+        entry_message(&peer, seq, &text),
+        entry_message(&ours.0, ours.1, &ours.2),
+    ];
+    for message in messages {
+        writeln!(stream, "{message}").map_err(|e| Failure::new(format!("cannot send to p1: {e}")))?;
+    }
+    written.push(ours);
+    net.converge(trial, &all(&written))?;
+    drop(stream);
     net.finish(trial);
     Ok(())
 }
@@ -348,6 +367,16 @@ fn watch_sends(
         }
     });
     Ok(())
+}
+
+/// An `entry` message of the protocol.
+fn entry_message(peer: &str, seq: u64, text: &str) -> String {
+    let quoted = |text: &str| serde_json::Value::from(text).to_string();
+    format!(
+        r#"{{"type":"entry","peer":{},"seq":{seq},"entry":{}}}"#,
+        quoted(peer),
+        quoted(text)
+    )
 }
 
 fn partition_and_heal(trial: &mut Trial) -> Result<(), Failure> {

@@ -313,6 +313,12 @@ impl Network {
             }
             thread::sleep(Duration::from_millis(10));
         }
+        // What arrived with the last records (a second print of an entry, say).
+        for index in 0..self.nodes.len() {
+            if let Some(failure) = self.check_health(index) {
+                return Err(self.failed(trial, failure));
+            }
+        }
         let mut sorted: Vec<Entry> = expected.iter().cloned().collect();
         sorted.sort_by_key(|(peer, seq, _)| {
             (
