@@ -7,9 +7,9 @@
 //! prints, and what "converged" means.
 
 use crate::course::shapes::LOG_ENTRY;
-use crate::records::parse_line;
+use crate::harness::records::parse_line;
+use crate::harness::trial::{Failure, LiveProcess, Relay, Trial, Who, free_port};
 use crate::runner::seconds;
-use crate::trial::{Failure, LiveProcess, Relay, Trial, Who, free_port};
 use crate::wire::{Line, Message, decode};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpStream;
@@ -322,7 +322,7 @@ impl Network {
         let mut sorted: Vec<Entry> = expected.iter().cloned().collect();
         sorted.sort_by_key(|(peer, seq, _)| {
             (
-                crate::redact::placeholder_number(&trial.placeholder("peer", peer)),
+                crate::harness::redact::placeholder_number(&trial.placeholder("peer", peer)),
                 *seq,
             )
         });
@@ -502,7 +502,7 @@ fn record_line(line: &[u8], printed: &Mutex<Printed>) -> bool {
             }
         }
         Err(problem) => {
-            let text = crate::records::shorten(&String::from_utf8_lossy(line), 80);
+            let text = crate::harness::records::shorten(&String::from_utf8_lossy(line), 80);
             printed.garbage.push(format!("{text} ({problem})"));
         }
     }

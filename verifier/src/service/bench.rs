@@ -18,9 +18,9 @@ mod gossip;
 
 pub use gossip::Latency;
 
-use crate::build::{BuildError, Profile, build_in};
 use crate::course::{self, Side};
-use crate::duplex::{self, Mode};
+use crate::harness::build::{BUILD_TIMEOUT, Profile, build_in};
+use crate::harness::duplex::{self, Mode};
 use crate::runner::{Invocation, Limits, Stderr, run};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -144,10 +144,9 @@ impl Figures {
 pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Figures, String> {
     let exercise = course::find("replicate")?;
     progress("building the reference solution of exercise 03 (release)");
-    let built = build_in(root, exercise, Side::Reference, Profile::Release).map_err(|e| match e {
-        BuildError::Compile(errors) => format!("the reference solution does not compile:\n{errors}"),
-        BuildError::Harness(message) => message,
-    })?;
+    let package = exercise.buildable(Side::Reference);
+    let built = build_in(root, &package, Profile::Release, BUILD_TIMEOUT, &|_| {})
+        .map_err(|e| format!("the reference solution: {e}"))?;
     let replicate = built
         .programs
         .command("replicate")
@@ -241,10 +240,9 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
     if sizes.samples > 0 {
         progress("building the reference solution of exercise 04 (release)");
         let exercise = course::find("gossip")?;
-        let built = build_in(root, exercise, Side::Reference, Profile::Release).map_err(|e| match e {
-            BuildError::Compile(errors) => format!("the reference solution does not compile:\n{errors}"),
-            BuildError::Harness(message) => message,
-        })?;
+        let package = exercise.buildable(Side::Reference);
+        let built = build_in(root, &package, Profile::Release, BUILD_TIMEOUT, &|_| {})
+            .map_err(|e| format!("the reference solution of exercise 04: {e}"))?;
         let peer = built
             .programs
             .command("peer")

@@ -10,8 +10,8 @@
 //! head, so it must not depend on N.
 
 use super::median_of;
+use crate::harness::trial::free_port;
 use crate::runner::{Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
-use crate::trial::free_port;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::mpsc;
