@@ -9,9 +9,13 @@
 
 pub mod exercise;
 mod network;
+mod raw;
+mod serving;
 mod sync;
 
 pub use network::{Crossing, LiveProcess, Relay, free_port};
+pub use raw::{RawRun, RawTalk};
+pub use serving::{Cut, CutRelay, ScriptedServer, Server};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 pub use crate::harness::build::Programs;
@@ -234,9 +238,10 @@ impl<'a> Trial<'a> {
     pub fn run_by(&mut self, who: Who, program: &str, args: &[&str]) -> Result<Outcome, Failure> {
         let spec = self.program(program)?;
         let invocation = self.invocation(who, program, args)?;
+        let shown = self.with_known_ids_redacted(&invocation);
         let line = match &self.hide_records {
-            None => format!("$ {}", shown_line(who, &invocation)),
-            Some(why) => format!("$ {}   ({why})", shown_line(who, &invocation)),
+            None => format!("$ {}", shown_line(who, &shown)),
+            Some(why) => format!("$ {}   ({why})", shown_line(who, &shown)),
         };
         self.transcript.push(line);
         let finished = run(&invocation, None, &self.context.limits).map_err(|e| {
@@ -346,11 +351,6 @@ impl<'a> Trial<'a> {
                 outside.join(", ")
             ))
             .detail("Keep every file under the current directory (the database path you are given)."))
-    }
-
-    /// Adds a line to the transcript as it is (for harnesses that show what they do).
-    pub fn show(&mut self, line: impl Into<String>) {
-        self.transcript.push(line.into());
     }
 
     /// Adds a comment line to the transcript: `# a second database`.
