@@ -16,7 +16,6 @@
 
 pub mod bench;
 pub mod build;
-pub mod cgroup;
 pub mod cli;
 pub mod course;
 pub mod duplex;
