@@ -461,6 +461,11 @@ fn bound(case: &Case) -> Duration {
 
 /// Runs one case through `verifier verify` and looks for what it left behind.
 fn run_case(case: &Case, python: &Python, three: &Result<[String; 2], String>) -> Outcome {
+    run_case_on(case, python, three, false)
+}
+
+/// [`run_case`], on the portable runner if `portable` (`REPLICATE_PLATFORM=portable`).
+fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>, portable: bool) -> Outcome {
     let timeout = case.timeout.to_string();
     let mut args: Vec<String> = [
         "verify",
@@ -500,6 +505,9 @@ fn run_case(case: &Case, python: &Python, three: &Result<[String; 2], String>) -
         .env_remove("REPLICATE_ROOT")
         .args(&args)
         .timeout(bound(case));
+    if portable {
+        command.env("REPLICATE_PLATFORM", "portable");
+    }
     let port = (case.mode == "port").then(free_port);
     if let Some(port) = port {
         command.env("GAUNTLET_PORT", port.to_string());
@@ -952,4 +960,72 @@ fn a_killed_verifier_is_cleaned_up_after_by_its_watchdog() {
         "after SIGKILL, left behind:\n  {}",
         left.join("\n  ")
     );
+}
+
+// ---- The portable runner (macOS's), tested here with REPLICATE_PLATFORM=portable. ----
+
+/// Gauntlet modes whose verdict the portable runner gives as Linux's does (process
+/// groups and rlimits suffice for them).
+const PORTABLE_MODES: &[&str] = &[
+    "sleep",
+    "flood-stdout",
+    "rust-panic",
+    "sigsegv",
+    "fork",
+    "huge-file",
+    "fake-cpu-limit",
+];
+
+#[test]
+fn the_portable_runner_passes_the_course_and_names_what_it_does_not_enforce() {
+    for exercise in ["1", "2", "3"] {
+        let output = Command::cargo_bin("verifier")
+            .expect("the verifier binary is built")
+            .env_remove("REPLICATE_ROOT")
+            .env("REPLICATE_PLATFORM", "portable")
+            .args(["verify", exercise, "--solution", "--no-keep"])
+            .timeout(Duration::from_secs(600))
+            .output()
+            .expect("the verifier runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "exercise {exercise} on the portable runner:\n{stdout}"
+        );
+        for note in [
+            "Note: not enforced on this platform: the process cap",
+            "Note: not isolated:",
+        ] {
+            assert!(
+                stdout.contains(note),
+                "exercise {exercise}: the report does not say {note:?}:\n{stdout}"
+            );
+        }
+    }
+    let python = Python::resolve();
+    let three = Err("not needed".to_string());
+    let mut problems = Vec::new();
+    for mode in PORTABLE_MODES {
+        let case = CASES.iter().find(|c| c.mode == *mode).expect("a gauntlet mode");
+        let outcome = run_case_on(case, &python, &three, true);
+        if outcome.code != 1 || !outcome.survivors.is_empty() {
+            problems.push(format!(
+                "{mode}: exit code {}, left running {:?}:\n{}",
+                outcome.code, outcome.survivors, outcome.stdout
+            ));
+        }
+        let verdict = first_failure(&outcome.stdout).unwrap_or_default();
+        for words in case.verdict {
+            if !verdict.contains(words) {
+                problems.push(format!(
+                    "{mode}: the portable verdict does not say {words:?}:\n{verdict}"
+                ));
+            }
+        }
+        if !outcome.stdout.contains("Note: not enforced on this platform") {
+            problems.push(format!("{mode}: the report does not name what is not enforced"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
 }
