@@ -940,6 +940,10 @@ fn interrupt(signal: Signal, within: Duration) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "finds processes and cgroups through /proc and /sys"
+)]
 fn an_interrupted_verifier_leaves_nothing_behind() {
     for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
         let left = interrupt(signal, Duration::from_secs(2));
@@ -952,6 +956,10 @@ fn an_interrupted_verifier_leaves_nothing_behind() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "finds processes and cgroups through /proc and /sys"
+)]
 fn a_killed_verifier_is_cleaned_up_after_by_its_watchdog() {
     // The watchdog reads end-of-file the moment the verifier dies; 2 s is its bound.
     let left = interrupt(Signal::SIGKILL, Duration::from_secs(2));
