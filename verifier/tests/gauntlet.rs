@@ -337,7 +337,7 @@ static CASES: &[Case] = &[
         ..e02(
             "fill-disk",
             "append fills its folder with 1 MiB files under an 8 MiB cap",
-            &["`append` filled its working folder with more than 8 MiB and was stopped"],
+            &["`append` wrote more than 8 MiB into its working folder and was stopped"],
         )
     },
     Case {

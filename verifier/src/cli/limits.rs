@@ -20,7 +20,7 @@ pub struct LimitArgs {
     /// MiB any one file a program writes may grow to.
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub file_size: u64,
-    /// MiB a program's working folder may hold in all.
+    /// MiB a program may add to its working folder, all files together.
     #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1048576))]
     pub disk: u64,
     /// Processes and threads each program may run at once (where the machine has a

@@ -1,7 +1,8 @@
-//! The disk cap: how much a program's working folder holds, watched while it runs
+//! The disk cap: how much a run adds to its working folder, watched while it runs
 //! (RLIMIT_FSIZE caps one file; this caps them all). A watcher thread measures the
 //! folder every [`PERIOD`] and stops the program's group once it holds more than the
-//! cap, so a program can overshoot by at most what it writes in one period.
+//! cap beyond what it held when the run started (a check's own inputs, earlier
+//! runs' data), so a program can overshoot by at most what it writes in one period.
 
 use nix::unistd::Pid;
 use std::os::unix::fs::MetadataExt;
@@ -26,8 +27,9 @@ impl DiskWatch {
         let full = Arc::new(AtomicBool::new(false));
         let (stopped, filled) = (stop.clone(), full.clone());
         thread::spawn(move || {
+            let limit = usage(&dir).saturating_add(cap);
             while !stopped.load(Ordering::SeqCst) {
-                if usage(&dir) > cap {
+                if usage(&dir) > limit {
                     filled.store(true, Ordering::SeqCst);
                     super::kill_group(group);
                     return;

@@ -69,7 +69,7 @@ fn describe_limit(limit: Limit) -> String {
             bytes(size as usize)
         ),
         Limit::Disk(size) => format!(
-            "filled its working folder with more than {} and was stopped",
+            "wrote more than {} into its working folder and was stopped",
             bytes(size as usize)
         ),
         Limit::Processes(max) => {

@@ -40,7 +40,8 @@ pub struct Resources {
     pub memory: u64,
     /// Size of any one file it writes (RLIMIT_FSIZE): SIGXFSZ beyond it.
     pub file_size: u64,
-    /// Bytes its working folder may hold in all (watched while it runs).
+    /// Bytes it may add to its working folder, all files together (watched while
+    /// it runs).
     pub disk: u64,
     /// Processes (and threads) it may run at once, its own included: a pids cgroup
     /// where the machine has one, no cap elsewhere.
