@@ -1037,3 +1037,38 @@ fn the_portable_runner_passes_the_course_and_names_what_it_does_not_enforce() {
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
 }
+
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "finds cgroups through /proc and /sys")]
+fn the_next_verifier_removes_what_a_dead_one_left() {
+    // The pid of a process that has ended: a verifier that was killed, say.
+    let mut gone = std::process::Command::new("true").spawn().expect("true runs");
+    let _ = gone.wait();
+    let dead = gone.id();
+    let scratch = std::env::temp_dir().join(format!("replicate-run-{dead}"));
+    std::fs::create_dir_all(scratch.join("replicate-02-first-append-x/work")).expect("a folder");
+    // Its cgroup, where this machine lets us make one.
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let cgroup = own.lines().find_map(|line| {
+        let (_, path) = line.split_once(":pids:")?;
+        let dir = Path::new("/sys/fs/cgroup/pids")
+            .join(path.trim_start_matches('/'))
+            .join(format!("replicate-{dead}-0"));
+        std::fs::create_dir(&dir).ok().map(|()| dir)
+    });
+    let ours = std::env::temp_dir().join(format!("replicate-run-{}", std::process::id()));
+    std::fs::create_dir_all(&ours).expect("a folder of a live verifier");
+    let status = Command::cargo_bin("verifier")
+        .expect("the verifier binary is built")
+        .arg("list")
+        .output()
+        .expect("the verifier runs")
+        .status;
+    assert!(status.success());
+    assert!(!scratch.exists(), "the dead verifier's folder is still there");
+    if let Some(cgroup) = cgroup {
+        assert!(!cgroup.exists(), "the dead verifier's cgroup is still there");
+    }
+    assert!(ours.exists(), "the folder of a live verifier was removed");
+    let _ = std::fs::remove_dir(&ours);
+}
