@@ -927,12 +927,18 @@ fn interrupt(signal: Signal, within: Duration) -> Vec<String> {
     );
     kill(Pid::from_raw(owner as i32), signal).expect("the verifier can be signalled");
     let _ = verifier.wait();
-    let deadline = Instant::now() + within;
+    let ended = Instant::now();
+    let deadline = ended + within;
     let mut left = leftovers(owner, &mode);
     while !left.is_empty() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
+        thread::sleep(Duration::from_millis(5));
         left = leftovers(owner, &mode);
     }
+    println!(
+        "{signal}: {} left {:.0?} after the verifier ended",
+        left.len(),
+        ended.elapsed()
+    );
     // Whatever is left is cleaned up here, so one failure does not spoil other tests.
     let _ = survivors(&mode);
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("replicate-run-{owner}")));
