@@ -353,9 +353,11 @@ fn sweep_in(parents: &[PathBuf], freezer: Option<&Path>, v2: bool, is_gone: impl
         let Ok(entries) = std::fs::read_dir(parent) else {
             continue;
         };
+        // On v2 the verifier itself lives in a leaf of its own: never swept while alive.
+        let own_leaf = format!("{PREFIX}{}-self", std::process::id());
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if owner(&name).is_none_or(|pid| !is_gone(pid)) {
+            if name == own_leaf || owner(&name).is_none_or(|pid| !is_gone(pid)) {
                 continue;
             }
             let dir = entry.path();
