@@ -2,13 +2,13 @@
 //! live demo (the slides name these commands) or a curious learner.
 
 use super::usage_error;
-use crate::build::build;
 use crate::course::{self, Side};
-use crate::duplex::{self, Event, Fault, Mode};
-use crate::redact::Redactor;
+use crate::harness::build::build;
+use crate::harness::duplex::{self, Event, Fault, Mode};
+use crate::harness::redact::Redactor;
+use crate::harness::trial::{Programs, free_port};
 use crate::runner::{self, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
-use crate::trial::{Programs, free_port};
-use crate::verify::default_root;
+use crate::service::root::default_root;
 use crate::wire;
 use clap::{Args, ValueEnum};
 use std::io::{BufRead, BufReader, Write};
@@ -51,9 +51,9 @@ fn reference(slug: &str) -> Result<Programs, String> {
         "(building the reference solution of exercise {} …)",
         exercise.number
     );
-    build(&default_root(), exercise, Side::Reference)
+    build(&default_root(), &exercise.buildable(Side::Reference), &|_| {})
         .map(|built| built.programs)
-        .map_err(|e| format!("{e:?}"))
+        .map_err(|e| e.to_string())
 }
 
 fn invocation(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> Result<Invocation, String> {

@@ -92,6 +92,15 @@ pub fn main() -> ExitCode {
     // Ctrl-C ends the verifier, and whatever it started ends with it.
     let shell_like = matches!(cli.command, None | Some(Command::Watch(_)));
     crate::runner::kill_children_on_signals(!shell_like);
+    // Texts and hints are compiled in; everything else acts on the course checkout the
+    // verifier is run in, so there must be one.
+    let needs_course = !matches!(
+        cli.command,
+        Some(Command::List | Command::Print { .. } | Command::Hint { .. } | Command::Dupsh(_))
+    );
+    if needs_course && let Err(message) = crate::service::root::course_root() {
+        return usage_error(&message);
+    }
     match cli.command {
         None => crate::workshop::shell(),
         Some(Command::List) => {

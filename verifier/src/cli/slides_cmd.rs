@@ -31,7 +31,7 @@ pub struct SlidesArgs {
 }
 
 pub fn run(args: SlidesArgs) -> ExitCode {
-    let root = crate::verify::default_root();
+    let root = crate::service::root::default_root();
     let dir = args.dir.clone().unwrap_or_else(|| root.join("slides"));
     let files = match slides::deck_files(&dir) {
         Ok(files) => files,

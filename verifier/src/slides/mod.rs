@@ -522,7 +522,7 @@ mod tests {
     /// Every deck of the course parses, is a real talk, and helps its presenter.
     #[test]
     fn every_course_deck_parses_and_has_notes() {
-        let dir = crate::verify::default_root().join("slides");
+        let dir = crate::service::root::default_root().join("slides");
         let files = deck_files(&dir).unwrap();
         assert!(
             files.len() >= 10,

@@ -31,11 +31,13 @@ pub mod spinner;
 pub mod state;
 pub mod watch;
 
-use crate::build::{self, BuildError, Built};
-use crate::cli::verify_cmd::{Request, Verified, verify_exercise};
 use crate::course::{self, COURSE, Exercise, Side};
+use crate::harness::build::{self, BuildError, Built, Progress};
+use crate::harness::verdict::Settings;
 use crate::runner::Limits;
-use crate::verify::default_root;
+use crate::service::report;
+use crate::service::root::default_root;
+use crate::service::verify::{Observer, Request, verify};
 use input::{Input, Line};
 use render::Style;
 use state::State;
@@ -44,25 +46,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// How an action ended, for a subcommand's exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    /// The learner's code failed (a program's error, a compile error).
-    Failed,
-    /// A usage problem or a problem of the workshop itself.
-    Error,
-}
-
-impl Outcome {
-    pub fn exit_code(self) -> ExitCode {
-        match self {
-            Outcome::Done => ExitCode::SUCCESS,
-            Outcome::Failed => ExitCode::from(1),
-            Outcome::Error => ExitCode::from(2),
-        }
-    }
-}
+/// How an action ended: the services' outcome, one for every front end.
+pub use crate::service::Outcome;
 
 /// Answers a yes/no question (the shell asks its input; `--yes` always says yes).
 pub trait Ask {
@@ -152,44 +137,36 @@ impl Workshop {
             eprintln!("{phase} …");
         }
         let spinner = spinner::Spinner::start(&phase, self.decorate);
-        let built = build::build(&self.root, exercise, Side::Learner);
+        let built = build::build(&self.root, &exercise.buildable(Side::Learner), &|_| {});
         spinner.stop();
         built
     }
 
     /// `verify`: builds and runs every check of the learner's code, and records a pass.
-    pub fn verify(&mut self, exercise: &'static Exercise) -> Verified {
-        if self.decorate {
-            // Build first under the spinner; the verification's own build is then quick.
-            let _ = self.build(exercise);
-        }
-        let request = Request {
+    pub fn verify(&mut self, exercise: &'static Exercise) -> Outcome {
+        let mut request = Request::new(
             exercise,
-            side: Side::Learner,
-            programs: vec![],
-            limits: Limits {
-                timeout: Duration::from_secs(5),
-                ..Limits::default()
-            },
-            all_failures: false,
-            keep_failed: true,
-            seed: None,
+            Side::Learner,
+            self.root.clone(),
+            Settings::random_seed(),
+        );
+        request.limits = Limits {
+            timeout: Duration::from_secs(5),
+            ..Limits::default()
         };
-        let verified = verify_exercise(&request);
-        if verified == Verified::Passed {
+        let ticker = ShellTicker {
+            spinner: std::cell::RefCell::new(None),
+            decorate: self.decorate,
+        };
+        let verified = verify(&request, &ticker);
+        ticker.stop();
+        print!("{}", report::verification(&verified, false));
+        let outcome = verified.outcome();
+        if outcome == Outcome::Passed {
             self.record_pass(exercise);
-            match next_of(exercise) {
-                Some(next) => println!(
-                    "Exercise {} is marked as passed. `next` goes on to exercise {}: {}.",
-                    exercise.number, next.number, next.title
-                ),
-                None => println!(
-                    "Exercise {} is marked as passed: that was the last exercise. Well done!",
-                    exercise.number
-                ),
-            }
+            println!("{}", report::congratulation(exercise, true));
         }
-        verified
+        outcome
     }
 
     /// Records that `exercise` passed.
@@ -293,7 +270,7 @@ pub fn present_slides(
     };
     let mut presenter = present::Presenter::new(&deck, &workshop.root, present::Style::detect(), false);
     match presenter.run(input, &mut std::io::stdout().lock()) {
-        Ok(()) => Outcome::Done,
+        Ok(()) => Outcome::Passed,
         Err(e) => {
             println!("error: the presenter stopped: {e}");
             Outcome::Error
@@ -444,5 +421,42 @@ fn capitalise(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// Shows a verification's build under the spinner (or as plain lines when drawing is
+/// off), and takes the spinner down when the checks begin.
+struct ShellTicker {
+    spinner: std::cell::RefCell<Option<spinner::Spinner>>,
+    decorate: bool,
+}
+
+impl ShellTicker {
+    fn stop(&self) {
+        if let Some(spinner) = self.spinner.borrow_mut().take() {
+            spinner.stop();
+        }
+    }
+}
+
+impl Observer for ShellTicker {
+    fn building(&self, progress: &Progress) {
+        let mut spinner = self.spinner.borrow_mut();
+        if spinner.is_none() {
+            if !self.decorate {
+                eprintln!("Building {} …", progress.package);
+            }
+            *spinner = Some(spinner::Spinner::start(
+                &format!("Building {}", progress.package),
+                self.decorate,
+            ));
+        }
+        if let Some(spinner) = spinner.as_ref() {
+            spinner.set_message(&progress.line());
+        }
+    }
+
+    fn check_started(&self, _check: &'static crate::harness::trial::Check) {
+        self.stop();
     }
 }

@@ -6,8 +6,8 @@
 //! Ctrl-C stops the program, not the shell.
 
 use super::{Outcome, Workshop, interrupt};
-use crate::build::BuildError;
 use crate::course::{Exercise, Side};
+use crate::harness::build::BuildError;
 use crate::runner::{Ending, Finished, Invocation, Limits, Spawned, Wiring};
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,10 @@ pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args
         Err(BuildError::Harness(message)) => {
             println!("error: {message}");
             return Outcome::Error;
+        }
+        Err(problem) => {
+            println!("{problem}");
+            return Outcome::Failed;
         }
     };
     let Some(command) = built.programs.command(program) else {
@@ -81,7 +85,7 @@ pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args
         println!("(It left a process running, which was stopped.)");
     }
     match finished.ending.success() {
-        true => Outcome::Done,
+        true => Outcome::Passed,
         false => Outcome::Failed,
     }
 }

@@ -161,7 +161,7 @@ pub fn watch(
     loop {
         if stop() {
             println!("Stopped watching.");
-            return Outcome::Done;
+            return Outcome::Passed;
         }
         match events.recv_timeout(Duration::from_millis(100)) {
             Ok(Ok(event)) if is_change(&event.kind) => {
