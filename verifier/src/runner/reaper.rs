@@ -136,8 +136,9 @@ fn shut_down() {
 }
 
 /// Kills (and reaps) adopted orphans: our children that we did not start ourselves.
-/// Says whether there were any.
-pub(super) fn kill_orphans() -> bool {
+/// Says whether there were any. (The workshop shell calls it after a verification it
+/// ran as a child process: whatever that left behind was adopted by the shell.)
+pub fn kill_orphans() -> bool {
     if !ADOPTING.load(Ordering::SeqCst) {
         return false;
     }

@@ -17,11 +17,15 @@
 //! - [`input`], [`completion`], [`commands`]: reading commands, Tab, help and suggestions.
 //! - [`interrupt`] and [`spinner`]: Ctrl-C and the build spinner.
 
+pub mod by_hand;
+pub mod child;
 pub mod commands;
 pub mod completion;
+pub mod deps;
 pub mod hint;
 pub mod input;
 pub mod interrupt;
+pub mod output;
 pub mod progress;
 pub mod render;
 pub mod reset;
@@ -32,19 +36,14 @@ pub mod state;
 pub mod watch;
 
 use crate::course::{self, COURSE, Exercise, Side};
-use crate::harness::build::{self, BuildError, Built, Progress};
-use crate::harness::verdict::Settings;
-use crate::runner::Limits;
-use crate::service::report;
+use crate::harness::build::{self, BuildError, Built};
 use crate::service::root::default_root;
-use crate::service::verify::{Observer, Request, verify};
 use input::{Input, Line};
 use render::Style;
 use state::State;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// How an action ended: the services' outcome, one for every front end.
 pub use crate::service::Outcome;
@@ -142,31 +141,19 @@ impl Workshop {
         built
     }
 
-    /// `verify`: builds and runs every check of the learner's code, and records a pass.
-    pub fn verify(&mut self, exercise: &'static Exercise) -> Outcome {
-        let mut request = Request::new(
-            exercise,
-            Side::Learner,
-            self.root.clone(),
-            Settings::random_seed(),
-        );
-        request.limits = Limits {
-            timeout: Duration::from_secs(5),
-            ..Limits::default()
-        };
-        let ticker = ShellTicker {
-            spinner: std::cell::RefCell::new(None),
-            decorate: self.decorate,
-        };
-        let verified = verify(&request, &ticker);
-        ticker.stop();
-        print!("{}", report::verification(&verified, false));
-        let outcome = verified.outcome();
-        if outcome == Outcome::Passed {
-            self.record_pass(exercise);
-            println!("{}", report::congratulation(exercise, true));
+    /// `verify`: builds and runs every check of the learner's code in a child process
+    /// that Ctrl-C stops ([`child`]); a pass is recorded by the child and read back.
+    /// `args` are more options of `verifier verify` (`--all`, `--seed N`, `--program`).
+    pub fn verify(&mut self, exercise: &'static Exercise, args: &[String]) -> child::Ran {
+        let ran = child::verify(self, exercise, args);
+        if ran == child::Ran::Passed {
+            self.state = State::load(&self.dir).state;
         }
-        outcome
+        if ran == child::Ran::Stopped {
+            // Whoever runs verifications in a row (`watch`) stops too.
+            interrupt::raise();
+        }
+        ran
     }
 
     /// Records that `exercise` passed.
@@ -224,18 +211,6 @@ pub fn problem(exercise: &Exercise, style: Style) -> String {
     render::render(exercise.problem, style)
 }
 
-/// The slide deck that goes with an exercise: the deck in `slides/` whose file name
-/// contains the exercise's slug (`03-append-only-logs.md` for `append-only-logs`).
-pub fn deck_for(files: &[PathBuf], exercise: &Exercise) -> Option<PathBuf> {
-    files
-        .iter()
-        .find(|p| {
-            p.file_stem()
-                .is_some_and(|s| s.to_string_lossy().contains(exercise.slug))
-        })
-        .cloned()
-}
-
 /// `slides [DECK]`: presents a deck in the terminal (`crate::slides::present`), the
 /// current exercise's by default, reading the presenter's commands from `input`.
 pub fn present_slides(
@@ -252,16 +227,22 @@ pub fn present_slides(
             return Outcome::Error;
         }
     };
-    let file = match query {
-        Some(query) => slides::find(&files, query).cloned(),
-        None => deck_for(&files, exercise).ok_or_else(|| {
-            format!(
-                "no deck in slides/ is about exercise {} ({}); `slides NUMBER` presents one, `cargo run -- slides` lists them",
-                exercise.number, exercise.slug
-            )
-        }),
+    let deck = match query {
+        Some(query) => slides::find(&files, query).and_then(|file| slides::load(file)),
+        None => {
+            // Decks that do not parse are skipped here; `slides DECK` names their errors.
+            let decks: Vec<slides::Deck> = files.iter().filter_map(|f| slides::load(f).ok()).collect();
+            slides::for_exercise(&decks, exercise.number)
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "no deck in slides/ leads into exercise {} ({}); `slides NUMBER` presents one",
+                        exercise.number, exercise.slug
+                    )
+                })
+        }
     };
-    let deck = match file.and_then(|file| slides::load(&file)) {
+    let deck = match deck {
         Ok(deck) => deck,
         Err(message) => {
             println!("{}", capitalise(&message));
@@ -269,7 +250,7 @@ pub fn present_slides(
         }
     };
     let mut presenter = present::Presenter::new(&deck, &workshop.root, present::Style::detect(), false);
-    match presenter.run(input, &mut std::io::stdout().lock()) {
+    match presenter.present(input, &mut std::io::stdout().lock()) {
         Ok(()) => Outcome::Passed,
         Err(e) => {
             println!("error: the presenter stopped: {e}");
@@ -361,9 +342,30 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
         },
         "next" => workshop.step(true),
         "prev" => workshop.step(false),
-        "print" => print!("{}", problem(current, workshop.style)),
+        "print" => {
+            let exercise = match rest.first().map(|q| course::find(q)) {
+                None => current,
+                Some(Ok(exercise)) => exercise,
+                Some(Err(message)) => {
+                    println!("{}", capitalise(&message));
+                    return Flow::Continue;
+                }
+            };
+            let _ = output::page(&child::shell_commands(&problem(exercise, workshop.style)));
+        }
         "verify" => {
-            workshop.verify(current);
+            // `verify`, `verify 3`, `verify 3 --seed 7`: the exercise, then options.
+            let (exercise, options) = match rest.split_first() {
+                Some((first, options)) if !first.starts_with('-') => match course::find(first) {
+                    Ok(exercise) => (exercise, options),
+                    Err(message) => {
+                        println!("{}", capitalise(&message));
+                        return Flow::Continue;
+                    }
+                },
+                _ => (current, rest),
+            };
+            workshop.verify(exercise, options);
         }
         "run" => match rest.split_first() {
             Some((program, args)) => {
@@ -371,13 +373,20 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             }
             None => print!("{}", run::programs_of(current, None)),
         },
-        "hint" => match rest.first().map(|l| l.parse::<usize>()) {
-            None => print!("{}", hint_and_save(workshop, current, None)),
-            Some(Ok(level)) => print!("{}", hint_and_save(workshop, current, Some(level))),
-            Some(Err(_)) => println!("`hint` takes a level number, e.g. `hint 2`."),
+        // `hint`, `hint 2`, and the command line's `hint --level 2` (texts say it so).
+        "hint" => match hint_level(rest) {
+            Ok(level) => print!(
+                "{}",
+                child::shell_commands(&hint_and_save(workshop, current, level))
+            ),
+            Err(()) => println!("`hint` takes a level number, e.g. `hint 2`."),
         },
         "solution" => {
-            solution::show_solution(workshop, current, input);
+            let shown = match rest.first().map(|w| w.trim_start_matches('-')) {
+                Some("diff") => solution::Shown::Diff,
+                _ => solution::Shown::Full,
+            };
+            solution::show_solution(workshop, current, input, shown);
         }
         "reset" => {
             reset::reset_action(workshop, current, input);
@@ -395,7 +404,15 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             Some(name) => print!("{}", render::render(&commands::help_for(name), workshop.style)),
             None => print!("{}", commands::help()),
         },
-        "quit" => return Flow::Quit,
+        "quit" => {
+            // `q` is also the presenter's key to leave the slides: one typed once too
+            // often must not end the workshop.
+            if input.confirm("Leave the workshop? Your progress is kept. [y/N]") {
+                return Flow::Quit;
+            }
+            println!("Staying. (Ctrl-D leaves without asking.)");
+        }
+        "clear" => input.clear_screen(),
         other => println!("`{other}` is not wired in yet."),
     }
     input.set_current(workshop.state.current().number);
@@ -407,6 +424,17 @@ fn select(workshop: &mut Workshop, query: &str) {
         Ok(exercise) => workshop.select(exercise),
         Err(message) => println!("{}", capitalise(&message)),
     }
+}
+
+/// The level a `hint` command asks for: none, `2`, `--level 2` or `-l 2`.
+fn hint_level(words: &[String]) -> Result<Option<usize>, ()> {
+    let number = match words {
+        [] => return Ok(None),
+        [level] => level,
+        [flag, level] if flag == "--level" || flag == "-l" => level,
+        _ => return Err(()),
+    };
+    number.parse().map(Some).map_err(|_| ())
 }
 
 /// `hint`, with the new level saved.
@@ -421,42 +449,5 @@ fn capitalise(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
-    }
-}
-
-/// Shows a verification's build under the spinner (or as plain lines when drawing is
-/// off), and takes the spinner down when the checks begin.
-struct ShellTicker {
-    spinner: std::cell::RefCell<Option<spinner::Spinner>>,
-    decorate: bool,
-}
-
-impl ShellTicker {
-    fn stop(&self) {
-        if let Some(spinner) = self.spinner.borrow_mut().take() {
-            spinner.stop();
-        }
-    }
-}
-
-impl Observer for ShellTicker {
-    fn building(&self, progress: &Progress) {
-        let mut spinner = self.spinner.borrow_mut();
-        if spinner.is_none() {
-            if !self.decorate {
-                eprintln!("Building {} …", progress.package);
-            }
-            *spinner = Some(spinner::Spinner::start(
-                &format!("Building {}", progress.package),
-                self.decorate,
-            ));
-        }
-        if let Some(spinner) = spinner.as_ref() {
-            spinner.set_message(&progress.line());
-        }
-    }
-
-    fn check_started(&self, _check: &'static crate::harness::trial::Check) {
-        self.stop();
     }
 }
