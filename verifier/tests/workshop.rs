@@ -686,13 +686,23 @@ fn ctrl_c_stops_a_verify_in_the_shell_and_the_prompt_comes_back() {
     use std::os::unix::process::CommandExt;
 
     let state = state_dir();
-    let pids = state.path().join("pids");
+    // The program runs sandboxed (it may write only its work folder), so it is found
+    // by its command line, which names this script, not by a pid file it writes.
     let hang = state.path().join("hang.sh");
-    std::fs::write(
-        &hang,
-        format!("#!/bin/sh\necho $$ >> '{}'\nexec sleep 1000\n", pids.display()),
-    )
-    .expect("write the hanging program");
+    std::fs::write(&hang, "#!/bin/sh\nsleep 1000\n").expect("write the hanging program");
+    let hanging = || -> Vec<i32> {
+        let marker = hang.display().to_string();
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&marker))
+            })
+            .collect()
+    };
     std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
         .env_remove("REPLICATE_ROOT")
@@ -714,14 +724,10 @@ fn ctrl_c_stops_a_verify_in_the_shell_and_the_prompt_comes_back() {
 
     // Wait until a check has started the hanging program.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline && std::fs::read_to_string(&pids).map_or(true, |p| p.is_empty()) {
+    while Instant::now() < deadline && hanging().is_empty() {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let started: Vec<i32> = std::fs::read_to_string(&pids)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect();
+    let started: Vec<i32> = hanging();
     // Ctrl-C, as a terminal sends it: to the whole foreground process group.
     let pressed = Instant::now();
     let _ = killpg(group, Signal::SIGINT);
@@ -731,14 +737,7 @@ fn ctrl_c_stops_a_verify_in_the_shell_and_the_prompt_comes_back() {
     let took = pressed.elapsed();
     let back = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(10), &mut seen);
     // A killed process takes a moment to be gone; one that escaped never goes.
-    let still_running = || -> Vec<i32> {
-        std::fs::read_to_string(&pids)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.trim().parse().ok())
-            .filter(|pid| running(*pid))
-            .collect()
-    };
+    let still_running = || -> Vec<i32> { started.iter().copied().filter(|pid| running(*pid)).collect() };
     let deadline = Instant::now() + Duration::from_secs(2);
     let mut still = still_running();
     while !still.is_empty() && Instant::now() < deadline {
