@@ -95,7 +95,13 @@ fn run_node(args: NodeArgs) -> Result<()> {
 
 /// The program `put`.
 pub fn put(args: PutArgs) -> ExitCode {
-    write(&args.node, Message::Put { key: args.key, value: args.value })
+    write(
+        &args.node,
+        Message::Put {
+            key: args.key,
+            value: args.value,
+        },
+    )
 }
 
 /// The program `del`.

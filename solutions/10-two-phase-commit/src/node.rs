@@ -69,8 +69,14 @@ impl Node {
             Message::Del { key } => Ok(self.write(Op::Del { key }).await),
             Message::Get { key } => self.get(&key).map(|value| Message::Value { key, value }),
             Message::Prepare { txid, op } => self.prepare(txid, op).await,
-            Message::Commit { txid } => self.end(&txid, Outcome::Commit).await.map(|_| Message::Ack { txid }),
-            Message::Abort { txid } => self.end(&txid, Outcome::Abort).await.map(|_| Message::Ack { txid }),
+            Message::Commit { txid } => self
+                .end(&txid, Outcome::Commit)
+                .await
+                .map(|_| Message::Ack { txid }),
+            Message::Abort { txid } => self
+                .end(&txid, Outcome::Abort)
+                .await
+                .map(|_| Message::Ack { txid }),
             Message::Status { txid } => self
                 .store
                 .decision(&txid)
@@ -103,7 +109,12 @@ impl Node {
         // The decision is on disk before anyone hears it: after a crash the
         // coordinator says the same thing again.
         let decided = self.store.decide(&txid, outcome);
-        if let Err(e) = async { decided?; self.store.durable().await }.await {
+        if let Err(e) = async {
+            decided?;
+            self.store.durable().await
+        }
+        .await
+        {
             return Message::Aborted {
                 txid,
                 reason: format!("cannot record the decision: {e:#}"),
@@ -190,7 +201,10 @@ impl Node {
     async fn prepare_here(&self, txid: &str, op: &Op, coordinator: bool) -> Result<(), String> {
         let key = op.key().to_string();
         {
-            let mut locks = self.locks.lock().map_err(|_| "the lock table is poisoned".to_string())?;
+            let mut locks = self
+                .locks
+                .lock()
+                .map_err(|_| "the lock table is poisoned".to_string())?;
             match locks.get(&key) {
                 Some(holder) if holder == txid => return Ok(()), // A repeated prepare.
                 Some(holder) => return Err(format!("key {key:?} is locked by transaction {holder}")),
@@ -204,7 +218,12 @@ impl Node {
             coordinator,
         };
         let recorded = self.store.prepare(txid, &pending);
-        match async { recorded?; self.store.durable().await }.await {
+        match async {
+            recorded?;
+            self.store.durable().await
+        }
+        .await
+        {
             Ok(()) => {
                 self.events.transaction("prepared", txid, &key);
                 Ok(())
@@ -226,7 +245,8 @@ impl Node {
         loop {
             for peer in &self.peers.list {
                 let question = Message::Status { txid: txid.clone() };
-                if let Some(Message::Outcome { outcome, .. }) = peer.request(&question, "outcome", &txid, RETRY).await
+                if let Some(Message::Outcome { outcome, .. }) =
+                    peer.request(&question, "outcome", &txid, RETRY).await
                     && outcome != Outcome::Unknown
                 {
                     let _ = self.end(&txid, outcome).await;

@@ -92,7 +92,13 @@ impl Peers {
 impl Peer {
     /// Sends a request and waits for its answer (of kind `answer`, same txid) for at
     /// most `timeout`. `None`: not connected, the connection dropped, or no answer.
-    pub async fn request(&self, request: &Message, answer: &'static str, txid: &str, timeout: Duration) -> Option<Message> {
+    pub async fn request(
+        &self,
+        request: &Message,
+        answer: &'static str,
+        txid: &str,
+        timeout: Duration,
+    ) -> Option<Message> {
         let (tx, rx) = oneshot::channel();
         {
             let sender = self.sender.lock().ok()?;
@@ -137,7 +143,9 @@ impl Peer {
 /// Dials a peer, serves the connection until it drops, and dials again, forever.
 async fn keep_connected(peers: Arc<Peers>, peer: Arc<Peer>) {
     loop {
-        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(&peer.address)).await {
+        if let Ok(Ok(stream)) =
+            tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(&peer.address)).await
+        {
             let _ = stream.set_nodelay(true);
             let (reader, mut writer) = stream.into_split();
             let (sender, mut outgoing) = mpsc::unbounded_channel::<String>();

@@ -51,13 +51,22 @@ pub enum Outcome {
 pub enum Message {
     // Node to node, requests.
     /// Phase 1: record `op` durably and lock its key, then vote.
-    Prepare { txid: String, op: Op },
+    Prepare {
+        txid: String,
+        op: Op,
+    },
     /// Phase 2: apply the prepared write. Answered with `ack`, also when already done.
-    Commit { txid: String },
+    Commit {
+        txid: String,
+    },
     /// Phase 2: forget the prepared write. Answered with `ack`, also when unknown.
-    Abort { txid: String },
+    Abort {
+        txid: String,
+    },
     /// "Do you know what became of this transaction?" Answered with `outcome`.
-    Status { txid: String },
+    Status {
+        txid: String,
+    },
     // Node to node, answers.
     Vote {
         txid: String,
@@ -65,19 +74,43 @@ pub enum Message {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
-    Ack { txid: String },
-    Outcome { txid: String, outcome: Outcome },
+    Ack {
+        txid: String,
+    },
+    Outcome {
+        txid: String,
+        outcome: Outcome,
+    },
     // Client to node.
-    Put { key: String, value: String },
-    Del { key: String },
-    Get { key: String },
+    Put {
+        key: String,
+        value: String,
+    },
+    Del {
+        key: String,
+    },
+    Get {
+        key: String,
+    },
     // Node to client.
-    Committed { txid: String },
-    Aborted { txid: String, reason: String },
-    Refused { reason: String },
-    Value { key: String, value: Option<String> },
+    Committed {
+        txid: String,
+    },
+    Aborted {
+        txid: String,
+        reason: String,
+    },
+    Refused {
+        reason: String,
+    },
+    Value {
+        key: String,
+        value: Option<String>,
+    },
     /// The request was not understood; the connection closes after it.
-    Error { reason: String },
+    Error {
+        reason: String,
+    },
 }
 
 impl Message {

@@ -61,7 +61,10 @@ impl Store {
             }
         };
         let incarnation = meta.update_and_fetch("incarnation", |old| {
-            let n = old.and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
+            let n = old
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+                .unwrap_or(0);
             Some((n + 1).to_be_bytes().to_vec())
         })?;
         let incarnation = incarnation
@@ -92,7 +95,9 @@ impl Store {
     /// Waits until every change made so far is on disk.
     pub async fn durable(&self) -> Result<()> {
         let (done, flushed) = oneshot::channel();
-        self.flusher.send(done).map_err(|_| anyhow!("the flusher stopped"))?;
+        self.flusher
+            .send(done)
+            .map_err(|_| anyhow!("the flusher stopped"))?;
         flushed.await.map_err(|_| anyhow!("flushing the database failed"))
     }
 
@@ -169,25 +174,26 @@ impl Store {
     /// yet durable: call [`Store::durable`].
     pub fn finish(&self, txid: &str, outcome: Outcome) -> Result<Option<Op>> {
         let word = outcome_word(outcome);
-        let ended = (&self.values, &self.pending, &self.decisions).transaction(|(values, pending, decisions)| {
-            decisions.insert(txid.as_bytes(), word)?;
-            let Some(bytes) = pending.remove(txid.as_bytes())? else {
-                return Ok(None);
-            };
-            let record: Pending = serde_json::from_slice(&bytes)
-                .map_err(|_| ConflictableTransactionError::Abort("a pending record is corrupt"))?;
-            if outcome == Outcome::Commit {
-                match &record.op {
-                    Op::Put { key, value } => {
-                        values.insert(key.as_bytes(), value.as_bytes())?;
-                    }
-                    Op::Del { key } => {
-                        values.remove(key.as_bytes())?;
+        let ended =
+            (&self.values, &self.pending, &self.decisions).transaction(|(values, pending, decisions)| {
+                decisions.insert(txid.as_bytes(), word)?;
+                let Some(bytes) = pending.remove(txid.as_bytes())? else {
+                    return Ok(None);
+                };
+                let record: Pending = serde_json::from_slice(&bytes)
+                    .map_err(|_| ConflictableTransactionError::Abort("a pending record is corrupt"))?;
+                if outcome == Outcome::Commit {
+                    match &record.op {
+                        Op::Put { key, value } => {
+                            values.insert(key.as_bytes(), value.as_bytes())?;
+                        }
+                        Op::Del { key } => {
+                            values.remove(key.as_bytes())?;
+                        }
                     }
                 }
-            }
-            Ok(Some(record.op))
-        });
+                Ok(Some(record.op))
+            });
         ended.map_err(|e| anyhow!("cannot finish {txid}: {e:?}"))
     }
 }
@@ -230,7 +236,13 @@ mod tests {
             key: "k".into(),
             value: "v".into(),
         };
-        store.prepare(&txid, &Pending { op: op.clone(), coordinator: false })?;
+        store.prepare(
+            &txid,
+            &Pending {
+                op: op.clone(),
+                coordinator: false,
+            },
+        )?;
         store.durable().await?;
         assert_eq!(store.get("k")?, None, "a pending write is not visible");
         assert_eq!(store.finish(&txid, Outcome::Commit)?, Some(op));

@@ -18,6 +18,7 @@ pub mod e04_gossip;
 pub mod e05_kv_store;
 pub mod e06_last_writer_wins;
 pub mod e07_siblings;
+pub mod e10_two_phase_commit;
 pub mod logs;
 pub mod shapes;
 pub mod stores;
@@ -31,6 +32,7 @@ pub static COURSE: &[&Exercise] = &[
     &e05_kv_store::EXERCISE,
     &e06_last_writer_wins::EXERCISE,
     &e07_siblings::EXERCISE,
+    &e10_two_phase_commit::EXERCISE,
 ];
 
 /// One exercise of the course.

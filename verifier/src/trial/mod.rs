@@ -7,9 +7,12 @@
 //! Everything needed to explain a failure (exact command lines, working directory, exit
 //! status, stderr) is kept here, so the report can show the learner exactly what ran.
 
+mod cluster;
+mod gate;
 mod network;
 mod sync;
 
+pub use cluster::{Background, Cluster, Event, Written, show};
 pub use network::{Entry, Network, free_port};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
