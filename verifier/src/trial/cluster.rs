@@ -115,6 +115,8 @@ pub struct Cluster {
     gates: BTreeMap<(usize, usize), Gate>,
     min_consensus: usize,
     limits: Limits,
+    /// The stderr of the last write collected: the reason it gave.
+    last_reason: String,
 }
 
 impl Cluster {
@@ -148,6 +150,7 @@ impl Cluster {
             gates,
             min_consensus,
             limits: trial.context.limits,
+            last_reason: String::new(),
         };
         trial.note(&format!(
             "a cluster of {} nodes, each dialling every other through a relay, --min-consensus {min_consensus}",
@@ -172,6 +175,11 @@ impl Cluster {
 
     pub fn name(&self, index: usize) -> String {
         self.members[index].name.clone()
+    }
+
+    /// What the last write collected said on stderr (its reason).
+    pub fn last_reason(&self) -> &str {
+        &self.last_reason
     }
 
     /// Adds a line to the transcript (an observation, not a command).
@@ -461,6 +469,7 @@ impl Cluster {
         });
         let name = self.name(node);
         let reason = String::from_utf8_lossy(&finished.stderr).trim().to_string();
+        self.last_reason = crate::records::shorten(&reason, 200);
         match finished.ending {
             Ending::Exited(code) => match Written::of(code) {
                 Some(written) if finished.stdout.is_empty() => Ok((command, written)),

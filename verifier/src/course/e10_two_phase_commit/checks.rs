@@ -36,15 +36,16 @@ pub(super) fn expect(
         .iter()
         .map(|w| format!("{} (exit {})", w.word(), w.code()))
         .collect();
-    Err(cluster.failed(
-        trial,
-        Failure::new(format!(
-            "the write ended {} (exit {}), expected {}: {why}",
-            got.word(),
-            got.code(),
-            wanted.join(" or ")
-        )),
-    ))
+    let mut failure = Failure::new(format!(
+        "the write ended {} (exit {}), expected {}: {why}",
+        got.word(),
+        got.code(),
+        wanted.join(" or ")
+    ));
+    if !cluster.last_reason().is_empty() {
+        failure = failure.detail(format!("It said: {}", cluster.last_reason()));
+    }
+    Err(cluster.failed(trial, failure))
 }
 
 fn is(event: &Event, name: &str, txid: &str) -> bool {
