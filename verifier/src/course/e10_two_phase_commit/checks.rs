@@ -230,7 +230,10 @@ pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Fai
     let tx = trial.placeholder("tx", &txid);
     trial.note(&format!("p3 printed prepared for {tx}: it voted yes"));
     until_held(&mut c, trial, 0, 2, "the decision (`commit`)")?;
-    // The coordinator has decided; p3 has not heard. The client must still wait.
+    // At once: a yes vote is a promise only if the pending write was on disk.
+    c.kill(trial, 2);
+    c.release(trial, false);
+    // The coordinator has decided; p3 never heard. The client must still wait.
     std::thread::sleep(Duration::from_millis(300));
     if write.ended() {
         let (command, written) = c.collect_write(trial, write)?;
@@ -238,7 +241,7 @@ pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Fai
             return Err(c.failed(
                 trial,
                 Failure::new(format!(
-                    "`{command}` exited 0 (committed) while p3 had not received the commit yet"
+                    "`{command}` exited 0 (committed) while p3 was down and had not applied the write"
                 ))
                 .detail("Acknowledge a write only once every node acknowledged the commit: until then a node may still lack it."),
             ));
@@ -251,8 +254,6 @@ pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Fai
             "every node voted yes",
         );
     }
-    c.kill(trial, 2);
-    c.release(trial, false);
     c.start_again(trial, 2)?;
     let ended = c.wait_for(trial, 2, CONVERGE, |e| decided(e, &txid))?;
     match ended {
