@@ -15,6 +15,7 @@
 //! - [`cli`]: the `verifier` command line.
 
 pub mod bench;
+pub mod bench_2pc;
 pub mod build;
 pub mod cgroup;
 pub mod cli;

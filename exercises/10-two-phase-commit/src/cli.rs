@@ -38,6 +38,10 @@ pub struct NodeArgs {
     /// How many peers must be connected for this node to take writes.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub min_consensus: usize,
+    /// Never flush to disk (for the benchmark's comparison with the original only: a
+    /// crash may lose what this node promised).
+    #[arg(long)]
+    pub no_fsync: bool,
 }
 
 /// Write KEY=VALUE through the node at --node; exits 0 only once committed everywhere.
@@ -81,7 +85,7 @@ pub fn node(args: NodeArgs) -> ExitCode {
 
 fn run_node(args: NodeArgs) -> Result<()> {
     runtime()?.block_on(async {
-        let store = Store::open(&args.db)?;
+        let store = Store::open(&args.db, !args.no_fsync)?;
         let listener = TcpListener::bind(("127.0.0.1", args.port))
             .await
             .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;

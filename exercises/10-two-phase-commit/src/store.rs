@@ -41,13 +41,15 @@ pub struct Store {
     /// This node's id and incarnation: the prefix of every txid it makes.
     prefix: Arc<String>,
     counter: Arc<std::sync::atomic::AtomicU64>,
+    /// False with `--no-fsync`: [`Store::durable`] returns at once.
+    fsync: bool,
 }
 
 impl Store {
     /// Opens (or creates) the database and starts this run as a new incarnation, so
     /// that txids made now never repeat those of an earlier run. Call within a tokio
     /// runtime: the flusher is a task.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path, fsync: bool) -> Result<Store> {
         let db = sled::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
         let meta = db.open_tree("meta")?;
         let id = match meta.get("node")? {
@@ -81,6 +83,7 @@ impl Store {
             flusher,
             prefix: Arc::new(format!("{id}-{incarnation}")),
             counter: Arc::default(),
+            fsync,
         })
     }
 
@@ -92,6 +95,9 @@ impl Store {
 
     /// Waits until every change made so far is on disk.
     pub async fn durable(&self) -> Result<()> {
+        if !self.fsync {
+            return Ok(());
+        }
         let (done, flushed) = oneshot::channel();
         self.flusher
             .send(done)

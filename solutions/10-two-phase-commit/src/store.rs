@@ -43,13 +43,15 @@ pub struct Store {
     /// This node's id and incarnation: the prefix of every txid it makes.
     prefix: Arc<String>,
     counter: Arc<std::sync::atomic::AtomicU64>,
+    /// False with `--no-fsync`: [`Store::durable`] returns at once.
+    fsync: bool,
 }
 
 impl Store {
     /// Opens (or creates) the database and starts this run as a new incarnation, so
     /// that txids made now never repeat those of an earlier run. Call within a tokio
     /// runtime: the flusher is a task.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path, fsync: bool) -> Result<Store> {
         let db = sled::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
         let meta = db.open_tree("meta")?;
         let id = match meta.get("node")? {
@@ -83,6 +85,7 @@ impl Store {
             flusher,
             prefix: Arc::new(format!("{id}-{incarnation}")),
             counter: Arc::default(),
+            fsync,
         })
     }
 
@@ -94,6 +97,9 @@ impl Store {
 
     /// Waits until every change made so far is on disk.
     pub async fn durable(&self) -> Result<()> {
+        if !self.fsync {
+            return Ok(());
+        }
         let (done, flushed) = oneshot::channel();
         self.flusher
             .send(done)
@@ -230,7 +236,7 @@ mod tests {
     #[tokio::test]
     async fn a_commit_moves_the_write_from_pending_to_values_once() -> Result<()> {
         let dir = tempfile::tempdir()?;
-        let store = Store::open(dir.path())?;
+        let store = Store::open(dir.path(), true)?;
         let txid = store.next_txid();
         let op = Op::Put {
             key: "k".into(),

@@ -31,12 +31,15 @@ enum Demo {
     Replicate,
     /// Three live peers in a line over TCP: entries travel from end to end.
     Gossip,
+    /// Two-phase commit: the coordinator killed between the phases (exercise 10).
+    TwoPhaseCommit,
 }
 
 pub fn run(args: DemoArgs) -> ExitCode {
     let result = match args.demo {
         Demo::Replicate => replicate(),
         Demo::Gossip => gossip(),
+        Demo::TwoPhaseCommit => super::demo_2pc::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
