@@ -7,7 +7,7 @@
 
 use crate::build::{BuildError, Profile, build_in};
 use crate::course::{self, Side};
-use crate::runner::{Invocation, Limits, Spawned, Stderr, Wiring};
+use crate::runner::{Invocation, Limits, Spawned, Stderr, Stdout, Wiring};
 use crate::trial::{Context, Programs, free_port};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -196,11 +196,17 @@ fn measure(node: &[String], fsync: bool, clients: usize, workload: Workload) -> 
             cwd: dir.path().to_path_buf(),
             env: Vec::new(),
         };
+        // Events are read and dropped as they come: a node must never wait for its reader.
         let wiring = Wiring {
+            stdout: Stdout::Piped,
             stderr: Stderr::Forwarded(format!("n{i}| ")),
             ..Wiring::default()
         };
-        nodes.push(Spawned::start(&invocation, wiring, &limits).map_err(|e| e.to_string())?);
+        let mut spawned = Spawned::start(&invocation, wiring, &limits).map_err(|e| e.to_string())?;
+        if let Some(mut events) = spawned.take_stdout() {
+            thread::spawn(move || std::io::copy(&mut events, &mut std::io::sink()));
+        }
+        nodes.push(spawned);
     }
     let address = format!("127.0.0.1:{}", ports[0]);
     // Ready when a write commits.
