@@ -137,9 +137,9 @@ impl Cluster {
         }
         let mut gates = BTreeMap::new();
         for a in 0..members.len() {
-            for b in 0..members.len() {
+            for (b, target) in members.iter().enumerate() {
                 if a != b {
-                    let gate = Gate::start(members[b].port)
+                    let gate = Gate::start(target.port)
                         .map_err(|e| Failure::new(format!("cannot start a relay: {e}")))?;
                     gates.insert((a, b), gate);
                 }
