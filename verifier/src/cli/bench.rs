@@ -1,7 +1,7 @@
 //! `verifier bench`: how fast replication is, against the storage it sits on.
 
-use crate::bench::{Sizes, run_all};
-use crate::verify::default_root;
+use crate::service::bench::{Sizes, run_all};
+use crate::service::root::default_root;
 use clap::Args;
 use std::process::ExitCode;
 
@@ -38,12 +38,17 @@ enum Which {
 pub fn run(args: BenchArgs) -> ExitCode {
     let progress = |step: &str| eprintln!("… {step}");
     let report = match args.what {
-        Some(Which::TwoPc) => Some(crate::bench_2pc::throughput(
+        Some(Which::TwoPc) => Some(crate::service::bench_2pc::throughput(
             &default_root(),
             Default::default(),
             &progress,
         )),
-        Some(Which::TwoPcSchedules) => Some(crate::bench_2pc::schedules(&default_root(), 200, 1, &progress)),
+        Some(Which::TwoPcSchedules) => Some(crate::service::bench_2pc::schedules(
+            &default_root(),
+            200,
+            1,
+            &progress,
+        )),
         _ => None,
     };
     match report {

@@ -5,11 +5,12 @@
 //! fails means the checks or the snapshots are wrong).
 
 use super::usage_error;
-use super::verify_cmd::prepare;
 use crate::course::{self, COURSE, Exercise, Side};
-use crate::runner::Limits;
-use crate::trial::Context;
-use crate::verify::{Settings, Verdict, default_root, verify};
+use crate::harness::verdict::Settings;
+use crate::service::Outcome;
+use crate::service::report;
+use crate::service::root::default_root;
+use crate::service::verify::{Quiet, Request, verify};
 use clap::Args;
 use std::path::Path;
 use std::process::ExitCode;
@@ -79,19 +80,22 @@ fn passes(
     root: &Path,
     settings: &Settings,
 ) -> Result<usize, String> {
-    let programs = prepare(root, exercise, side, &[]).map_err(|_| "does not build".to_string())?;
-    let context = match side {
-        Side::Reference => Context::for_reference(exercise, programs, root, Limits::default()),
-        Side::Learner => Context::new(exercise, programs, root, Limits::default()),
-    };
-    let results = verify(&context, settings);
-    if let Some(error) = results.iter().find_map(|r| match &r.verdict {
-        Verdict::Error(message) => Some(message.clone()),
-        _ => None,
-    }) {
-        return Err(error);
+    let mut request = Request::new(exercise, side, root.to_path_buf(), settings.seed);
+    request.keep_failed = settings.keep_failed;
+    let verified = verify(&request, &Quiet);
+    if verified.not_run.is_some() || verified.outcome() == Outcome::Error {
+        let explained = report::verification(&verified, false);
+        let first = verified
+            .checks
+            .iter()
+            .find_map(|r| match &r.verdict {
+                crate::harness::verdict::Verdict::Error(message) => Some(message.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| explained.lines().next().unwrap_or_default().to_string());
+        return Err(first);
     }
-    Ok(results.iter().filter(|r| r.verdict == Verdict::Pass).count())
+    Ok(verified.passed())
 }
 
 fn describe(result: &Result<usize, String>, exercise: &Exercise) -> String {

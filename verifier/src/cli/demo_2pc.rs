@@ -5,11 +5,12 @@
 //! verifier holds back every `commit` from p1, kills p1, watches p2 and p3 block
 //! without deciding, starts p1 again and watches all three converge.
 
-use crate::build::build;
 use crate::course::{self, Side};
+use crate::harness::build::build;
+use crate::harness::trial::Context;
+use crate::harness::verdict::{Settings, Verdict, run_check};
 use crate::runner::Limits;
-use crate::trial::Context;
-use crate::verify::{Settings, Verdict, default_root, run_check};
+use crate::service::root::default_root;
 
 pub fn run() -> Result<(), String> {
     let exercise = course::find("two-phase-commit")?;
@@ -17,7 +18,8 @@ pub fn run() -> Result<(), String> {
         "(building the reference solution of exercise {} …)",
         exercise.number
     );
-    let built = build(&default_root(), exercise, Side::Reference).map_err(|e| format!("{e:?}"))?;
+    let built =
+        build(&default_root(), &exercise.buildable(Side::Reference), &|_| {}).map_err(|e| e.to_string())?;
     let context = Context::for_reference(exercise, built.programs, &default_root(), Limits::default());
     let check = exercise
         .check("coordinator-dies-between-phases")

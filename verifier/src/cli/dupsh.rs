@@ -8,8 +8,8 @@
 //! a time-out 124).
 
 use super::parse_seconds;
-use crate::duplex::{self, Event, Fault, Mode};
-use crate::redact::Redactor;
+use crate::harness::duplex::{self, Event, Fault, Mode};
+use crate::harness::redact::Redactor;
 use crate::runner::{Ending, Invocation, Limits, Stderr};
 use crate::wire;
 use clap::Args;

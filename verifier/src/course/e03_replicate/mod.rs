@@ -11,10 +11,10 @@
 use super::logs::{Logs, holds, logs_of, same_logs};
 use super::shapes::{APPEND, READ_ALL_LOGS};
 use super::{Check, Exercise, Program};
-use crate::duplex::Fault;
-use crate::records::Record;
+use crate::harness::duplex::Fault;
+use crate::harness::records::Record;
+use crate::harness::trial::{Failure, Peer, Trial, VERIFIER_PEER, Who};
 use crate::runner::Ending;
-use crate::trial::{Failure, Peer, Trial, VERIFIER_PEER, Who};
 use crate::wire::{Direction, Line, Message};
 use serde_json::json;
 
@@ -146,7 +146,7 @@ fn alice_and_bob(trial: &mut Trial) -> Result<(String, String), Failure> {
 /// Requires a sync to have moved exactly this many entries each way.
 fn expect_crossing(
     trial: &Trial,
-    run: &crate::trial::SyncRun,
+    run: &crate::harness::trial::SyncRun,
     a_to_b: usize,
     b_to_a: usize,
 ) -> Result<(), Failure> {
@@ -266,7 +266,7 @@ fn speaks_the_protocol(trial: &mut Trial) -> Result<(), Failure> {
             .detail("heads maps every peer id you hold to the highest seq you hold of it."));
     }
     let receiver = [(VERIFIER_PEER.to_string(), 2), (alice.clone(), 1)].into();
-    crate::trial::judge_direction(&replies, Some(&sender), Some(&receiver))
+    crate::harness::trial::judge_direction(&replies, Some(&sender), Some(&receiver))
         .map_err(|problem| trial.fail(format!("it broke the protocol: {problem}")))?;
     let logs = read(trial, Who::Tested, "alice.db")?;
     holds(trial, "alice.db", &logs, VERIFIER_PEER, &entries("v", 2))

@@ -9,8 +9,8 @@
 use super::shapes::{KEY_VALUE, LOG_ENTRY};
 use super::stores::{as_map, expect, fold, operations, same_listings, store, sync, write};
 use super::{Check, Exercise, Program};
-use crate::duplex::Fault;
-use crate::trial::{Failure, Peer, Trial, Who};
+use crate::harness::duplex::Fault;
+use crate::harness::trial::{Failure, Peer, Trial, Who};
 
 /// `put KEY VALUE`: a write, appended to the log as an operation.
 pub const PUT: Program = Program {

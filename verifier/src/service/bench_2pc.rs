@@ -5,10 +5,10 @@
 //!
 //! Figures, not verdicts: the report prints each against the original's anchor.
 
-use crate::build::{BuildError, Profile, build_in};
 use crate::course::{self, Side};
+use crate::harness::build::{BUILD_TIMEOUT, Profile, build_in};
+use crate::harness::trial::{Context, Programs, Trial, free_port};
 use crate::runner::{Invocation, Limits, Spawned, Stderr, Stdout, Wiring};
-use crate::trial::{Context, Programs, free_port};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -119,7 +119,7 @@ pub fn schedules(root: &Path, count: u64, seed: u64, progress: &dyn Fn(&str)) ->
             .map_err(|e| e.to_string())?;
         let work = dir.path().join("work");
         std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-        let mut trial = crate::trial::Trial::new(&context, &work, seed);
+        let mut trial = Trial::new(&context, &work, seed);
         if let Err(failure) = course::e10_two_phase_commit::schedule(&mut trial, 12) {
             progress(&format!("seed {seed}: {}", failure.summary));
             failed.push((seed, failure.summary));
@@ -143,12 +143,15 @@ pub fn schedules(root: &Path, count: u64, seed: u64, progress: &dyn Fn(&str)) ->
 fn build(root: &Path, progress: &dyn Fn(&str)) -> Result<Programs, String> {
     let exercise = course::find("two-phase-commit")?;
     progress("building the reference solution of exercise 10 (release)");
-    build_in(root, exercise, Side::Reference, Profile::Release)
-        .map(|built| built.programs)
-        .map_err(|e| match e {
-            BuildError::Compile(errors) => format!("the reference solution does not compile:\n{errors}"),
-            BuildError::Harness(message) => message,
-        })
+    build_in(
+        root,
+        &exercise.buildable(Side::Reference),
+        Profile::Release,
+        BUILD_TIMEOUT,
+        &|_| {},
+    )
+    .map(|built| built.programs)
+    .map_err(|e| format!("the reference solution: {e}"))
 }
 
 enum Workload {

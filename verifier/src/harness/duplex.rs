@@ -10,7 +10,6 @@
 use crate::runner::{
     Backoff, Ending, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group,
 };
-use crate::wire::Direction;
 use nix::unistd::Pid;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -32,6 +31,22 @@ pub enum Fault {
 
 /// Called with each line as it crosses the relay (for a live transcript).
 pub type Observer = Box<dyn Fn(&Event) + Send + Sync>;
+
+/// Which way a message went between the two peers of a duplex wiring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    AtoB,
+    BtoA,
+}
+
+impl Direction {
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::AtoB => "A → B",
+            Direction::BtoA => "B → A",
+        }
+    }
+}
 
 /// How to wire the two programs.
 pub enum Mode {

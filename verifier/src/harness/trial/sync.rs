@@ -7,8 +7,8 @@
 //! close with an `end` that counts them, and exit once both directions are done.
 
 use super::{Failure, RunLog, Trial, Who, shown_line};
-use crate::duplex::{self, Fault, Mode};
-use crate::redact::{Redactor, placeholder_number};
+use crate::harness::duplex::{self, Fault, Mode};
+use crate::harness::redact::{Redactor, placeholder_number};
 use crate::runner::{Ending, Stderr, run, seconds};
 use crate::wire::{self, Direction, Line, Message};
 use std::collections::BTreeMap;
@@ -336,7 +336,7 @@ impl Trial<'_> {
         if let Some(reason) = stderr.lines().rev().find(|l| !l.trim().is_empty()) {
             failure = failure.detail(format!(
                 "It said: {}",
-                crate::records::shorten(reason.trim(), 200)
+                crate::harness::records::shorten(reason.trim(), 200)
             ));
         }
         failure
