@@ -155,10 +155,17 @@ async fn keep_connected(peers: Arc<Peers>, peer: Arc<Peer>) {
             peers.events.connect(&peer.address);
             peers.count(1);
             let writing = tokio::spawn(async move {
+                // Everything queued goes out in one write: one syscall for many messages.
+                let mut batch = String::new();
                 while let Some(line) = outgoing.recv().await {
-                    if writer.write_all(line.as_bytes()).await.is_err() {
+                    batch.push_str(&line);
+                    while let Ok(more) = outgoing.try_recv() {
+                        batch.push_str(&more);
+                    }
+                    if writer.write_all(batch.as_bytes()).await.is_err() {
                         break;
                     }
+                    batch.clear();
                 }
             });
             read_answers(&peer, reader).await;

@@ -29,11 +29,19 @@ async fn connection(stream: TcpStream, node: Arc<Node>) {
     let (reader, mut writer) = stream.into_split();
     let (answers, mut outgoing) = mpsc::unbounded_channel::<Message>();
     let writing = tokio::spawn(async move {
+        // Every answer ready goes out in one write; an `error` is the last.
+        let mut batch = String::new();
         while let Some(answer) = outgoing.recv().await {
-            let last = matches!(answer, Message::Error { .. });
-            if writer.write_all(answer.line().as_bytes()).await.is_err() || last {
+            let mut last = matches!(answer, Message::Error { .. });
+            batch.push_str(&answer.line());
+            while !last && let Ok(more) = outgoing.try_recv() {
+                last = matches!(more, Message::Error { .. });
+                batch.push_str(&more.line());
+            }
+            if writer.write_all(batch.as_bytes()).await.is_err() || last {
                 break;
             }
+            batch.clear();
         }
     });
     let mut reader = BufReader::new(reader);
