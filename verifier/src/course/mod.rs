@@ -17,6 +17,8 @@ pub mod e04_gossip;
 pub mod e05_kv_store;
 pub mod e06_last_writer_wins;
 pub mod e07_siblings;
+pub mod e08_logical_clocks;
+pub mod e09_merkle_dag;
 pub mod e10_two_phase_commit;
 pub mod logs;
 pub mod shapes;
@@ -31,6 +33,8 @@ pub static COURSE: &[&Exercise] = &[
     &e05_kv_store::EXERCISE,
     &e06_last_writer_wins::EXERCISE,
     &e07_siblings::EXERCISE,
+    &e08_logical_clocks::EXERCISE,
+    &e09_merkle_dag::EXERCISE,
     &e10_two_phase_commit::EXERCISE,
 ];
 

@@ -11,10 +11,14 @@ mod cluster;
 pub mod exercise;
 mod gate;
 mod network;
+mod raw;
+mod serving;
 mod sync;
 
 pub use cluster::{Background, Cluster, Event, Written, show};
 pub use network::{Entry, Network, free_port};
+pub use raw::{RawRun, RawTalk};
+pub use serving::{Cut, CutRelay, ScriptedServer, Server};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 pub use crate::harness::build::Programs;
@@ -224,9 +228,10 @@ impl<'a> Trial<'a> {
     pub fn run_by(&mut self, who: Who, program: &str, args: &[&str]) -> Result<Outcome, Failure> {
         let spec = self.program(program)?;
         let invocation = self.invocation(who, program, args)?;
+        let shown = self.with_known_ids_redacted(&invocation);
         let line = match &self.hide_records {
-            None => format!("$ {}", shown_line(who, &invocation)),
-            Some(why) => format!("$ {}   ({why})", shown_line(who, &invocation)),
+            None => format!("$ {}", shown_line(who, &shown)),
+            Some(why) => format!("$ {}   ({why})", shown_line(who, &shown)),
         };
         self.transcript.push(line);
         let finished = run(&invocation, None, &self.context.limits).map_err(|e| {
