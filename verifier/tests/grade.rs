@@ -4,14 +4,19 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{copies_target_dir, copy_course, copy_dir, root};
+use common::{copy_course, copy_dir, root, stubs_copy};
 use std::path::Path;
 use std::time::Instant;
 
+/// `verifier grade ARGS`, run in the course copy whose `exercises/` are the stubs as
+/// committed (a learner's solved work tree must not change what these tests see).
 fn grade(args: &[&str]) -> (i32, String, String) {
+    let copy = stubs_copy(|_| {});
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
     let output = command
+        .current_dir(copy.root())
         .env_remove("REPLICATE_ROOT")
+        .env_remove("CARGO_TARGET_DIR")
         .arg("grade")
         .args(args)
         .output()
@@ -139,7 +144,7 @@ fn a_perfect_submission_passes_every_check() -> std::io::Result<()> {
     let started = Instant::now();
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
     let output = command
-        .env("CARGO_TARGET_DIR", copies_target_dir())
+        .env_remove("CARGO_TARGET_DIR")
         .args(["grade", &checkout.path().display().to_string(), "--format", "tap"])
         .output()?;
     let out = String::from_utf8_lossy(&output.stdout);

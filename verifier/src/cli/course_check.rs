@@ -6,6 +6,7 @@
 
 use super::usage_error;
 use crate::course::{self, COURSE, Exercise, Side};
+use crate::harness::course_copy::committed_stubs;
 use crate::harness::verdict::Settings;
 use crate::service::Outcome;
 use crate::service::report;
@@ -41,10 +42,22 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
         seed: args.seed.unwrap_or_else(Settings::random_seed),
     };
     let root = default_root();
+    // The stubs as committed, built on the reference packages: a learner's solved
+    // exercises in the work tree are not the course's stubs.
+    let stubs = match committed_stubs(&root) {
+        Ok((copy, from)) => {
+            println!("Checking {from}.\n");
+            copy
+        }
+        Err(e) => {
+            eprintln!("error: cannot copy the course to check its stubs: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut healthy = true;
     for exercise in chosen {
-        let solution = passes(exercise, Side::Reference, &root, &settings);
-        let stub = passes(exercise, Side::Learner, &root, &settings);
+        let solution = passes(exercise, Side::Reference, &root, &root, &settings);
+        let stub = passes(exercise, Side::Learner, stubs.root(), &root, &settings);
         let verdict = match (&solution, &stub) {
             (Ok(total_s), Ok(0)) if *total_s == exercise.checks.len() => "ok",
             _ => {
@@ -73,14 +86,17 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
     }
 }
 
-/// How many checks pass on one side, or why nothing could run.
+/// How many checks pass on one side, or why nothing could run: the code built in
+/// `code`, judged with the course at `root`.
 fn passes(
     exercise: &'static Exercise,
     side: Side,
+    code: &Path,
     root: &Path,
     settings: &Settings,
 ) -> Result<usize, String> {
     let mut request = Request::new(exercise, side, root.to_path_buf(), settings.seed);
+    request.code = code.to_path_buf();
     request.keep_failed = settings.keep_failed;
     let verified = verify(&request, &Quiet);
     if verified.not_run.is_some() || verified.outcome() == Outcome::Error {

@@ -16,7 +16,7 @@ mod serving;
 mod sync;
 
 pub use cluster::{Background, Cluster, Event, Written, show};
-pub use network::{Entry, Network, free_port};
+pub use network::{Crossing, LiveProcess, Relay, free_port};
 pub use raw::{RawRun, RawTalk};
 pub use serving::{Cut, CutRelay, ScriptedServer, Server};
 pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
@@ -37,6 +37,8 @@ pub struct Failure {
     pub summary: String,
     /// Further lines: the evidence (bad lines, a diff, an explanation).
     pub details: Vec<String>,
+    /// What to try, fitted to what was observed (replaces the check's canned advice).
+    pub advice: Option<String>,
 }
 
 impl Failure {
@@ -44,11 +46,17 @@ impl Failure {
         Failure {
             summary: summary.into(),
             details: Vec::new(),
+            advice: None,
         }
     }
 
     pub fn detail(mut self, line: impl Into<String>) -> Self {
         self.details.push(line.into());
+        self
+    }
+
+    pub fn advise(mut self, advice: impl Into<String>) -> Self {
+        self.advice = Some(advice.into());
         self
     }
 }
@@ -158,6 +166,11 @@ impl<'a> Trial<'a> {
     /// The trial's working directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The limits every program of this trial runs under.
+    pub fn limits(&self) -> Limits {
+        self.context.limits
     }
 
     /// Every program run so far, in order.
