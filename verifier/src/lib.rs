@@ -36,5 +36,3 @@ pub mod workshop;
 pub use harness::{build, duplex, records, redact, snapshot, trial, verdict as verify};
 #[doc(hidden)]
 pub use service::{bench, grade, report};
-
-pub mod cgroup;
