@@ -180,7 +180,7 @@ impl Store {
     ///
     /// You'll need: `sled::Transactional`, `ConflictableTransactionError::Abort`,
     /// `TransactionError`.
-    // Compile error here? `type annotations needed` on `.transaction`: see hint 3.
+    // Compile error here? `error[E0282]: type annotations needed` on `.transaction`: see hint 3.
     pub fn finish(&self, txid: &str, outcome: Outcome) -> Result<Option<Op>> {
         let _ = (txid, outcome);
         anyhow::bail!("not implemented yet: Store::finish — see exercises/10-two-phase-commit/README.md")
