@@ -7,6 +7,10 @@ use std::process::ExitCode;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
+    /// What to measure: replication (exercise 03, the default), `2pc` (exercise 10's
+    /// commits per second and latency) or `2pc-schedules` (200 seeded fault schedules).
+    #[arg(value_enum)]
+    what: Option<Which>,
     /// Entries in the full sync (and the storage floor).
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     entries: u64,
@@ -24,7 +28,40 @@ pub struct BenchArgs {
     samples: u64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Which {
+    #[value(name = "replicate")]
+    Replicate,
+    #[value(name = "2pc")]
+    TwoPc,
+    #[value(name = "2pc-schedules")]
+    TwoPcSchedules,
+}
+
 pub fn run(args: BenchArgs) -> ExitCode {
+    let progress = |step: &str| eprintln!("… {step}");
+    let report = match args.what {
+        Some(Which::TwoPc) => Some(crate::service::bench_2pc::throughput(
+            &default_root(),
+            Default::default(),
+            &progress,
+        )),
+        Some(Which::TwoPcSchedules) => Some(crate::service::bench_2pc::schedules(
+            &default_root(),
+            200,
+            1,
+            &progress,
+        )),
+        _ => None,
+    };
+    match report {
+        Some(Ok(report)) => {
+            print!("{report}");
+            return ExitCode::SUCCESS;
+        }
+        Some(Err(message)) => return super::usage_error(&format!("the benchmark could not run: {message}")),
+        None => {}
+    }
     let sizes = Sizes {
         sync: args.entries,
         small: args.small,

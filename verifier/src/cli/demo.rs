@@ -36,6 +36,8 @@ enum Demo {
     /// The lesson that hung, replayed with exercise 9: two logs with no common node
     /// replicate fully; a copied database directory is refused as two writers.
     MerkleDag,
+    /// Two-phase commit: the coordinator killed between the phases (exercise 10).
+    TwoPhaseCommit,
 }
 
 pub fn run(args: DemoArgs) -> ExitCode {
@@ -44,6 +46,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
         Demo::Gossip => gossip(),
         Demo::Clocks => clocks(),
         Demo::MerkleDag => merkle_dag(),
+        Demo::TwoPhaseCommit => super::demo_2pc::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

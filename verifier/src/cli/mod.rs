@@ -7,6 +7,7 @@
 mod bench;
 mod course_check;
 mod demo;
+mod demo_2pc;
 mod dupsh;
 mod grade_cmd;
 mod limits;

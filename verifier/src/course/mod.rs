@@ -19,6 +19,7 @@ pub mod e06_last_writer_wins;
 pub mod e07_siblings;
 pub mod e08_logical_clocks;
 pub mod e09_merkle_dag;
+pub mod e10_two_phase_commit;
 pub mod logs;
 pub mod shapes;
 pub mod stores;
@@ -34,6 +35,7 @@ pub static COURSE: &[&Exercise] = &[
     &e07_siblings::EXERCISE,
     &e08_logical_clocks::EXERCISE,
     &e09_merkle_dag::EXERCISE,
+    &e10_two_phase_commit::EXERCISE,
 ];
 
 /// Finds an exercise by number (`2`, `02`) or slug (`append-only-logs`, `02-append-only-logs`).

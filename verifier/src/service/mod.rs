@@ -7,6 +7,7 @@
 //! - [`root`]: where the course is: found from the current directory.
 
 pub mod bench;
+pub mod bench_2pc;
 pub mod grade;
 pub mod report;
 pub mod root;

@@ -7,12 +7,15 @@
 //! Everything needed to explain a failure (exact command lines, working directory, exit
 //! status, stderr) is kept here, so the report can show the learner exactly what ran.
 
+mod cluster;
 pub mod exercise;
+mod gate;
 mod network;
 mod raw;
 mod serving;
 mod sync;
 
+pub use cluster::{Background, Cluster, Event, Written, show};
 pub use network::{Crossing, LiveProcess, Relay, free_port};
 pub use raw::{RawRun, RawTalk};
 pub use serving::{Cut, CutRelay, ScriptedServer, Server};

@@ -1,0 +1,10 @@
+//! `get`: see [`ex10_two_phase_commit::cli`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ex10_two_phase_commit::cli;
+
+fn main() -> ExitCode {
+    cli::get(cli::GetArgs::parse())
+}

@@ -1,0 +1,10 @@
+//! `node`: see [`ex10_two_phase_commit::cli`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ex10_two_phase_commit::cli;
+
+fn main() -> ExitCode {
+    cli::node(cli::NodeArgs::parse())
+}

@@ -1,0 +1,10 @@
+//! `put`: see [`ex10_two_phase_commit::cli`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ex10_two_phase_commit::cli;
+
+fn main() -> ExitCode {
+    cli::put(cli::PutArgs::parse())
+}

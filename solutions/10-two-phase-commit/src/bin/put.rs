@@ -1,0 +1,10 @@
+//! `put`: see [`sol10_two_phase_commit::cli`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sol10_two_phase_commit::cli;
+
+fn main() -> ExitCode {
+    cli::put(cli::PutArgs::parse())
+}
