@@ -19,6 +19,7 @@ pub mod e05_kv_store;
 pub mod e06_last_writer_wins;
 pub mod e07_siblings;
 pub mod logs;
+pub mod promises;
 pub mod shapes;
 pub mod stores;
 
