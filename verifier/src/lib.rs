@@ -21,6 +21,7 @@ pub mod cli;
 pub mod course;
 pub mod duplex;
 pub mod grade;
+pub mod mutants;
 pub mod records;
 pub mod redact;
 pub mod report;
