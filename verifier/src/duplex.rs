@@ -10,13 +10,28 @@
 use crate::runner::{
     Backoff, Ending, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group,
 };
-use crate::wire::Direction;
 use nix::unistd::Pid;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// Which way a message went between the two peers of a duplex wiring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    AtoB,
+    BtoA,
+}
+
+impl Direction {
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::AtoB => "A → B",
+            Direction::BtoA => "B → A",
+        }
+    }
+}
 
 /// A fault to inject into a relayed conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -9,7 +9,9 @@
 //! - [`build`]: cargo builds the learner's (or the reference) package.
 //! - [`runner`]: each program runs as a child process with limits, in its own group.
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
-//! - [`trial`]: the API checks are written in; it keeps the transcript and evidence.
+//! - [`trial`]: the API checks are written in; it keeps the transcript and evidence
+//!   (conversations of the replication protocol live with the course, in
+//!   `course::replication`).
 //! - [`snapshot`]: expected transcripts, made from the reference solution with insta.
 //! - [`verify`] and [`report`]: run the checks, judge them, explain the verdict.
 //! - [`cli`]: the `verifier` command line.
@@ -30,5 +32,4 @@ pub mod slides;
 pub mod snapshot;
 pub mod trial;
 pub mod verify;
-pub mod wire;
 pub mod workshop;

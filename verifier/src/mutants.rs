@@ -91,7 +91,9 @@ pub fn parse(exercise: &'static Exercise, name: &str, text: &str) -> Result<Muta
         return Err("`Caught-by:` names no check".into());
     }
     if let Some(unknown) = caught_by.iter().find(|name| exercise.check(name).is_none()) {
-        return Err(format!("`Caught-by:` names `{unknown}`, which is no check of this exercise"));
+        return Err(format!(
+            "`Caught-by:` names `{unknown}`, which is no check of this exercise"
+        ));
     }
     if !text.contains("\ndiff --git ") {
         return Err("no `diff --git` after the header".into());
@@ -117,7 +119,8 @@ impl Scratch {
     /// and cargo rebuilds only what a patch touched.
     pub fn mirror(course: &Path) -> Result<Scratch, String> {
         let root = course.join("target").join("mutants").join("course");
-        mirror_dir(course, &root, true).map_err(|e| format!("cannot copy the course to {}: {e}", root.display()))?;
+        mirror_dir(course, &root, true)
+            .map_err(|e| format!("cannot copy the course to {}: {e}", root.display()))?;
         Ok(Scratch {
             root,
             course: course.to_path_buf(),
@@ -126,22 +129,30 @@ impl Scratch {
 
     /// Undoes the previous patch: the scratch copy matches the course again.
     pub fn restore(&self) -> Result<(), String> {
-        mirror_dir(&self.course, &self.root, true).map_err(|e| format!("cannot restore {}: {e}", self.root.display()))
+        mirror_dir(&self.course, &self.root, true)
+            .map_err(|e| format!("cannot restore {}: {e}", self.root.display()))
     }
 
     /// Applies a mutant to its solution folder in the scratch copy.
     pub fn apply(&self, mutant: &Mutant) -> Result<(), String> {
         let solution = mutant.exercise.dir(Side::Reference);
-        let args: Vec<String> = ["apply", "--whitespace=nowarn", &format!("--directory={solution}"), "-"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let args: Vec<String> = [
+            "apply",
+            "--whitespace=nowarn",
+            &format!("--directory={solution}"),
+            "-",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         // The scratch copy lies inside the course's checkout: stop git from finding
         // that repository, so the patch applies to the files, not to the index.
         let ceiling = self.root.parent().unwrap_or(&self.root).display().to_string();
         let invocation = Invocation {
             program: "git".into(),
-            argv: std::iter::once("git".to_string()).chain(args.iter().cloned()).collect(),
+            argv: std::iter::once("git".to_string())
+                .chain(args.iter().cloned())
+                .collect(),
             args,
             cwd: self.root.clone(),
             env: vec![("GIT_CEILING_DIRECTORIES".into(), ceiling)],
@@ -271,7 +282,8 @@ mod tests {
     use super::*;
     use crate::course::find;
 
-    const PATCH: &str = "Bug: forgets to flush\nCaught-by: put-then-get, overwrite\n\ndiff --git a/src/lib.rs b/src/lib.rs\n";
+    const PATCH: &str =
+        "Bug: forgets to flush\nCaught-by: put-then-get, overwrite\n\ndiff --git a/src/lib.rs b/src/lib.rs\n";
 
     #[test]
     fn reads_the_header() {

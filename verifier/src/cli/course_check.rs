@@ -128,7 +128,12 @@ fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings) -> Ex
         Ok(scratch) => scratch,
         Err(message) => return usage_error(&message),
     };
-    println!("Trying {} mutants in {} (seed {})\n", all.len(), scratch.root.display(), settings.seed);
+    println!(
+        "Trying {} mutants in {} (seed {})\n",
+        all.len(),
+        scratch.root.display(),
+        settings.seed
+    );
     let mut bad = 0;
     for mutant in &all {
         let tried = crate::mutants::try_one(&scratch, mutant, settings, &Limits::default());
@@ -141,7 +146,9 @@ fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings) -> Ex
             Judgement::Rejected(by) => ("rejected", by.clone()),
             Judgement::Accepted(by) => (
                 "ACCEPTED",
-                by.iter().map(|name| (name.clone(), "passed".to_string())).collect(),
+                by.iter()
+                    .map(|name| (name.clone(), "passed".to_string()))
+                    .collect(),
             ),
             Judgement::WrongReason(by) => ("rejected for the WRONG REASON", by.clone()),
             Judgement::Broken(message) => ("BROKEN", vec![("patch".to_string(), message.clone())]),
@@ -162,6 +169,13 @@ fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings) -> Ex
         started.elapsed().as_secs_f64(),
         bad
     );
-    println!("Replay: cargo run -- course-check --mutants --seed {}", settings.seed);
-    if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    println!(
+        "Replay: cargo run -- course-check --mutants --seed {}",
+        settings.seed
+    );
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

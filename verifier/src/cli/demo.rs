@@ -3,13 +3,13 @@
 
 use super::usage_error;
 use crate::build::build;
+use crate::course::replication::wire;
 use crate::course::{self, Side};
 use crate::duplex::{self, Event, Fault, Mode};
 use crate::redact::Redactor;
 use crate::runner::{self, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
 use crate::trial::{Programs, free_port};
 use crate::verify::default_root;
-use crate::wire;
 use clap::{Args, ValueEnum};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

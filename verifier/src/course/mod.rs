@@ -20,6 +20,7 @@ pub mod e06_last_writer_wins;
 pub mod e07_siblings;
 pub mod logs;
 pub mod promises;
+pub mod replication;
 pub mod shapes;
 pub mod stores;
 

@@ -8,10 +8,8 @@
 //! status, stderr) is kept here, so the report can show the learner exactly what ran.
 
 mod network;
-mod sync;
 
 pub use network::{Entry, Network, free_port};
-pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 use crate::build::{BuildError, build};
 use crate::course::{Exercise, Program, Side};
@@ -141,14 +139,17 @@ impl Context {
 }
 
 /// The state of one check being run.
+///
+/// Its evidence is open to the crate, so that conversations of a protocol the course
+/// defines (`course::replication`) can add to it.
 pub struct Trial<'a> {
-    context: &'a Context,
+    pub(crate) context: &'a Context,
     dir: PathBuf,
-    transcript: Vec<String>,
-    redactor: Redactor,
-    runs: Vec<RunLog>,
+    pub(crate) transcript: Vec<String>,
+    pub(crate) redactor: Redactor,
+    pub(crate) runs: Vec<RunLog>,
     /// What crossed the wire in the latest conversation, in arrival order.
-    wire: Vec<String>,
+    pub(crate) wire: Vec<String>,
     seed: u64,
     rng: Option<fastrand::Rng>,
     /// While set, runs show this note instead of their records.
@@ -379,7 +380,7 @@ impl<'a> Trial<'a> {
             .ok_or_else(|| Failure::new(format!("harness bug: exercise has no program `{name}`")))
     }
 
-    fn invocation(&self, who: Who, program: &str, args: &[&str]) -> Result<Invocation, Failure> {
+    pub(crate) fn invocation(&self, who: Who, program: &str, args: &[&str]) -> Result<Invocation, Failure> {
         let programs = match who {
             Who::Tested => &self.context.tested,
             Who::Reference => self.context.reference()?,
@@ -405,7 +406,7 @@ impl<'a> Trial<'a> {
     }
 
     /// A failure of the last run, with what its stderr says about it.
-    fn misbehaved(&self, summary: &str) -> Failure {
+    pub(crate) fn misbehaved(&self, summary: &str) -> Failure {
         let stderr = self
             .runs
             .last()
@@ -455,7 +456,7 @@ impl<'a> Trial<'a> {
 }
 
 /// A command line as the transcript shows it, marking the reference's runs.
-fn shown_line(who: Who, invocation: &Invocation) -> String {
+pub(crate) fn shown_line(who: Who, invocation: &Invocation) -> String {
     match who {
         Who::Tested => invocation.short_line(),
         Who::Reference => format!("[reference] {}", invocation.short_line()),

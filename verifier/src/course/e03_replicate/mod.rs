@@ -9,13 +9,14 @@
 //! messages that must be refused without damaging the log.
 
 use super::logs::{Logs, holds, logs_of, same_logs};
+use super::replication::wire::{Direction, Line, Message};
+use super::replication::{Peer, SyncRun, VERIFIER_PEER, judge_direction};
 use super::shapes::{APPEND, READ_ALL_LOGS};
 use super::{Check, Exercise, Program};
 use crate::duplex::Fault;
 use crate::records::Record;
 use crate::runner::Ending;
-use crate::trial::{Failure, Peer, Trial, VERIFIER_PEER, Who};
-use crate::wire::{Direction, Line, Message};
+use crate::trial::{Failure, Trial, Who};
 use serde_json::json;
 
 pub static EXERCISE: Exercise = Exercise {
@@ -144,12 +145,7 @@ fn alice_and_bob(trial: &mut Trial) -> Result<(String, String), Failure> {
 }
 
 /// Requires a sync to have moved exactly this many entries each way.
-fn expect_crossing(
-    trial: &Trial,
-    run: &crate::trial::SyncRun,
-    a_to_b: usize,
-    b_to_a: usize,
-) -> Result<(), Failure> {
+fn expect_crossing(trial: &Trial, run: &SyncRun, a_to_b: usize, b_to_a: usize) -> Result<(), Failure> {
     let (sent_ab, sent_ba) = (run.entries(Direction::AtoB), run.entries(Direction::BtoA));
     if (sent_ab, sent_ba) == (a_to_b, b_to_a) {
         return Ok(());
@@ -266,7 +262,7 @@ fn speaks_the_protocol(trial: &mut Trial) -> Result<(), Failure> {
             .detail("heads maps every peer id you hold to the highest seq you hold of it."));
     }
     let receiver = [(VERIFIER_PEER.to_string(), 2), (alice.clone(), 1)].into();
-    crate::trial::judge_direction(&replies, Some(&sender), Some(&receiver))
+    judge_direction(&replies, Some(&sender), Some(&receiver))
         .map_err(|problem| trial.fail(format!("it broke the protocol: {problem}")))?;
     let logs = read(trial, Who::Tested, "alice.db")?;
     holds(trial, "alice.db", &logs, VERIFIER_PEER, &entries("v", 2))

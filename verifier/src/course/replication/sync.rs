@@ -6,11 +6,11 @@
 //! side's handshake says it lacks (each log in order, nothing twice, nothing extra),
 //! close with an `end` that counts them, and exit once both directions are done.
 
-use super::{Failure, RunLog, Trial, Who, shown_line};
+use super::wire::{self, Direction, Line, Message};
 use crate::duplex::{self, Fault, Mode};
 use crate::redact::{Redactor, placeholder_number};
 use crate::runner::{Ending, Stderr, run, seconds};
-use crate::wire::{self, Direction, Line, Message};
+use crate::trial::{Failure, RunLog, Trial, Who, shown_line};
 use std::collections::BTreeMap;
 
 /// One side of a conversation: which build, which program, which arguments.

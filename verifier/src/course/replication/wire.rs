@@ -5,6 +5,7 @@
 //! count entries on the wire, check that each side sends exactly what the other lacks,
 //! and draw a transcript a learner can read: `A → B  handshake peer#1 {peer#1: 3}`.
 
+pub use crate::duplex::Direction;
 use crate::redact::Redactor;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -40,22 +41,6 @@ pub fn decode(raw: &[u8]) -> Line {
             text: crate::records::shorten(text.trim_end(), 100),
             why: e.to_string(),
         },
-    }
-}
-
-/// Which way a message went between the two peers of a duplex wiring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    AtoB,
-    BtoA,
-}
-
-impl Direction {
-    pub fn arrow(self) -> &'static str {
-        match self {
-            Direction::AtoB => "A → B",
-            Direction::BtoA => "B → A",
-        }
     }
 }
 
