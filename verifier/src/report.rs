@@ -175,6 +175,10 @@ pub fn failure(result: &CheckResult) -> String {
             let _ = writeln!(out, "  | {}", shorten(line, 160));
         }
     }
-    let _ = writeln!(out, "\nTry: {}", result.check.advice);
+    let advice = match &result.verdict {
+        Verdict::Fail(failure) => failure.advice.as_deref(),
+        _ => None,
+    };
+    let _ = writeln!(out, "\nTry: {}", advice.unwrap_or(result.check.advice));
     out
 }

@@ -48,6 +48,8 @@ pub struct Failure {
     pub summary: String,
     /// Further lines: the evidence (bad lines, a diff, an explanation).
     pub details: Vec<String>,
+    /// What to try, fitted to what was observed (else the check's own advice).
+    pub advice: Option<String>,
 }
 
 impl Failure {
@@ -55,11 +57,17 @@ impl Failure {
         Failure {
             summary: summary.into(),
             details: Vec::new(),
+            advice: None,
         }
     }
 
     pub fn detail(mut self, line: impl Into<String>) -> Self {
         self.details.push(line.into());
+        self
+    }
+
+    pub fn advise(mut self, advice: impl Into<String>) -> Self {
+        self.advice = Some(advice.into());
         self
     }
 }
@@ -156,6 +164,8 @@ pub struct Trial<'a> {
     hide_records: Option<String>,
     /// Environment variables given to every program run from now on.
     env: Vec<(String, String)>,
+    /// A wall-clock limit replacing the context's, for checks that time programs.
+    timeout: Option<std::time::Duration>,
 }
 
 impl<'a> Trial<'a> {
@@ -171,6 +181,24 @@ impl<'a> Trial<'a> {
             rng: None,
             hide_records: None,
             env: Vec::new(),
+            timeout: None,
+        }
+    }
+
+    /// Gives every program run from now on this wall-clock limit instead of the
+    /// usual one (`None`: back to the usual one).
+    pub fn set_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.timeout = timeout;
+    }
+
+    /// The limits of the next program run.
+    pub(crate) fn limits(&self) -> Limits {
+        match self.timeout {
+            Some(timeout) => Limits {
+                timeout,
+                ..self.context.limits
+            },
+            None => self.context.limits,
         }
     }
 
@@ -252,7 +280,7 @@ impl<'a> Trial<'a> {
             Some(why) => format!("$ {}   ({why})", shown_line(who, &invocation)),
         };
         self.transcript.push(line);
-        let finished = run(&invocation, None, &self.context.limits).map_err(|e| {
+        let finished = run(&invocation, None, &self.limits()).map_err(|e| {
             Failure::new(format!("could not start `{}`: {e}", invocation.short_line()))
                 .detail("Is the program built, and is the command right?")
         })?;
