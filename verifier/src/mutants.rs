@@ -135,43 +135,58 @@ impl Scratch {
 
     /// Applies a mutant to its solution folder in the scratch copy.
     pub fn apply(&self, mutant: &Mutant) -> Result<(), String> {
-        let solution = mutant.exercise.dir(Side::Reference);
-        let args: Vec<String> = [
-            "apply",
-            "--whitespace=nowarn",
-            &format!("--directory={solution}"),
-            "-",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        // The scratch copy lies inside the course's checkout: stop git from finding
-        // that repository, so the patch applies to the files, not to the index.
-        let ceiling = self.root.parent().unwrap_or(&self.root).display().to_string();
-        let invocation = Invocation {
-            program: "git".into(),
-            argv: std::iter::once("git".to_string())
-                .chain(args.iter().cloned())
-                .collect(),
-            args,
-            cwd: self.root.clone(),
-            env: vec![("GIT_CEILING_DIRECTORIES".into(), ceiling)],
-        };
-        let limits = Limits {
-            timeout: Duration::from_secs(60),
-            max_output: 1 << 20,
-            resources: None,
-        };
-        let finished = run(&invocation, Some(mutant.patch.as_bytes()), &limits)
-            .map_err(|e| format!("cannot run git apply: {e}"))?;
-        if finished.ending.success() {
-            return Ok(());
-        }
-        Err(format!(
-            "the patch does not apply to {solution}: {}",
-            String::from_utf8_lossy(&finished.stderr).trim()
-        ))
+        git_apply(&self.root, mutant, false)
     }
+}
+
+/// Whether a mutant still applies to the course's solution, changing nothing (a quick
+/// test of them all).
+pub fn applies(course: &Path, mutant: &Mutant) -> Result<(), String> {
+    git_apply(course, mutant, true)
+}
+
+/// `git apply` of a mutant's patch to its solution folder under `root` (a copy of the
+/// course, or the course itself with `check_only`).
+fn git_apply(root: &Path, mutant: &Mutant, check_only: bool) -> Result<(), String> {
+    let solution = mutant.exercise.dir(Side::Reference);
+    let mut args: Vec<String> = [
+        "apply",
+        "--whitespace=nowarn",
+        &format!("--directory={solution}"),
+        "-",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if check_only {
+        args.insert(1, "--check".into());
+    }
+    // The scratch copy lies inside the course's checkout: stop git from finding
+    // that repository, so the patch applies to the files, not to the index.
+    let ceiling = root.parent().unwrap_or(root).display().to_string();
+    let invocation = Invocation {
+        program: "git".into(),
+        argv: std::iter::once("git".to_string())
+            .chain(args.iter().cloned())
+            .collect(),
+        args,
+        cwd: root.to_path_buf(),
+        env: vec![("GIT_CEILING_DIRECTORIES".into(), ceiling)],
+    };
+    let limits = Limits {
+        timeout: Duration::from_secs(60),
+        max_output: 1 << 20,
+        resources: None,
+    };
+    let finished = run(&invocation, Some(mutant.patch.as_bytes()), &limits)
+        .map_err(|e| format!("cannot run git apply: {e}"))?;
+    if finished.ending.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "the patch does not apply to {solution}: {}",
+        String::from_utf8_lossy(&finished.stderr).trim()
+    ))
 }
 
 fn mirror_dir(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {

@@ -56,6 +56,8 @@ pub struct CheckResult {
     pub used_seed: bool,
     /// How long the check took.
     pub elapsed: Duration,
+    /// Figures a timed check measured (shown under its verdict line).
+    pub measured: Vec<String>,
 }
 
 /// Runs every check of an exercise against the programs of the context.
@@ -106,6 +108,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
     let runs = trial.runs().to_vec();
     let wire = trial.wire().to_vec();
     let used_seed = trial.used_seed();
+    let measured = trial.measurements().to_vec();
     let path = work.clone();
     let kept_dir = match (&verdict, settings.keep_failed) {
         (Verdict::Pass, _) | (_, false) => None,
@@ -122,6 +125,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         wire,
         used_seed,
         elapsed: started.elapsed(),
+        measured,
     }
 }
 
@@ -217,6 +221,7 @@ fn error_result(check: &'static Check, message: String) -> CheckResult {
         wire: Vec::new(),
         used_seed: false,
         elapsed: Duration::ZERO,
+        measured: Vec::new(),
     }
 }
 

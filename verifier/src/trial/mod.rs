@@ -166,6 +166,9 @@ pub struct Trial<'a> {
     env: Vec<(String, String)>,
     /// A wall-clock limit replacing the context's, for checks that time programs.
     timeout: Option<std::time::Duration>,
+    /// Figures a timed check measured, for the verdict (they vary, so never in the
+    /// transcript).
+    measured: Vec<String>,
 }
 
 impl<'a> Trial<'a> {
@@ -182,7 +185,18 @@ impl<'a> Trial<'a> {
             hide_records: None,
             env: Vec::new(),
             timeout: None,
+            measured: Vec::new(),
         }
+    }
+
+    /// Notes a measured figure for the verdict: `3.1 s, budget 6.0 s: sending …`.
+    pub fn measured(&mut self, line: impl Into<String>) {
+        self.measured.push(line.into());
+    }
+
+    /// The figures measured so far.
+    pub fn measurements(&self) -> &[String] {
+        &self.measured
     }
 
     /// Gives every program run from now on this wall-clock limit instead of the

@@ -272,6 +272,7 @@ fn text_round_trip(trial: &mut Trial) -> Result<(), Failure> {
         ("with space", "say \"hi\""),
         ("naïve-ключ", "ünïcode ✓ 日本"),
         ("empty", ""),
+        ("", "under the empty key"),
     ];
     for (key, value) in pairs {
         trial.run("put", &[key, value])?;

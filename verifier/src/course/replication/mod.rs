@@ -5,4 +5,4 @@
 pub mod sync;
 pub mod wire;
 
-pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
+pub use sync::{Conversation, Peer, PlainRun, SyncRun, VERIFIER_PEER, judge_direction};
