@@ -28,6 +28,9 @@ pub struct CourseCheckArgs {
     /// each must be rejected by the checks it names, for a reason other than a timeout.
     #[arg(long)]
     mutants: bool,
+    /// With --mutants: only the mutants of this name (repeatable).
+    #[arg(long = "only", value_name = "NAME", requires = "mutants")]
+    only: Vec<String>,
 }
 
 pub fn run(args: CourseCheckArgs) -> ExitCode {
@@ -48,7 +51,7 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
     };
     let root = default_root();
     if args.mutants {
-        return mutants(&chosen, &root, &settings);
+        return mutants(&chosen, &root, &settings, &args.only);
     }
     let mut healthy = true;
     for exercise in chosen {
@@ -112,11 +115,15 @@ fn describe(result: &Result<usize, String>, exercise: &Exercise) -> String {
 }
 
 /// Tries every mutant of the chosen exercises; exit 1 unless each is rejected.
-fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings) -> ExitCode {
+fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings, only: &[String]) -> ExitCode {
     let mut all = Vec::new();
     for exercise in chosen {
         match crate::mutants::load(root, exercise) {
-            Ok(found) => all.extend(found),
+            Ok(found) => all.extend(
+                found
+                    .into_iter()
+                    .filter(|m| only.is_empty() || only.contains(&m.name)),
+            ),
             Err(message) => return usage_error(&message),
         }
     }

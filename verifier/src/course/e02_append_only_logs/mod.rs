@@ -139,7 +139,25 @@ fn first_append(trial: &mut Trial) -> Result<(), Failure> {
     let read = trial.run("read", &[])?;
     expect_seqs(trial, "`read`", &read, &[1])?;
     if read != appended {
-        return Err(trial.fail("`read` does not print the entry exactly as `append` printed it"));
+        let field = |records: &[Record], name: &str| {
+            records
+                .first()
+                .and_then(|r| {
+                    r.text(name)
+                        .map(str::to_string)
+                        .or_else(|| r.number(name).map(|n| n.to_string()))
+                })
+                .unwrap_or_default()
+        };
+        let differing = ["peer", "seq", "entry"]
+            .into_iter()
+            .find(|name| field(&read, name) != field(&appended, name))
+            .unwrap_or("entry");
+        return Err(trial.fail(format!(
+            "`read` printed {differing} {:?} where `append` printed {differing} {:?} for the same entry",
+            field(&read, differing),
+            field(&appended, differing)
+        )));
     }
     Ok(())
 }

@@ -178,11 +178,16 @@ fn expect_crossing(trial: &Trial, run: &SyncRun, a_to_b: usize, b_to_a: usize) -
     if (sent_ab, sent_ba) == (a_to_b, b_to_a) {
         return Ok(());
     }
-    Err(trial
+    let failure = trial
         .fail(format!(
             "{sent_ab} entries went A → B and {sent_ba} B → A; expected {a_to_b} and {b_to_a}"
         ))
-        .detail("A side sends only what the other side's handshake says it lacks."))
+        .detail("A side sends only what the other side's handshake says it lacks.");
+    Err(if sent_ab > a_to_b || sent_ba > b_to_a {
+        failure.advise("A side sent entries the other already held: for each log, start right after the other side's head (entries_after_iter(peer, their_head)), never at seq 1.")
+    } else {
+        failure.advise("A side held entries the other lacked and did not send them: go through every log of your own handshake (others' logs too), and send each one past the other side's head for it (0 when its handshake does not list it).")
+    })
 }
 
 fn empty_databases(trial: &mut Trial) -> Result<(), Failure> {
@@ -865,4 +870,19 @@ fn refuses_bad_messages(trial: &mut Trial) -> Result<(), Failure> {
         return Err(trial.fail("alice.db stored an entry from a message it should have refused"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_names_a_line_by_its_number_alone() {
+        assert!(names_line("error: line 2: a gap", 2));
+        assert!(names_line("line 2", 2));
+        assert!(!names_line("error: line 12: a gap", 2));
+        assert!(!names_line("error: line 21: a gap", 2));
+        assert!(!names_line("error: a gap", 2));
+        assert!(!names_line("error: baseline 2", 2));
+    }
 }

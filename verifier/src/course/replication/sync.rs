@@ -177,20 +177,26 @@ impl Trial<'_> {
             input.extend_from_slice(message.as_ref());
             input.push(b'\n');
         }
-        self.talk(invocation, peer.program, &input)
+        self.talk(invocation, peer.program, &input, true)
     }
 
     /// Like [`Trial::converse`] for a conversation too long to show: the transcript
-    /// shows `why` instead of the messages.
+    /// shows `why` instead of the messages. A hang is not judged here but returned,
+    /// for checks that time the peer and name a slow one as such.
     pub fn converse_unshown(&mut self, peer: Peer, input: &[u8], why: &str) -> Result<Conversation, Failure> {
         let invocation = self.invocation(peer.who, peer.program, &peer.args)?;
         self.transcript
             .push(format!("$ {}   ({why})", shown_line(peer.who, &invocation)));
-        self.talk(invocation, peer.program, input)
+        self.talk(invocation, peer.program, input, false)
     }
 
-    fn talk(&mut self, invocation: Invocation, program: &str, input: &[u8]) -> Result<Conversation, Failure> {
-        let peer_program = program;
+    fn talk(
+        &mut self,
+        invocation: Invocation,
+        peer_program: &str,
+        input: &[u8],
+        judge_hang: bool,
+    ) -> Result<Conversation, Failure> {
         let finished = run(&invocation, Some(input), &self.limits())
             .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
         self.runs.push(RunLog {
@@ -199,7 +205,9 @@ impl Trial<'_> {
             stderr: finished.stderr.clone(),
         });
         self.stayed_inside(peer_program)?;
-        if let Ending::TimedOut(limit) = finished.ending {
+        if let Ending::TimedOut(limit) = finished.ending
+            && judge_hang
+        {
             return Err(self
                 .misbehaved(&format!("Timed out after {} while waiting for `{}` to exit", seconds(limit), peer_program))
                 .detail("The verifier sent its messages and closed the stream: a peer must notice end-of-file and exit."));
