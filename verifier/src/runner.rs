@@ -620,8 +620,9 @@ pub fn kill_children_on_signals(interrupt: bool) {
 }
 
 /// Kills (and reaps) adopted orphans: our children that we did not start ourselves.
-/// Says whether there were any.
-fn kill_orphans() -> bool {
+/// Says whether there were any. (The workshop shell calls it after a verification it
+/// ran as a child process: whatever that left behind was adopted by the shell.)
+pub fn kill_orphans() -> bool {
     if !ADOPTING.load(Ordering::SeqCst) {
         return false;
     }

@@ -5,11 +5,12 @@
 //! after changing a check, run `INSTA_UPDATE=always cargo test --test course` (or
 //! `cargo insta review`) and read the new transcripts before committing them.
 
-use verifier::build::build;
 use verifier::course::{COURSE, Side};
+use verifier::harness::build::build;
+use verifier::harness::trial::Context;
+use verifier::harness::verdict::{Settings, Verdict, run_check};
 use verifier::runner::Limits;
-use verifier::trial::Context;
-use verifier::verify::{Settings, Verdict, default_root, run_check};
+use verifier::service::root::default_root;
 
 fn settings(compare_snapshots: bool) -> Settings {
     let seed = Settings::random_seed();
@@ -25,7 +26,7 @@ fn settings(compare_snapshots: bool) -> Settings {
 #[test]
 fn reference_solutions_pass_and_match_their_snapshots() {
     for exercise in COURSE {
-        let built = build(&default_root(), exercise, Side::Reference)
+        let built = build(&default_root(), &exercise.buildable(Side::Reference), &|_| {})
             .unwrap_or_else(|e| panic!("solution {} does not build: {e:?}", exercise.number));
         assert_eq!(
             built.warnings, 0,
@@ -41,7 +42,7 @@ fn reference_solutions_pass_and_match_their_snapshots() {
                 "solution {} fails {}:\n{}",
                 exercise.number,
                 check.name,
-                verifier::report::failure(&result)
+                verifier::service::report::failure(&result)
             );
             insta::with_settings!({
                 snapshot_path => format!("../snapshots/{}", exercise.dir_name()),
@@ -58,7 +59,7 @@ fn reference_solutions_pass_and_match_their_snapshots() {
 #[test]
 fn stubs_compile_and_fail_every_check_with_a_friendly_message() {
     for exercise in COURSE {
-        let built = build(&default_root(), exercise, Side::Learner)
+        let built = build(&default_root(), &exercise.buildable(Side::Learner), &|_| {})
             .unwrap_or_else(|e| panic!("stub {} does not build: {e:?}", exercise.number));
         assert_eq!(
             built.warnings, 0,
@@ -74,7 +75,7 @@ fn stubs_compile_and_fail_every_check_with_a_friendly_message() {
                     exercise.number, check.name, result.verdict
                 );
             };
-            let report = verifier::report::failure(&result);
+            let report = verifier::service::report::failure(&result);
             assert!(
                 !report.contains("panicked"),
                 "stub {} panics in {}:\n{report}",
@@ -117,7 +118,7 @@ fn a_python_solution_of_03_passes_every_check_through_program() {
 /// so it is a command of its own: `cargo run -- course-check --mutants [N...]`.
 #[test]
 fn mutants_are_well_formed_and_apply() {
-    use verifier::mutants::{applies, load};
+    use verifier::service::mutants::{applies, load};
     let root = default_root();
     for exercise in COURSE {
         let mutants = load(&root, exercise).unwrap_or_else(|e| panic!("{e}"));

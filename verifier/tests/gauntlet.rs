@@ -349,8 +349,12 @@ fn fixture() -> PathBuf {
 fn exercise_three() -> Result<[String; 2], String> {
     let exercise = verifier::course::find("3")
         .map_err(|_| "exercise 3 is not in the course yet (`verifier list` has no 3)".to_string())?;
-    let built = verifier::build::build(&verifier::verify::default_root(), exercise, Side::Reference)
-        .unwrap_or_else(|e| panic!("the reference solution of exercise 3 does not build: {e:?}"));
+    let built = verifier::harness::build::build(
+        &verifier::service::root::default_root(),
+        &exercise.buildable(Side::Reference),
+        &|_| {},
+    )
+    .unwrap_or_else(|e| panic!("the reference solution of exercise 3 does not build: {e:?}"));
     Ok(["append", "read"].map(|program| {
         let command = built
             .programs

@@ -1,16 +1,12 @@
 //! `verifier grade` end to end: a whole submission, in the formats CI systems render,
 //! with the documented exit codes (0 all passed, 1 some failed, 2 harness error).
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("course root")
-        .to_path_buf()
-}
+use assert_cmd::Command;
+use common::{copies_target_dir, copy_course, copy_dir, root};
+use std::path::Path;
+use std::time::Instant;
 
 fn grade(args: &[&str]) -> (i32, String, String) {
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
@@ -100,6 +96,30 @@ fn tap_and_usage_errors() {
     }
 }
 
+/// A path that is not a checkout is named for what it is.
+#[test]
+fn a_bad_submission_path_says_exactly_what_is_wrong() -> std::io::Result<()> {
+    let (code, _, err) = grade(&["/no/such/checkout"]);
+    assert_eq!((code, err.trim()), (2, "error: /no/such/checkout does not exist"));
+    let file = tempfile::NamedTempFile::new()?;
+    let shown = file.path().display().to_string();
+    let (code, _, err) = grade(&[&shown]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err.trim(),
+        format!("error: {shown} is a file, not a folder: give the folder of a checkout of this course")
+    );
+    let dir = tempfile::tempdir()?;
+    let shown = dir.path().display().to_string();
+    let (code, _, err) = grade(&[&shown]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err.trim(),
+        format!("error: {shown} is not a checkout of this course (it has no exercises/ folder)")
+    );
+    Ok(())
+}
+
 /// A learner who copied every reference solution into `exercises/` passes everything:
 /// grading a whole course end to end, from a checkout that is not this workspace.
 #[test]
@@ -118,14 +138,8 @@ fn a_perfect_submission_passes_every_check() -> std::io::Result<()> {
     }
     let started = Instant::now();
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
-    // A target directory of its own: cargo hashes workspace members by their path
-    // *inside* the workspace, so a copy sharing this workspace's target directory
-    // would share (and overwrite) its compiled exercises.
     let output = command
-        .env(
-            "CARGO_TARGET_DIR",
-            root().join("target").join("graded-submission"),
-        )
+        .env("CARGO_TARGET_DIR", copies_target_dir())
         .args(["grade", &checkout.path().display().to_string(), "--format", "tap"])
         .output()?;
     let out = String::from_utf8_lossy(&output.stdout);
@@ -148,42 +162,7 @@ fn rename_crates(dir: &Path) -> std::io::Result<()> {
             rename_crates(&path)?;
         } else if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path)?;
-            std::fs::write(&path, text.replace("sol0", "ex0"))?;
-        }
-    }
-    Ok(())
-}
-
-/// Copies the course's sources (not `target/`, not `.git/`).
-fn copy_course(from: &Path, to: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name == "target" || name == ".git" || name == ".replicate" {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(&name))?;
-        } else {
-            std::fs::copy(&path, to.join(&name))?;
-        }
-    }
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        if path.is_dir() {
-            copy_dir(&path, &to.join(entry.file_name()))?;
-        } else {
-            std::fs::copy(&path, to.join(entry.file_name()))?;
+            std::fs::write(&path, text.replace("sol0", "ex0").replace("sol1", "ex1"))?;
         }
     }
     Ok(())

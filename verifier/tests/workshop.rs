@@ -295,6 +295,45 @@ fn slides_present_the_current_exercises_deck() {
 }
 
 #[test]
+fn slides_find_each_exercises_deck_by_what_it_declares() {
+    // The deck numbered like the exercise, whose subtitle ends "Leads into exercise N."
+    // (or "exercises N and M."): derived from the course, so new exercises are covered.
+    let decks: Vec<verifier::slides::Deck> = verifier::slides::deck_files(&root().join("slides"))
+        .expect("the slides folder")
+        .iter()
+        .filter_map(|f| verifier::slides::load(f).ok())
+        .collect();
+    let state = state_dir();
+    let script: String = COURSE
+        .iter()
+        .map(|e| format!("select {}\nslides\nq\n", e.number))
+        .collect();
+    let out = shell(state.path(), &script);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let titles: Vec<&str> = out.stdout.lines().filter(|l| l.contains(" — slide 1/")).collect();
+    assert_eq!(titles.len(), COURSE.len(), "{}", out.stdout);
+    for (exercise, shown) in COURSE.iter().zip(titles) {
+        let deck = decks
+            .iter()
+            .find(|d| shown.starts_with(&format!("{} — slide 1/", d.title)))
+            .unwrap_or_else(|| panic!("exercise {}: no deck titled like {shown:?}", exercise.number));
+        assert_eq!(
+            deck.number,
+            Some(exercise.number),
+            "exercise {}: {}",
+            exercise.number,
+            deck.stem
+        );
+        assert!(
+            deck.exercises.contains(&exercise.number),
+            "exercise {}: {} does not declare it",
+            exercise.number,
+            deck.stem
+        );
+    }
+}
+
+#[test]
 fn verify_in_the_shell_reports_and_records_no_pass_for_the_stub() {
     let state = state_dir();
     let out = shell(state.path(), "verify\nprogress\n");
@@ -433,15 +472,17 @@ fn wait_for(lines: &mpsc::Receiver<String>, wanted: &str, limit: Duration, seen:
     false
 }
 
-#[test]
-fn watch_verifies_again_after_a_save() {
+/// Starts `verifier watch EXERCISE`, waits for its first verification, rewrites
+/// `file` (relative to the repository root) exactly as it is, and checks that a line
+/// containing `changed` announces a second verification, then that Ctrl-C stops it.
+fn watch_sees_a_save(exercise: &str, file: &str, changed: &str, watching: &str) {
     use nix::sys::signal::{Signal, killpg};
     use nix::unistd::Pid;
     use std::os::unix::process::CommandExt;
 
     let state = state_dir();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
-        .args(["watch", "1"])
+        .args(["watch", exercise])
         .env_remove("REPLICATE_ROOT")
         .env("REPLICATE_STATE_DIR", state.path())
         .stdin(Stdio::null())
@@ -454,31 +495,26 @@ fn watch_verifies_again_after_a_save() {
     let lines = lines_of(child.stdout.take().expect("piped"));
     let mut seen = Vec::new();
 
-    // The first verification builds exercise 1, which can take a while on a cold cache.
+    // The first verification builds the exercise, which can take a while on a cold cache.
     let ready = wait_for(
         &lines,
         "[watch] waiting for changes",
-        Duration::from_secs(600),
+        Duration::from_secs(900),
         &mut seen,
     );
-    let lib = root().join("exercises/01-leveldb/src/lib.rs");
+    let path = root().join(file);
     let mut again = false;
     let mut waiting_again = false;
     if ready {
-        // Rewrite a file of exercise 1 exactly as it is: a save that changes nothing.
-        let text = std::fs::read(&lib).expect("the stub is there");
-        std::fs::write(&lib, &text).expect("rewrite");
-        again = wait_for(
-            &lines,
-            "src/lib.rs changed: verifying again",
-            Duration::from_secs(20),
-            &mut seen,
-        );
+        // Rewrite the file exactly as it is: a save that changes nothing.
+        let text = std::fs::read(&path).expect("the stub is there");
+        std::fs::write(&path, &text).expect("rewrite");
+        again = wait_for(&lines, changed, Duration::from_secs(20), &mut seen);
         waiting_again = again
             && wait_for(
                 &lines,
                 "[watch] waiting for changes",
-                Duration::from_secs(120),
+                Duration::from_secs(300),
                 &mut seen,
             );
     }
@@ -490,12 +526,453 @@ fn watch_verifies_again_after_a_save() {
 
     let transcript = seen.join("\n");
     assert!(ready, "the first verification did not finish:\n{transcript}");
-    assert!(
-        transcript.contains("Watching exercises/01-leveldb/"),
-        "{transcript}"
-    );
+    assert!(transcript.contains(watching), "{transcript}");
     assert!(again, "a save did not start a second verification:\n{transcript}");
     assert!(waiting_again, "{transcript}");
     assert!(stopped, "Ctrl-C did not stop the watch:\n{transcript}");
     assert_eq!(transcript.matches("checks failed").count(), 2, "{transcript}");
+}
+
+#[test]
+fn watch_verifies_again_after_a_save() {
+    watch_sees_a_save(
+        "1",
+        "exercises/01-leveldb/src/lib.rs",
+        "src/lib.rs changed: verifying again",
+        "Watching exercises/01-leveldb/:",
+    );
+}
+
+#[test]
+fn watch_follows_the_earlier_exercise_it_is_built_on() {
+    watch_sees_a_save(
+        "3",
+        "exercises/02-append-only-logs/src/lib.rs",
+        "exercises/02-append-only-logs/src/lib.rs changed: verifying again",
+        "Watching exercises/03-replicate/ and exercises/02-append-only-logs/, which it is built on",
+    );
+}
+
+/// Runs the verifier with `args` and a stdout whose reader is already gone, as
+/// `verifier ARGS | head -1` is once `head` has its line.
+fn into_closed_pipe(state: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .args(args)
+        .env_remove("REPLICATE_ROOT")
+        .env("REPLICATE_STATE_DIR", state)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the verifier runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_print_list_and_solution_quietly() {
+    let state = state_dir();
+    for args in [
+        &["solution", "2", "--yes"][..],
+        &["solution", "2", "--yes", "--diff"],
+        &["print", "2"],
+        &["list"],
+        &["hint", "2"],
+    ] {
+        let (code, stderr) = into_closed_pipe(state.path(), args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn solution_shows_the_files_to_write_first_and_names_the_scaffolding() {
+    let state = state_dir();
+    let out = run(state.path(), &["solution", "2", "--yes"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let headings: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("── ")).collect();
+    assert_eq!(
+        headings,
+        ["── solutions/02-append-only-logs/src/lib.rs ──"],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "The same as yours apart from the crate name (not shown): src/bin/append.rs, src/bin/read.rs, src/cli.rs."
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn solution_diff_compares_with_the_learners_code() {
+    let state = state_dir();
+    let out = run(state.path(), &["solution", "2", "--yes", "--diff"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("@@ "), "{}", out.stdout);
+    // The stub's `todo` body goes, the solution's body comes.
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("-") && l.contains("not implemented yet")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("+    pub fn append(&self, entry: &str)")),
+        "{}",
+        out.stdout
+    );
+    // In the shell too.
+    let shell_out = shell(state.path(), "select 2\nsolution diff\ny\n");
+    assert!(
+        shell_out.stdout.contains("against the reference solution"),
+        "{}",
+        shell_out.stdout
+    );
+}
+
+/// Whether process `pid` is still running (a zombie is not: it has ended).
+fn running(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next());
+            !matches!(state, Some("Z" | "X"))
+        }
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_verify_in_the_shell_and_the_prompt_comes_back() {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+
+    let state = state_dir();
+    let pids = state.path().join("pids");
+    let hang = state.path().join("hang.sh");
+    std::fs::write(
+        &hang,
+        format!("#!/bin/sh\necho $$ >> '{}'\nexec sleep 1000\n", pids.display()),
+    )
+    .expect("write the hanging program");
+    std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .env_remove("REPLICATE_ROOT")
+        .env("REPLICATE_STATE_DIR", state.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("the verifier starts");
+    let group = Pid::from_raw(child.id() as i32);
+    let mut stdin = child.stdin.take().expect("piped");
+    let lines = lines_of(child.stdout.take().expect("piped"));
+    let programs: Vec<String> = ["put", "get", "del", "range"]
+        .iter()
+        .map(|p| format!("--program {p}={}", hang.display()))
+        .collect();
+    writeln!(stdin, "verify {}", programs.join(" ")).expect("a command");
+
+    // Wait until a check has started the hanging program.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline && std::fs::read_to_string(&pids).map_or(true, |p| p.is_empty()) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let started: Vec<i32> = std::fs::read_to_string(&pids)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    // Ctrl-C, as a terminal sends it: to the whole foreground process group.
+    let pressed = Instant::now();
+    let _ = killpg(group, Signal::SIGINT);
+    writeln!(stdin, "progress").expect("the next command");
+    let mut seen = Vec::new();
+    let stopped = wait_for(&lines, "Stopped (Ctrl-C)", Duration::from_secs(10), &mut seen);
+    let took = pressed.elapsed();
+    let back = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(10), &mut seen);
+    // A killed process takes a moment to be gone; one that escaped never goes.
+    let still_running = || -> Vec<i32> {
+        std::fs::read_to_string(&pids)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .filter(|pid| running(*pid))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut still = still_running();
+    while !still.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        still = still_running();
+    }
+    for pid in &still {
+        eprintln!(
+            "{pid}: {:?}",
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        );
+    }
+    drop(stdin);
+    let ended = child.wait().expect("the shell ends");
+    let _ = killpg(group, Signal::SIGKILL);
+
+    eprintln!("from Ctrl-C to the verification stopped: {took:?}");
+    let transcript = seen.join("\n");
+    assert!(!started.is_empty(), "no check started the hanging program");
+    assert!(stopped, "Ctrl-C did not stop the verification:\n{transcript}");
+    assert!(
+        took < Duration::from_secs(2),
+        "the prompt came back after {took:?}"
+    );
+    assert!(
+        back,
+        "the shell did not go on with the next command:\n{transcript}"
+    );
+    assert!(still.is_empty(), "still running after Ctrl-C: {still:?}");
+    assert!(ended.success(), "the shell itself ended: {ended:?}");
+    assert!(!transcript.contains("checks failed"), "{transcript}");
+}
+
+#[test]
+fn a_command_typed_while_another_runs_is_not_lost_and_quit_asks() {
+    use std::io::Write;
+    // `script` gives the shell a terminal of its own (a pseudo-terminal), so it runs
+    // with its line editor, as a learner has it.
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: util-linux's `script` is not installed");
+        return;
+    }
+    let state = state_dir();
+    let mut child = std::process::Command::new("/usr/bin/script")
+        .args(["-q", "-e", "-c", env!("CARGO_BIN_EXE_verifier"), "/dev/null"])
+        .env_remove("REPLICATE_ROOT")
+        .env("REPLICATE_STATE_DIR", state.path())
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    let lines = lines_of(child.stdout.take().expect("piped"));
+    let mut seen = Vec::new();
+    let prompt = wait_for(&lines, "Tab completes them", Duration::from_secs(30), &mut seen);
+    // `verify` and, at once, `progress`, typed while the verification runs; then
+    // `quit`, declined, and `quit`, confirmed.
+    stdin
+        .write_all(b"verify\nprogress\nquit\nn\nprogress\nquit\ny\n")
+        .expect("typing");
+    let progress = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(600), &mut seen);
+    let staying = wait_for(&lines, "Staying.", Duration::from_secs(30), &mut seen);
+    let again = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(30), &mut seen);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut status = None;
+    while Instant::now() < deadline && status.is_none() {
+        status = child.try_wait().ok().flatten();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Whatever happened, nothing is left behind (a no-op once it has ended).
+    let _ = child.kill();
+    let _ = child.wait();
+    let transcript = seen.join("\n");
+    assert!(prompt, "{transcript}");
+    assert!(
+        progress,
+        "the command typed during verify was lost:\n{transcript}"
+    );
+    assert!(transcript.contains("checks failed"), "{transcript}");
+    assert!(transcript.contains("Leave the workshop?"), "{transcript}");
+    assert!(staying && again, "{transcript}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "quit did not end the shell:\n{transcript}"
+    );
+}
+
+#[test]
+fn clear_is_a_command() {
+    let state = state_dir();
+    let out = shell(state.path(), "clear\nhelp clear\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("Unknown command"), "{}", out.stdout);
+    assert!(out.stdout.contains("Clears the terminal"), "{}", out.stdout);
+}
+
+#[test]
+fn the_replication_demo_says_whose_id_is_whose_as_it_happened() {
+    let state = state_dir();
+    let out = run(state.path(), &["demo", "replicate"], "");
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // The placeholder each handshake carried: A is Alice, B is Bob.
+    let carried = |arrow: &str| {
+        out.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{arrow}  handshake "))?.split(' ').next())
+            .unwrap_or_else(|| panic!("no {arrow} handshake:\n{}", out.stdout))
+            .to_string()
+    };
+    let (alice, bob) = (carried("A → B"), carried("B → A"));
+    assert_ne!(alice, bob);
+    let expected = format!("({alice} is Alice's id, {bob} Bob's)");
+    assert!(
+        out.stdout.contains(&expected),
+        "expected {expected}:\n{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn texts_in_the_shell_name_the_shells_commands() {
+    let state = state_dir();
+    let out = shell(state.path(), "print\nverify\nhint --level 2\nhint -l 1\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("cargo run --"), "{}", out.stdout);
+    assert!(out.stdout.contains("verify 1"), "{}", out.stdout);
+    assert!(out.stdout.contains("Hint 2 of"), "{}", out.stdout);
+    assert!(out.stdout.contains("Hint 1 of"), "{}", out.stdout);
+    // The advice after a failure is wrapped to the width (80 columns from a pipe).
+    let advice: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Try: "))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(!advice.is_empty(), "{}", out.stdout);
+    assert!(advice.iter().all(|l| l.chars().count() <= 80), "{advice:#?}");
+}
+
+#[test]
+fn print_and_solution_use_the_pager_on_a_terminal_only() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: util-linux's `script` is not installed");
+        return;
+    }
+    let state = state_dir();
+    let pager = "sh -c 'echo PAGED-BY-THE-PAGER; cat'";
+    for args in ["print 2", "solution 2 --yes"] {
+        // On a terminal (a pseudo-terminal from `script`): through $PAGER.
+        let command = format!("{} {args}", env!("CARGO_BIN_EXE_verifier"));
+        let output = std::process::Command::new("/usr/bin/script")
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .env_remove("REPLICATE_ROOT")
+            .env("REPLICATE_STATE_DIR", state.path())
+            .env("PAGER", pager)
+            .stdin(Stdio::null())
+            .output()
+            .expect("script runs");
+        let shown = String::from_utf8_lossy(&output.stdout);
+        assert!(shown.contains("PAGED-BY-THE-PAGER"), "{args}: {shown}");
+        assert!(
+            shown.contains("Append-only logs") || shown.contains("── solutions/"),
+            "{args}: {shown}"
+        );
+        // Into a pipe: no pager.
+        let words: Vec<&str> = args.split(' ').collect();
+        let piped = verifier(state.path())
+            .args(&words)
+            .env("PAGER", pager)
+            .output()
+            .expect("the verifier runs");
+        let text = String::from_utf8_lossy(&piped.stdout);
+        assert!(!text.contains("PAGED-BY-THE-PAGER"), "{args}: {text}");
+    }
+}
+
+/// A course folder of its own with one tiny exercise 1 whose `put` echoes its stdin, so
+/// that `run` can be driven by hand without a solved exercise.
+fn echoing_course() -> tempfile::TempDir {
+    let course = tempfile::tempdir().expect("a temporary folder");
+    let package = course.path().join("exercises/01-leveldb");
+    std::fs::create_dir_all(package.join("src/bin")).expect("folders");
+    std::fs::write(
+        course.path().join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"exercises/*\"]\n",
+    )
+    .expect("the workspace");
+    std::fs::write(
+        package.join("Cargo.toml"),
+        "[package]\nname = \"ex01-leveldb\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .expect("the package");
+    let echo = "use std::io::BufRead;\nfn main() {\n    for line in std::io::stdin().lock().lines() {\n        \
+                println!(\"echo: {}\", line.unwrap_or_default());\n    }\n}\n";
+    for program in ["put", "get", "del", "range"] {
+        std::fs::write(package.join(format!("src/bin/{program}.rs")), echo).expect("a program");
+    }
+    course
+}
+
+#[test]
+fn run_on_a_terminal_feeds_the_program_what_is_typed() {
+    use std::io::Write;
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: util-linux's `script` is not installed");
+        return;
+    }
+    let course = echoing_course();
+    let state = state_dir();
+    let mut child = std::process::Command::new("/usr/bin/script")
+        .args(["-q", "-e", "-c", env!("CARGO_BIN_EXE_verifier"), "/dev/null"])
+        // The course is found from the current directory.
+        .current_dir(course.path())
+        .env_remove("REPLICATE_ROOT")
+        .env("REPLICATE_STATE_DIR", state.path())
+        .env_remove("CARGO_TARGET_DIR")
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    let lines = lines_of(child.stdout.take().expect("piped"));
+    let mut seen = Vec::new();
+    let prompt = wait_for(&lines, "Tab completes them", Duration::from_secs(30), &mut seen);
+    stdin.write_all(b"run put\n").expect("typing");
+    let started = wait_for(
+        &lines,
+        "put reads what you type",
+        Duration::from_secs(300),
+        &mut seen,
+    );
+    stdin.write_all(b"hello by hand\n").expect("typing");
+    let echoed = wait_for(&lines, "echo: hello by hand", Duration::from_secs(20), &mut seen);
+    // Ctrl-D ends the program's input; it ends, and the next line is the shell's again.
+    stdin.write_all(b"\x04").expect("Ctrl-D");
+    let ended = wait_for(
+        &lines,
+        "put exited with code 0",
+        Duration::from_secs(20),
+        &mut seen,
+    );
+    stdin.write_all(b"progress\n").expect("typing");
+    let shell_again = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(20), &mut seen);
+    stdin.write_all(b"quit\ny\n").expect("typing");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && child.try_wait().ok().flatten().is_none() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let transcript = seen.join("\n");
+    assert!(prompt && started, "{transcript}");
+    assert!(echoed, "what was typed did not reach the program:\n{transcript}");
+    assert!(ended, "Ctrl-D did not end the program's input:\n{transcript}");
+    assert!(shell_again, "the shell did not get its line back:\n{transcript}");
 }

@@ -1,7 +1,7 @@
 //! `verifier bench`: how fast replication is, against the storage it sits on.
 
-use crate::bench::{Sizes, run_all};
-use crate::verify::default_root;
+use crate::service::bench::{Sizes, run_all};
+use crate::service::root::default_root;
 use clap::Args;
 use std::process::ExitCode;
 

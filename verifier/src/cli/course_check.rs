@@ -3,16 +3,18 @@
 //! A course is healthy when every reference solution passes every check and every
 //! learner stub compiles and fails (a stub that passes teaches nothing; a solution that
 //! fails means the checks or the snapshots are wrong). With `--mutants`, it tries the
-//! known-wrong variants of the solutions instead (see [`crate::mutants`]): each must be
+//! known-wrong variants of the solutions instead (see [`crate::service::mutants`]): each must be
 //! rejected by the checks its header names.
 
 use super::usage_error;
-use super::verify_cmd::prepare;
 use crate::course::{self, COURSE, Exercise, Side};
-use crate::mutants::{Judgement, Scratch};
+use crate::harness::verdict::Settings;
 use crate::runner::Limits;
-use crate::trial::Context;
-use crate::verify::{Settings, Verdict, default_root, verify};
+use crate::service::Outcome;
+use crate::service::mutants::{Judgement, Scratch};
+use crate::service::report;
+use crate::service::root::default_root;
+use crate::service::verify::{Quiet, Request, verify};
 use clap::Args;
 use std::path::Path;
 use std::process::ExitCode;
@@ -92,19 +94,22 @@ fn passes(
     root: &Path,
     settings: &Settings,
 ) -> Result<usize, String> {
-    let programs = prepare(root, exercise, side, &[]).map_err(|_| "does not build".to_string())?;
-    let context = match side {
-        Side::Reference => Context::for_reference(exercise, programs, root, Limits::default()),
-        Side::Learner => Context::new(exercise, programs, root, Limits::default()),
-    };
-    let results = verify(&context, settings);
-    if let Some(error) = results.iter().find_map(|r| match &r.verdict {
-        Verdict::Error(message) => Some(message.clone()),
-        _ => None,
-    }) {
-        return Err(error);
+    let mut request = Request::new(exercise, side, root.to_path_buf(), settings.seed);
+    request.keep_failed = settings.keep_failed;
+    let verified = verify(&request, &Quiet);
+    if verified.not_run.is_some() || verified.outcome() == Outcome::Error {
+        let explained = report::verification(&verified, false);
+        let first = verified
+            .checks
+            .iter()
+            .find_map(|r| match &r.verdict {
+                crate::harness::verdict::Verdict::Error(message) => Some(message.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| explained.lines().next().unwrap_or_default().to_string());
+        return Err(first);
     }
-    Ok(results.iter().filter(|r| r.verdict == Verdict::Pass).count())
+    Ok(verified.passed())
 }
 
 fn describe(result: &Result<usize, String>, exercise: &Exercise) -> String {
@@ -118,7 +123,7 @@ fn describe(result: &Result<usize, String>, exercise: &Exercise) -> String {
 fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings, only: &[String]) -> ExitCode {
     let mut all = Vec::new();
     for exercise in chosen {
-        match crate::mutants::load(root, exercise) {
+        match crate::service::mutants::load(root, exercise) {
             Ok(found) => all.extend(
                 found
                     .into_iter()
@@ -143,7 +148,7 @@ fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings, only:
     );
     let mut bad = 0;
     for mutant in &all {
-        let tried = crate::mutants::try_one(&scratch, mutant, settings, &Limits::default());
+        let tried = crate::service::mutants::try_one(&scratch, mutant, settings, &Limits::default());
         let took = format!(
             "build {:.1} s, checks {:.1} s",
             tried.build.as_secs_f64(),

@@ -2,19 +2,19 @@
 //! live demo (the slides name these commands) or a curious learner.
 
 use super::usage_error;
-use crate::build::build;
-use crate::course::replication::wire;
+use crate::course::replication::wire::{self, Direction, Line, Message};
 use crate::course::{self, Side};
-use crate::duplex::{self, Event, Fault, Mode};
-use crate::redact::Redactor;
+use crate::harness::build::build;
+use crate::harness::duplex::{self, Event, Fault, Mode};
+use crate::harness::redact::Redactor;
+use crate::harness::trial::{Programs, free_port};
 use crate::runner::{self, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
-use crate::trial::{Programs, free_port};
-use crate::verify::default_root;
+use crate::service::root::default_root;
 use clap::{Args, ValueEnum};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -51,9 +51,9 @@ fn reference(slug: &str) -> Result<Programs, String> {
         "(building the reference solution of exercise {} …)",
         exercise.number
     );
-    build(&default_root(), exercise, Side::Reference)
+    build(&default_root(), &exercise.buildable(Side::Reference), &|_| {})
         .map(|built| built.programs)
-        .map_err(|e| format!("{e:?}"))
+        .map_err(|e| e.to_string())
 }
 
 fn invocation(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> Result<Invocation, String> {
@@ -101,14 +101,22 @@ fn replicate() -> Result<(), String> {
     println!("$ verifier dupsh --transcript 'replicate alice.db' 'replicate bob.db'");
     let a = invocation(&programs, "replicate", &["alice.db"], dir)?;
     let b = invocation(&programs, "replicate", &["bob.db"], dir)?;
-    let redactor = Mutex::new(Redactor::new());
-    let observer = move |event: &Event| {
-        if let Ok(mut redactor) = redactor.lock() {
-            println!(
-                "{}  {}",
-                event.direction.arrow(),
-                wire::decode(&event.raw).show(&mut redactor)
-            );
+    let redactor = Arc::new(Mutex::new(Redactor::new()));
+    // Whose id each handshake carried, as it crossed: A is Alice, B is Bob.
+    let ids = Arc::new(Mutex::new(Handshakes::default()));
+    let observer = {
+        let (redactor, ids) = (redactor.clone(), ids.clone());
+        move |event: &Event| {
+            let line = wire::decode(&event.raw);
+            if let (Line::Message(Message::Handshake { peer, .. }), Ok(mut ids)) = (&line, ids.lock()) {
+                match event.direction {
+                    Direction::AtoB => ids.a = Some(peer.clone()),
+                    Direction::BtoA => ids.b = Some(peer.clone()),
+                }
+            }
+            if let Ok(mut redactor) = redactor.lock() {
+                println!("{}  {}", event.direction.arrow(), line.show(&mut redactor));
+            }
         }
     };
     let mode = Mode::Relay {
@@ -118,10 +126,35 @@ fn replicate() -> Result<(), String> {
     let stderr = [Stderr::Forwarded("A| ".into()), Stderr::Forwarded("B| ".into())];
     let outcome = duplex::run(&a, &b, mode, stderr, &Limits::default()).map_err(|e| e.to_string())?;
     println!("(A {}; B {})", outcome.a.describe(), outcome.b.describe());
-    println!("\n# Both hold both logs now (peer#1 is Alice's id, peer#2 Bob's).");
+    let names = match (redactor.lock(), ids.lock()) {
+        (Ok(redactor), Ok(ids)) => {
+            let known = |id: &Option<String>| id.as_deref().and_then(|id| redactor.known("peer", id));
+            who_is_who(known(&ids.a), known(&ids.b))
+        }
+        _ => String::new(),
+    };
+    println!("\n# Both hold both logs now{names}.");
     show(&programs, "read", &["--db", "alice.db"], dir)?;
     show(&programs, "read", &["--db", "bob.db"], dir)?;
     Ok(())
+}
+
+/// The ids that crossed in each direction's handshake.
+#[derive(Debug, Default)]
+struct Handshakes {
+    a: Option<String>,
+    b: Option<String>,
+}
+
+/// ` (peer#2 is Alice's id, peer#1 Bob's)`: the placeholders each got in the transcript,
+/// which numbers them in the order they were first seen, so either may be first.
+fn who_is_who(alice: Option<String>, bob: Option<String>) -> String {
+    match (alice, bob) {
+        (Some(alice), Some(bob)) => format!(" ({alice} is Alice's id, {bob} Bob's)"),
+        (Some(alice), None) => format!(" ({alice} is Alice's id)"),
+        (None, Some(bob)) => format!(" ({bob} is Bob's id)"),
+        (None, None) => String::new(),
+    }
 }
 
 /// How long the gossip demo lets entries travel before it shows what each peer printed.
@@ -195,4 +228,23 @@ fn gossip() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_handshakes_whichever_arrived_first() {
+        let name = |s: &str| Some(s.to_string());
+        assert_eq!(
+            who_is_who(name("peer#1"), name("peer#2")),
+            " (peer#1 is Alice's id, peer#2 Bob's)"
+        );
+        assert_eq!(
+            who_is_who(name("peer#2"), name("peer#1")),
+            " (peer#2 is Alice's id, peer#1 Bob's)"
+        );
+        assert_eq!(who_is_who(None, None), "");
+    }
 }

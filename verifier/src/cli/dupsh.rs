@@ -9,8 +9,8 @@
 
 use super::parse_seconds;
 use crate::course::replication::wire;
-use crate::duplex::{self, Event, Fault, Mode};
-use crate::redact::Redactor;
+use crate::harness::duplex::{self, Event, Fault, Mode};
+use crate::harness::redact::Redactor;
 use crate::runner::{Ending, Invocation, Limits, Stderr};
 use clap::Args;
 use std::process::ExitCode;

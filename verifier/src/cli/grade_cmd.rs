@@ -6,8 +6,10 @@
 use super::limits::LimitArgs;
 use super::usage_error;
 use crate::course::{self, COURSE, Exercise};
-use crate::grade::{Format, Options, Status, grade, render};
-use crate::verify::{Settings, default_root};
+use crate::harness::verdict::Settings;
+use crate::service::Outcome;
+use crate::service::grade::{Format, Options, grade, render};
+use crate::service::root::default_root;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -76,14 +78,9 @@ pub fn run(args: GradeArgs) -> ExitCode {
     }
     let course = default_root();
     let submission = args.submission.clone().unwrap_or_else(|| course.clone());
-    let submission = match submission.canonicalize() {
-        Ok(path) if path.join("exercises").is_dir() => path,
-        _ => {
-            return usage_error(&format!(
-                "{} is not a checkout of this course (it has no exercises/ folder)",
-                submission.display()
-            ));
-        }
+    let submission = match checkout(&submission) {
+        Ok(path) => path,
+        Err(message) => return usage_error(&message),
     };
     let options = Options {
         submission,
@@ -105,15 +102,34 @@ pub fn run(args: GradeArgs) -> ExitCode {
             }
             eprintln!(
                 "{} of {} checks passed; report written to {}",
-                graded.count(Status::Pass),
+                graded.count(Outcome::Passed),
                 graded.results.len(),
                 path.display()
             );
         }
     }
-    match graded.status() {
-        Status::Pass => ExitCode::SUCCESS,
-        Status::Fail => ExitCode::from(1),
-        Status::Error => ExitCode::from(2),
+    graded.status().exit_code()
+}
+
+/// The submission's checkout, or exactly why the path is not one.
+fn checkout(path: &std::path::Path) -> Result<PathBuf, String> {
+    let shown = path.display();
+    let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("{shown} does not exist"),
+        _ => format!("cannot read {shown}: {e}"),
+    })?;
+    if !metadata.is_dir() {
+        return Err(format!(
+            "{shown} is a file, not a folder: give the folder of a checkout of this course"
+        ));
     }
+    let path = path
+        .canonicalize()
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !path.join("exercises").is_dir() {
+        return Err(format!(
+            "{shown} is not a checkout of this course (it has no exercises/ folder)"
+        ));
+    }
+    Ok(path)
 }

@@ -19,6 +19,7 @@ pub mod verify_cmd;
 mod watch_cmd;
 
 use crate::course::{self, COURSE, Exercise};
+use crate::workshop::output;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -92,15 +93,20 @@ pub fn main() -> ExitCode {
     // Ctrl-C ends the verifier, and whatever it started ends with it.
     let shell_like = matches!(cli.command, None | Some(Command::Watch(_)));
     crate::runner::kill_children_on_signals(!shell_like);
+    // Texts and hints are compiled in; everything else acts on the course checkout the
+    // verifier is run in, so there must be one.
+    let needs_course = !matches!(
+        cli.command,
+        Some(Command::List | Command::Print { .. } | Command::Hint { .. } | Command::Dupsh(_))
+    );
+    if needs_course && let Err(message) = crate::service::root::course_root() {
+        return usage_error(&message);
+    }
     match cli.command {
         None => crate::workshop::shell(),
-        Some(Command::List) => {
-            print!("{}", list());
-            ExitCode::SUCCESS
-        }
+        Some(Command::List) => shown(output::write_stdout(&list())),
         Some(Command::Print { exercise }) => with_exercise(&exercise, |e| {
-            println!("{}", e.problem.trim_end());
-            ExitCode::SUCCESS
+            shown(output::page(&format!("{}\n", e.problem.trim_end())))
         }),
         Some(Command::Hint { exercise, level }) => with_exercise(&exercise, |e| hint(e, level)),
         Some(Command::Verify(args)) => verify_cmd::run(args),
@@ -115,6 +121,18 @@ pub fn main() -> ExitCode {
         Some(Command::Reset(args)) => reset_cmd::run(args),
         Some(Command::Watch(args)) => watch_cmd::run(args),
         Some(Command::Progress) => progress_cmd::run(),
+    }
+}
+
+/// The exit code after showing output: success, also when the reader closed the pipe
+/// early (`verifier print 2 | head -1`).
+fn shown(result: std::io::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the output: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -151,10 +169,12 @@ pub fn list() -> String {
 fn hint(exercise: &Exercise, level: usize) -> ExitCode {
     let hints = exercise.hints();
     match level.checked_sub(1).and_then(|i| hints.get(i)) {
-        Some(hint) => {
-            println!("Hint {level} of {}: {}\n\n{}", hints.len(), hint.title, hint.body);
-            ExitCode::SUCCESS
-        }
+        Some(hint) => shown(output::write_stdout(&format!(
+            "Hint {level} of {}: {}\n\n{}\n",
+            hints.len(),
+            hint.title,
+            hint.body
+        ))),
         None => usage_error(&format!(
             "exercise {} has hints 1 to {}; there is no hint {level}",
             exercise.number,

@@ -10,9 +10,9 @@ use std::process::ExitCode;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "While presenting, type a command and Enter: Enter or n next, p previous, \
-a number jumps to that slide, f/l first/last, s (or notes) toggles the speaker notes, \
-d runs the slide's demo, q quits."
+    after_help = "While presenting on a terminal, single keys: → or Space next, ← previous, a number \
+and Enter jumps to that slide, f/l first/last, s toggles the speaker notes, d runs the slide's \
+demo, q quits. From a pipe, the same as commands, one per line (n, p, 3, f, l, s, d, q)."
 )]
 pub struct SlidesArgs {
     /// The deck: a number (`3`), a file name (`03-append-only-logs`) or a part of it
@@ -31,7 +31,7 @@ pub struct SlidesArgs {
 }
 
 pub fn run(args: SlidesArgs) -> ExitCode {
-    let root = crate::verify::default_root();
+    let root = crate::service::root::default_root();
     let dir = args.dir.clone().unwrap_or_else(|| root.join("slides"));
     let files = match slides::deck_files(&dir) {
         Ok(files) => files,
@@ -96,7 +96,7 @@ fn present(files: &[PathBuf], query: &str, root: &Path, notes: bool) -> ExitCode
         Err(message) => return usage_error(&message),
     };
     let mut presenter = present::Presenter::new(&deck, root, present::Style::detect(), notes);
-    match presenter.run(io::stdin().lock(), &mut io::stdout().lock()) {
+    match presenter.present(io::stdin().lock(), &mut io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         // Whoever reads our output has gone (`| head`): nothing more to say.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -1,10 +1,12 @@
 //! `verifier solution N`: the reference solution's source files (the shell's
-//! `solution`); before you pass, it asks first unless given `--yes`.
+//! `solution`), paged on a terminal; `--diff` against your own code. Before you pass,
+//! it asks first unless given `--yes`.
 
 use super::usage_error;
 use crate::course;
 use crate::workshop::input::StdinAsk;
-use crate::workshop::{Ask, Workshop, Yes, solution};
+use crate::workshop::solution::{self, Shown};
+use crate::workshop::{Ask, Workshop, Yes};
 use clap::Args;
 use std::process::ExitCode;
 
@@ -15,6 +17,9 @@ pub struct SolutionArgs {
     /// Show it without asking, even before you pass.
     #[arg(long, short)]
     yes: bool,
+    /// Show the files you write as a diff against your own code.
+    #[arg(long)]
+    diff: bool,
 }
 
 pub fn run(args: SolutionArgs) -> ExitCode {
@@ -24,5 +29,9 @@ pub fn run(args: SolutionArgs) -> ExitCode {
     };
     let workshop = Workshop::for_command();
     let ask: &mut dyn Ask = if args.yes { &mut Yes } else { &mut StdinAsk };
-    solution::show_solution(&workshop, exercise, ask).exit_code()
+    let shown = match args.diff {
+        true => Shown::Diff,
+        false => Shown::Full,
+    };
+    solution::show_solution(&workshop, exercise, ask, shown).exit_code()
 }

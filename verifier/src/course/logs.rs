@@ -5,8 +5,8 @@
 //! with no gap and no seq twice. And after a complete sync, two databases hold the
 //! same logs.
 
-use crate::records::Record;
-use crate::trial::{Failure, Trial};
+use crate::harness::records::Record;
+use crate::harness::trial::{Failure, Trial};
 use std::collections::BTreeMap;
 
 /// The logs a database holds: peer id → its entries in seq order.

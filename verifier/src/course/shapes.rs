@@ -1,7 +1,7 @@
 //! Record shapes and programs shared by several exercises.
 
 use super::Program;
-use crate::records::{Field, FieldKind, RecordShape};
+use crate::harness::records::{Field, FieldKind, RecordShape};
 
 /// `{"key": …, "value": …}`: a key and its value (exercise 01, the store's `get`).
 pub const KEY_VALUE: RecordShape = RecordShape {

@@ -2,8 +2,8 @@
 //! comparing stores, and the operations their logs hold.
 
 use super::replication::Peer;
-use crate::records::Record;
-use crate::trial::{Failure, Trial, Who};
+use crate::harness::records::Record;
+use crate::harness::trial::{Failure, Trial, Who};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

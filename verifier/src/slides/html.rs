@@ -3,9 +3,17 @@
 //! Every page carries its CSS and JavaScript inline and a Content-Security-Policy that
 //! forbids fetching anything, so it works from a USB stick on a projector laptop with
 //! no network, and cannot leak that the talk is being given. A deck page shows one
-//! slide at a time: arrow keys, Page Up/Down, Space, Home and End move; `n` toggles the
-//! speaker notes; the URL hash (`#3`) selects a slide. The current slide is exposed as
-//! `document.body.dataset.slide` for tests.
+//! slide at a time: arrow keys, Page Up/Down, Space, Home and End move; the URL hash
+//! (`#3`) selects a slide. The current slide is exposed as `document.body.dataset.slide`
+//! for tests.
+//!
+//! Speaker notes are never shown on the projected page. `p` (or `n`, or the button)
+//! opens the **presenter view** in a second window, the same page with `?presenter`:
+//! the current slide with its notes, the next slide, and the time since it opened. The
+//! two windows move together, whichever one the presenter drives: each tells the other
+//! its slide with `postMessage` (through `window.open`'s handle and `window.opener`),
+//! which works between `file://` pages and needs no network, as reveal.js's speaker
+//! view does.
 
 use super::Deck;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
@@ -103,9 +111,22 @@ main { flex: 1; }
   letter-spacing: .08em; color: #fff; background: var(--accent); border-radius: .2em; padding: .05em .4em; }
 .demo code { background: none; }
 .notes { display: none; margin-top: 1.5em; padding: .6em 1em; border: 1px solid #e6cf7a; background: #fff8df;
-  border-radius: .3em; font-size: .62em; }
+  border-radius: .3em; font-size: .8em; }
 .notes h3 { margin: 0; font-size: .8em; text-transform: uppercase; letter-spacing: .08em; color: #8a6d00; }
-body.show-notes .notes { display: block; }
+.role { display: none; }
+body.presenter .role { display: inline; font-weight: 600; color: #8a6d00; }
+body.presenter main { display: grid; grid-template-columns: 3fr 2fr; align-items: start; gap: 1.2em;
+  padding: 1em 1.5em; }
+body.presenter .slide { font-size: clamp(12px, 1.3vw, 24px); padding: .8em 1.2em; border: 1px solid #c8ccd1;
+  border-radius: .4em; }
+body.presenter .slide.current { grid-column: 1; grid-row: 1; }
+body.presenter .slide.current .notes { display: block; }
+.js body.presenter .slide.next { display: block; grid-column: 2; grid-row: 1; opacity: .75;
+  font-size: clamp(10px, .9vw, 18px); }
+body.presenter .slide.next::before { content: "Next"; display: block; font-size: .8em; font-weight: 600;
+  text-transform: uppercase; letter-spacing: .08em; color: var(--muted); margin-bottom: .4em; }
+#timer { display: none; font-variant-numeric: tabular-nums; }
+body.presenter #timer { display: inline; }
 .index { max-width: 60em; margin: 0 auto; padding: 2em 1.5em; font-size: 20px; }
 .index ol { list-style: none; padding: 0; }
 .index li { margin: 0 0 1.1em; }
@@ -124,25 +145,53 @@ const SCRIPT: &str = r#"
   var total = slides.length;
   var progress = document.getElementById('progress');
   var current = 1;
+  var TAG = 'replicate-slides';
+  // The presenter view is this page with ?presenter, opened by the projected one.
+  var presenter = /(^|[?&])presenter(&|=|$)/.test(location.search.slice(1));
+  var peer = presenter ? window.opener : null;
   document.documentElement.classList.add('js');
+  document.body.classList.toggle('presenter', presenter);
+  document.body.dataset.role = presenter ? 'presenter' : 'audience';
   function clamp(n) { return Math.min(Math.max(n, 1), total); }
   function fromHash() {
     var m = /^#(\d+)$/.exec(location.hash);
     return m ? clamp(parseInt(m[1], 10)) : 1;
   }
-  function show(n) {
+  // Tells the other window which slide is shown.
+  function tell() {
+    if (!peer || peer.closed) { return; }
+    try { peer.postMessage({ kind: TAG, slide: current }, '*'); } catch (e) { /* it went away */ }
+  }
+  // Shows slide n; `quiet` when the other window asked, so that nothing echoes back.
+  function show(n, quiet) {
+    var changed = clamp(n) !== current || document.body.dataset.slide !== String(clamp(n));
     current = clamp(n);
-    slides.forEach(function (slide, i) { slide.classList.toggle('current', i + 1 === current); });
+    slides.forEach(function (slide, i) {
+      slide.classList.toggle('current', i + 1 === current);
+      slide.classList.toggle('next', i + 1 === current + 1);
+    });
     document.body.dataset.slide = String(current);
     progress.textContent = current + ' / ' + total;
     if (location.hash !== '#' + current) {
       try { history.replaceState(null, '', '#' + current); } catch (e) { location.hash = '#' + current; }
     }
+    if (changed && !quiet) { tell(); }
   }
-  function toggleNotes() {
-    var shown = document.body.classList.toggle('show-notes');
-    document.body.dataset.notes = shown ? 'shown' : 'hidden';
+  function openPresenter() {
+    if (presenter) { return; }
+    if (peer && !peer.closed) { peer.focus(); tell(); return; }
+    var url = location.href.split('#')[0].split('?')[0] + '?presenter#' + current;
+    peer = window.open(url, 'presenter-' + location.pathname, 'width=1200,height=760');
+    document.body.dataset.presenter = peer ? 'open' : 'blocked';
   }
+  window.addEventListener('message', function (e) {
+    var data = e.data;
+    if (!data || data.kind !== TAG || typeof data.slide !== 'number') { return; }
+    // A projected page that was reloaded learns its presenter from the first message.
+    if (!presenter && (!peer || peer.closed)) { peer = e.source; }
+    if (e.source !== peer) { return; }
+    show(data.slide, true);
+  });
   document.addEventListener('keydown', function (e) {
     if (e.ctrlKey || e.altKey || e.metaKey) { return; }
     switch (e.key) {
@@ -151,17 +200,29 @@ const SCRIPT: &str = r#"
       case 'ArrowLeft': case 'PageUp': show(current - 1); break;
       case 'Home': show(1); break;
       case 'End': show(total); break;
-      case 'n': case 'N': toggleNotes(); break;
+      case 'p': case 'P': case 'n': case 'N': openPresenter(); break;
       default: return;
     }
     e.preventDefault();
   });
   document.getElementById('previous').addEventListener('click', function () { show(current - 1); });
   document.getElementById('next').addEventListener('click', function () { show(current + 1); });
-  document.getElementById('notes').addEventListener('click', toggleNotes);
+  var button = document.getElementById('present');
+  if (presenter) { button.hidden = true; } else { button.addEventListener('click', openPresenter); }
   window.addEventListener('hashchange', function () { show(fromHash()); });
-  document.body.dataset.notes = 'hidden';
-  show(fromHash());
+  if (presenter) {
+    var timer = document.getElementById('timer');
+    var started = Date.now();
+    var tick = function () {
+      var s = Math.floor((Date.now() - started) / 1000);
+      timer.textContent = Math.floor(s / 60) + ':' + ('0' + (s % 60)).slice(-2);
+    };
+    tick();
+    setInterval(tick, 1000);
+  }
+  show(fromHash(), true);
+  // The presenter view opens on the projected page's slide; say so, in case it moved.
+  if (presenter) { tell(); }
 })();
 "#;
 
@@ -193,8 +254,8 @@ pub fn index_page(decks: &[Deck]) -> String {
         ));
     }
     page.push_str(
-        "</ol>\n<p class=\"meta\">In a deck: → or Space next, ← previous, Home and End, \
-         n shows the speaker notes.</p>\n</div>\n</body>\n</html>\n",
+        "</ol>\n<p class=\"meta\">In a deck: → or Space next, ← previous, Home and End; \
+         p opens the presenter view (notes, next slide) in a second window.</p>\n</div>\n</body>\n</html>\n",
     );
     page
 }
@@ -204,7 +265,8 @@ pub fn deck_page(deck: &Deck) -> String {
     let total = deck.slides.len();
     let mut page = head(&deck.title, " class=\"deck\" data-slide=\"1\"");
     page.push_str(&format!(
-        "<header class=\"bar\"><a href=\"index.html\">All decks</a><span class=\"deck-title\">{}</span></header>\n<main>\n",
+        "<header class=\"bar\"><a href=\"index.html\">All decks</a><span class=\"role\">Presenter view</span>\
+         <span class=\"deck-title\">{}</span></header>\n<main>\n",
         escape(&deck.title)
     ));
     for (i, slide) in deck.slides.iter().enumerate() {
@@ -232,8 +294,8 @@ pub fn deck_page(deck: &Deck) -> String {
         "</main>\n<footer class=\"bar\"><span>\
          <button id=\"previous\" type=\"button\" title=\"Previous (←)\">‹</button> \
          <button id=\"next\" type=\"button\" title=\"Next (→)\">›</button> \
-         <button id=\"notes\" type=\"button\" title=\"Speaker notes (n)\">notes</button></span>\
-         <span id=\"progress\">1 / {total}</span></footer>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
+         <button id=\"present\" type=\"button\" title=\"Presenter view: notes and the next slide (p)\">presenter view</button></span>\
+         <span><span id=\"timer\"></span> <span id=\"progress\">1 / {total}</span></span></footer>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     ));
     page
 }

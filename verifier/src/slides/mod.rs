@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! # Deck title
-//! One summary line.
+//! One summary line. Leads into exercise 3.
 //! ---
 //! ## First slide
 //! Markdown body.
@@ -15,6 +15,11 @@
 //! ## Second slide
 //! ```
 //!
+//! The summary's last sentence declares the exercises the deck leads into: "Leads into
+//! exercise 3." or "Leads into exercises 2 and 3."; the workshop's `slides` finds an
+//! exercise's deck by it ([`for_exercise`]). A deck that leads into no exercise (the
+//! introduction) says nothing of the kind.
+//!
 //! Slides are separated by a line that is exactly `---` (a `---` inside a code fence
 //! does not count). `Demo:` and `Notes:` are recognised on lines of their own, outside
 //! code fences. Trailing whitespace, CRLF line ends and a byte-order mark are tolerated;
@@ -24,6 +29,7 @@
 //! decks as a self-contained static site.
 
 pub mod html;
+pub mod keys;
 pub mod present;
 
 use std::fmt;
@@ -40,6 +46,8 @@ pub struct Deck {
     pub title: String,
     /// The line(s) between the title and the first `---`, joined by spaces.
     pub summary: String,
+    /// The exercises the summary's last sentence says it leads into.
+    pub exercises: Vec<u32>,
     pub slides: Vec<Slide>,
 }
 
@@ -148,6 +156,41 @@ pub fn number_of(stem: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// The exercises a summary's last sentence declares: "Leads into exercise 3." gives
+/// `[3]`, "Leads into exercises 2 and 3." `[2, 3]`; any other last sentence none.
+pub fn declared_exercises(summary: &str) -> Vec<u32> {
+    let summary = summary.trim();
+    let Some(at) = summary.rfind("Leads into exercise") else {
+        return vec![];
+    };
+    let sentence = &summary[at + "Leads into exercise".len()..];
+    let Some(list) = sentence.strip_suffix('.') else {
+        return vec![];
+    };
+    let list = list.strip_prefix('s').unwrap_or(list);
+    let words: Vec<&str> = list
+        .split([' ', ','])
+        .filter(|w| !w.is_empty() && *w != "and")
+        .collect();
+    let numbers: Vec<u32> = words.iter().filter_map(|w| w.parse().ok()).collect();
+    match numbers.len() == words.len() {
+        true => numbers,
+        // Not a plain list of numbers ("the planned exercise 8"): no declaration.
+        false => vec![],
+    }
+}
+
+/// The deck that leads into `exercise`: among the decks that declare it, the one whose
+/// number is the exercise's, else the first.
+pub fn for_exercise(decks: &[Deck], exercise: u32) -> Option<&Deck> {
+    let declaring: Vec<&Deck> = decks.iter().filter(|d| d.exercises.contains(&exercise)).collect();
+    declaring
+        .iter()
+        .find(|d| d.number == Some(exercise))
+        .or(declaring.first())
+        .copied()
+}
+
 /// Parses a deck's text; `file` names it in errors and gives the deck its stem.
 pub fn parse(file: &Path, text: &str) -> Result<Deck, ParseError> {
     let error = |line: usize, message: String| ParseError {
@@ -237,11 +280,13 @@ pub fn parse(file: &Path, text: &str) -> Result<Deck, ParseError> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let summary = summary.join(" ");
     Ok(Deck {
         number: number_of(&stem),
         stem,
         title: title.to_string(),
-        summary: summary.join(" "),
+        exercises: declared_exercises(&summary),
+        summary,
         slides,
     })
 }
@@ -349,10 +394,23 @@ pub fn find<'a>(files: &'a [PathBuf], query: &str) -> Result<&'a PathBuf, String
     }
     if !query.is_empty() && query.chars().all(|c| c.is_ascii_digit()) {
         let wanted: Option<u32> = query.parse().ok();
-        return files
+        let numbered: Vec<&PathBuf> = files
             .iter()
-            .find(|f| wanted.is_some() && number_of(&stem(f)) == wanted)
-            .ok_or_else(|| format!("there is no deck {query}; the decks are: {}", names()));
+            .filter(|f| wanted.is_some() && number_of(&stem(f)) == wanted)
+            .collect();
+        // Two decks of one number (while one replaces another): the one that leads
+        // into that exercise.
+        let declaring = || {
+            numbered
+                .iter()
+                .copied()
+                .find(|f| load(f).is_ok_and(|d| wanted.is_some_and(|n| d.exercises.contains(&n))))
+        };
+        return match numbered.as_slice() {
+            [] => Err(format!("there is no deck {query}; the decks are: {}", names())),
+            [file] => Ok(file),
+            [first, ..] => Ok(declaring().unwrap_or(first)),
+        };
     }
     if let Some(file) = files.iter().find(|f| stem(f) == query) {
         return Ok(file);
@@ -519,10 +577,70 @@ mod tests {
         assert!(find(&[], "1").is_err());
     }
 
+    #[test]
+    fn the_last_sentence_declares_the_exercises() {
+        assert_eq!(declared_exercises("Logs. Leads into exercise 3."), [3]);
+        assert_eq!(declared_exercises("Leads into exercises 2 and 3."), [2, 3]);
+        assert_eq!(
+            declared_exercises("Leads into exercises 8, 9 and 10."),
+            [8, 9, 10]
+        );
+        assert!(declared_exercises("What we build.").is_empty());
+        assert!(declared_exercises("Leads into the planned exercise 8.").is_empty());
+        assert!(declared_exercises("Leads into exercise 3 and more.").is_empty());
+        assert!(declared_exercises("Leads into exercise 3").is_empty());
+    }
+
+    #[test]
+    fn an_exercise_finds_the_deck_that_declares_it() {
+        let deck = |file: &str, summary: &str| {
+            parse(Path::new(file), &format!("# T\n{summary}\n---\n## S\nx\n")).unwrap()
+        };
+        let decks = [
+            deck("02-logs.md", "Logs. Leads into exercises 2 and 3."),
+            deck("03-replicate.md", "Sync. Leads into exercise 3."),
+            deck("07-old.md", "Old. Leads into the planned exercise 8."),
+            deck("07-siblings.md", "Siblings. Leads into exercise 7."),
+        ];
+        let stem = |n| for_exercise(&decks, n).map(|d| d.stem.as_str());
+        assert_eq!(stem(2), Some("02-logs"));
+        assert_eq!(stem(3), Some("03-replicate"));
+        assert_eq!(stem(7), Some("07-siblings"));
+        assert_eq!(stem(8), None);
+    }
+
+    /// Every exercise of the course has its deck: the one numbered like it, declaring it.
+    #[test]
+    fn every_exercise_has_its_deck() {
+        let dir = crate::service::root::default_root().join("slides");
+        let files = deck_files(&dir).unwrap();
+        let decks: Vec<Deck> = files.iter().map(|f| load(f).unwrap()).collect();
+        for exercise in crate::course::COURSE {
+            let deck = for_exercise(&decks, exercise.number)
+                .unwrap_or_else(|| panic!("no deck declares exercise {}", exercise.number));
+            assert_eq!(
+                deck.number,
+                Some(exercise.number),
+                "{}: deck numbers equal exercise numbers",
+                deck.stem
+            );
+            let found = find(&files, &exercise.number.to_string()).unwrap();
+            assert_eq!(found.file_stem().unwrap().to_string_lossy(), deck.stem);
+        }
+        let intro = decks
+            .iter()
+            .find(|d| d.number == Some(0))
+            .expect("an introduction, deck 00");
+        assert!(
+            intro.exercises.is_empty(),
+            "the introduction leads into no one exercise"
+        );
+    }
+
     /// Every deck of the course parses, is a real talk, and helps its presenter.
     #[test]
     fn every_course_deck_parses_and_has_notes() {
-        let dir = crate::verify::default_root().join("slides");
+        let dir = crate::service::root::default_root().join("slides");
         let files = deck_files(&dir).unwrap();
         assert!(
             files.len() >= 10,

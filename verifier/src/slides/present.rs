@@ -1,11 +1,12 @@
-//! The terminal presenter: one slide per screen, driven by commands read line by line.
+//! The terminal presenter: one slide per screen.
 //!
-//! Reading whole lines (rather than single keys) keeps it scriptable: `printf 'n\nq\n' |
-//! verifier slides 3` shows two screens and quits. When stdin and stdout are a terminal
-//! the screen is cleared between slides and titles are bold; otherwise the output is
+//! On a terminal (stdin and stdout both) it reads single keys ([`super::keys`]): → or
+//! Space next, ← previous, a number and Enter to jump; the screen is cleared between
+//! slides and titles are bold. Otherwise it reads commands line by line, which keeps it
+//! scriptable: `printf 'n\nq\n' | verifier slides 3` shows two screens and quits, as
 //! plain text with no control codes at all, the same on every run.
 
-use super::{Deck, Fences, Slide};
+use super::{Deck, Fences, Slide, keys};
 use crate::runner::{self, Invocation, Limits};
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -64,8 +65,19 @@ impl Style {
     }
 }
 
-/// The keys, one item each.
-fn key_items(total: usize) -> [String; 7] {
+/// The keys, one item each: single keys on a terminal (`ansi`), else commands.
+fn key_items(total: usize, ansi: bool) -> [String; 7] {
+    if ansi {
+        return [
+            "→/Space next".into(),
+            "← previous".into(),
+            format!("1-{total} Enter jump"),
+            "f/l first/last".into(),
+            "s notes".into(),
+            "d demo".into(),
+            "q quit".into(),
+        ];
+    }
     [
         "Enter/n next".into(),
         "p previous".into(),
@@ -78,14 +90,14 @@ fn key_items(total: usize) -> [String; 7] {
 }
 
 /// The keys on one line, for the help message.
-fn keys(total: usize) -> String {
-    key_items(total).join("  ")
+fn keys(total: usize, ansi: bool) -> String {
+    key_items(total, ansi).join("  ")
 }
 
 /// The keys for the footer, as many per line as fit in `width`.
-fn footer(total: usize, width: usize) -> Vec<String> {
+fn footer(total: usize, width: usize, ansi: bool) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
-    for item in key_items(total) {
+    for item in key_items(total, ansi) {
         match lines.last_mut() {
             Some(line) if line.chars().count() + 2 + item.chars().count() <= width => {
                 line.push_str("  ");
@@ -135,6 +147,35 @@ impl<'a> Presenter<'a> {
         }
     }
 
+    /// Presents the deck: single keys when the style says a terminal is there, else
+    /// commands read line by line from `input`.
+    pub fn present(&mut self, input: impl BufRead, out: &mut impl Write) -> io::Result<()> {
+        match self.style.ansi {
+            true => self.run_keys(out),
+            false => self.run(input, out),
+        }
+    }
+
+    /// Shows the first slide, then obeys single keys until `q`; the terminal is back in
+    /// its normal mode afterwards, however this ends.
+    pub fn run_keys(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.deck.slides.is_empty() {
+            return writeln!(out, "The deck {} has no slides.", self.deck.title);
+        }
+        let _raw = keys::RawMode::enable()?;
+        let mut out = keys::CrLf(out);
+        out.write_all(self.screen().as_bytes())?;
+        self.prompt(&mut out)?;
+        let mut digits = String::new();
+        loop {
+            let command = keys::read_command(&mut digits, &mut out)?;
+            if !self.obey(&command, &mut out)? {
+                // Leave the prompt's line for whatever comes next.
+                return writeln!(out);
+            }
+        }
+    }
+
     /// Shows the first slide, then obeys commands from `input` until `q` or its end.
     pub fn run(&mut self, input: impl BufRead, out: &mut impl Write) -> io::Result<()> {
         if self.deck.slides.is_empty() {
@@ -143,36 +184,44 @@ impl<'a> Presenter<'a> {
         out.write_all(self.screen().as_bytes())?;
         self.prompt(out)?;
         for line in input.lines() {
-            match self.command(&line?) {
-                Action::Show => out.write_all(self.screen().as_bytes())?,
-                Action::Say(message) => {
-                    writeln!(out, "{message}")?;
-                    if !self.style.ansi {
-                        // As after a screen: a blank line before what comes next.
-                        writeln!(out)?;
-                    }
-                }
-                Action::Demo => {
-                    if self.style.ansi {
-                        writeln!(
-                            out,
-                            "Running the demo (up to {})…",
-                            runner::seconds(DEMO_LIMITS.timeout)
-                        )?;
-                        out.flush()?;
-                    }
-                    self.run_demo();
-                    out.write_all(self.screen().as_bytes())?;
-                }
-                Action::Quit => return Ok(()),
+            if !self.obey(&line?, out)? {
+                return Ok(());
             }
-            self.prompt(out)?;
         }
         // The end of the input quits, like `q`.
         if self.style.ansi {
             writeln!(out)?;
         }
         Ok(())
+    }
+
+    /// Carries out one command and shows what it did; false when it was `q`.
+    fn obey(&mut self, command: &str, out: &mut impl Write) -> io::Result<bool> {
+        match self.command(command) {
+            Action::Show => out.write_all(self.screen().as_bytes())?,
+            Action::Say(message) => {
+                writeln!(out, "{message}")?;
+                if !self.style.ansi {
+                    // As after a screen: a blank line before what comes next.
+                    writeln!(out)?;
+                }
+            }
+            Action::Demo => {
+                if self.style.ansi {
+                    writeln!(
+                        out,
+                        "Running the demo (up to {})…",
+                        runner::seconds(DEMO_LIMITS.timeout)
+                    )?;
+                    out.flush()?;
+                }
+                self.run_demo();
+                out.write_all(self.screen().as_bytes())?;
+            }
+            Action::Quit => return Ok(false),
+        }
+        self.prompt(out)?;
+        Ok(true)
     }
 
     fn prompt(&self, out: &mut impl Write) -> io::Result<()> {
@@ -223,14 +272,18 @@ impl<'a> Presenter<'a> {
                 None => Action::Say("This slide has no demo.".into()),
             },
             "q" | "quit" | "exit" => Action::Quit,
-            "h" | "?" | "help" => Action::Say(keys(total)),
+            "h" | "?" | "help" => Action::Say(keys(total, self.style.ansi)),
             number if number.chars().all(|c| c.is_ascii_digit()) => match number.parse::<usize>() {
                 Ok(n) if (1..=total).contains(&n) => self.go(n - 1),
                 _ => Action::Say(format!(
                     "There is no slide {number}: the slides are 1 to {total}."
                 )),
             },
-            _ => Action::Say(format!("Unknown command `{}`. {}", line.trim(), keys(total))),
+            _ => Action::Say(format!(
+                "Unknown command `{}`. {}",
+                line.trim(),
+                keys(total, self.style.ansi)
+            )),
         }
     }
 
@@ -301,7 +354,7 @@ impl<'a> Presenter<'a> {
         }
         screen.push_str(&style.paint("2", &"-".repeat(width)));
         screen.push('\n');
-        for line in footer(self.total(), width) {
+        for line in footer(self.total(), width, style.ansi) {
             screen.push_str(&style.paint("2", &line));
             screen.push('\n');
         }
@@ -447,13 +500,18 @@ mod tests {
 
     #[test]
     fn the_footer_wraps_between_keys() {
-        assert_eq!(footer(16, 80), [keys(16)]);
+        assert_eq!(footer(16, 80, false), [keys(16, false)]);
         assert_eq!(
-            footer(16, 40),
+            footer(16, 40, false),
             [
                 "Enter/n next  p previous  1-16 jump",
                 "f/l first/last  s notes  d demo  q quit"
             ]
+        );
+        // On a terminal, the keys themselves.
+        assert_eq!(
+            footer(16, 80, true)[0],
+            "→/Space next  ← previous  1-16 Enter jump  f/l first/last  s notes  d demo"
         );
     }
 

@@ -55,10 +55,13 @@ pub const COMMANDS: &[Spec] = &[
     Spec {
         name: "verify",
         aliases: &["check", "v"],
-        args: "",
+        args: "[N] [OPTIONS]",
         about: "build your code and run every check against it",
         more: "Builds your package, runs every check against your programs as real processes, and \
-               explains the first failure. A pass is recorded in your progress.",
+               explains the first failure. A pass is recorded in your progress. Ctrl-C stops it \
+               (and every program it started). `verify 3` verifies exercise 3; `--all` explains \
+               every failure, `--seed S` replays the random choices of an earlier run, and \
+               `--program NAME=COMMAND` runs a command instead of your program NAME.",
     },
     Spec {
         name: "run",
@@ -79,9 +82,11 @@ pub const COMMANDS: &[Spec] = &[
     Spec {
         name: "solution",
         aliases: &[],
-        args: "",
+        args: "[diff]",
         about: "the reference solution's source (asks first until you pass)",
-        more: "Prints the reference solution's source files, those that differ from yours first.",
+        more: "Shows the files of the reference solution that you were meant to write, in a pager \
+               ($PAGER, or less). `solution diff` shows them as a diff against your own code. \
+               Files that are the same as yours apart from the crate name are only named.",
     },
     Spec {
         name: "reset",
@@ -111,8 +116,11 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[DECK]",
         about: "present the slides of the current exercise (or deck DECK)",
-        more: "Presents a slide deck in the terminal, one slide per screen: Enter or n next, p \
-               previous, q back to the workshop. `cargo run -- slides` lists the decks.",
+        more: "Presents the deck that leads into the current exercise in the terminal, one slide \
+               per screen: → or Space next, ← previous, s speaker notes, q back to the workshop. \
+               `slides 3` presents deck 3. Outside the workshop, `cargo run -- slides` lists the \
+               decks and `cargo run -- slides --html DIR` exports them for a browser, with a \
+               presenter view.",
     },
     Spec {
         name: "help",
@@ -122,11 +130,19 @@ pub const COMMANDS: &[Spec] = &[
         more: "`help run` says more about `run`.",
     },
     Spec {
+        name: "clear",
+        aliases: &["cls"],
+        args: "",
+        about: "clear the screen",
+        more: "Clears the terminal, as Ctrl-L does at the prompt.",
+    },
+    Spec {
         name: "quit",
         aliases: &["exit", "q"],
         args: "",
-        about: "leave the workshop (Ctrl-D too); your progress is kept",
-        more: "Your progress is saved as you go; `cargo run` brings you back where you were.",
+        about: "leave the workshop (asks first; Ctrl-D does not); your progress is kept",
+        more: "Asks first, since `q` is easily typed once too often (it also leaves the slides). \
+               Your progress is saved as you go; `cargo run` brings you back where you were.",
     },
 ];
 

@@ -184,6 +184,13 @@ impl Input {
         }
     }
 
+    /// `clear`: wipes a terminal's screen; from a pipe there is no screen to clear.
+    pub fn clear_screen(&mut self) {
+        if let Input::Terminal { editor, .. } = self {
+            let _ = editor.clear_screen();
+        }
+    }
+
     /// How a learner stops a watch, for the message that starts it.
     pub fn how_to_stop(&self) -> &'static str {
         match self {

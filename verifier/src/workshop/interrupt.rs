@@ -33,3 +33,11 @@ pub fn take() -> bool {
 pub fn clear() {
     let _ = take();
 }
+
+/// Raises the flag as if Ctrl-C had been pressed: an action that stopped on Ctrl-C
+/// passes it on to whoever called it.
+pub fn raise() {
+    if let Some(flag) = FLAG.get() {
+        flag.store(true, Ordering::SeqCst);
+    }
+}

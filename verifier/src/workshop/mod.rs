@@ -17,11 +17,15 @@
 //! - [`input`], [`completion`], [`commands`]: reading commands, Tab, help and suggestions.
 //! - [`interrupt`] and [`spinner`]: Ctrl-C and the build spinner.
 
+pub mod by_hand;
+pub mod child;
 pub mod commands;
 pub mod completion;
+pub mod deps;
 pub mod hint;
 pub mod input;
 pub mod interrupt;
+pub mod output;
 pub mod progress;
 pub mod render;
 pub mod reset;
@@ -31,38 +35,18 @@ pub mod spinner;
 pub mod state;
 pub mod watch;
 
-use crate::build::{self, BuildError, Built};
-use crate::cli::verify_cmd::{Request, Verified, verify_exercise};
 use crate::course::{self, COURSE, Exercise, Side};
-use crate::runner::Limits;
-use crate::verify::default_root;
+use crate::harness::build::{self, BuildError, Built};
+use crate::service::root::default_root;
 use input::{Input, Line};
 use render::Style;
 use state::State;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
-/// How an action ended, for a subcommand's exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    /// The learner's code failed (a program's error, a compile error).
-    Failed,
-    /// A usage problem or a problem of the workshop itself.
-    Error,
-}
-
-impl Outcome {
-    pub fn exit_code(self) -> ExitCode {
-        match self {
-            Outcome::Done => ExitCode::SUCCESS,
-            Outcome::Failed => ExitCode::from(1),
-            Outcome::Error => ExitCode::from(2),
-        }
-    }
-}
+/// How an action ended: the services' outcome, one for every front end.
+pub use crate::service::Outcome;
 
 /// Answers a yes/no question (the shell asks its input; `--yes` always says yes).
 pub trait Ask {
@@ -152,44 +136,24 @@ impl Workshop {
             eprintln!("{phase} …");
         }
         let spinner = spinner::Spinner::start(&phase, self.decorate);
-        let built = build::build(&self.root, exercise, Side::Learner);
+        let built = build::build(&self.root, &exercise.buildable(Side::Learner), &|_| {});
         spinner.stop();
         built
     }
 
-    /// `verify`: builds and runs every check of the learner's code, and records a pass.
-    pub fn verify(&mut self, exercise: &'static Exercise) -> Verified {
-        if self.decorate {
-            // Build first under the spinner; the verification's own build is then quick.
-            let _ = self.build(exercise);
+    /// `verify`: builds and runs every check of the learner's code in a child process
+    /// that Ctrl-C stops ([`child`]); a pass is recorded by the child and read back.
+    /// `args` are more options of `verifier verify` (`--all`, `--seed N`, `--program`).
+    pub fn verify(&mut self, exercise: &'static Exercise, args: &[String]) -> child::Ran {
+        let ran = child::verify(self, exercise, args);
+        if ran == child::Ran::Passed {
+            self.state = State::load(&self.dir).state;
         }
-        let request = Request {
-            exercise,
-            side: Side::Learner,
-            programs: vec![],
-            limits: Limits {
-                timeout: Duration::from_secs(5),
-                ..Limits::default()
-            },
-            all_failures: false,
-            keep_failed: true,
-            seed: None,
-        };
-        let verified = verify_exercise(&request);
-        if verified == Verified::Passed {
-            self.record_pass(exercise);
-            match next_of(exercise) {
-                Some(next) => println!(
-                    "Exercise {} is marked as passed. `next` goes on to exercise {}: {}.",
-                    exercise.number, next.number, next.title
-                ),
-                None => println!(
-                    "Exercise {} is marked as passed: that was the last exercise. Well done!",
-                    exercise.number
-                ),
-            }
+        if ran == child::Ran::Stopped {
+            // Whoever runs verifications in a row (`watch`) stops too.
+            interrupt::raise();
         }
-        verified
+        ran
     }
 
     /// Records that `exercise` passed.
@@ -247,18 +211,6 @@ pub fn problem(exercise: &Exercise, style: Style) -> String {
     render::render(exercise.problem, style)
 }
 
-/// The slide deck that goes with an exercise: the deck in `slides/` whose file name
-/// contains the exercise's slug (`03-append-only-logs.md` for `append-only-logs`).
-pub fn deck_for(files: &[PathBuf], exercise: &Exercise) -> Option<PathBuf> {
-    files
-        .iter()
-        .find(|p| {
-            p.file_stem()
-                .is_some_and(|s| s.to_string_lossy().contains(exercise.slug))
-        })
-        .cloned()
-}
-
 /// `slides [DECK]`: presents a deck in the terminal (`crate::slides::present`), the
 /// current exercise's by default, reading the presenter's commands from `input`.
 pub fn present_slides(
@@ -275,16 +227,22 @@ pub fn present_slides(
             return Outcome::Error;
         }
     };
-    let file = match query {
-        Some(query) => slides::find(&files, query).cloned(),
-        None => deck_for(&files, exercise).ok_or_else(|| {
-            format!(
-                "no deck in slides/ is about exercise {} ({}); `slides NUMBER` presents one, `cargo run -- slides` lists them",
-                exercise.number, exercise.slug
-            )
-        }),
+    let deck = match query {
+        Some(query) => slides::find(&files, query).and_then(|file| slides::load(file)),
+        None => {
+            // Decks that do not parse are skipped here; `slides DECK` names their errors.
+            let decks: Vec<slides::Deck> = files.iter().filter_map(|f| slides::load(f).ok()).collect();
+            slides::for_exercise(&decks, exercise.number)
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "no deck in slides/ leads into exercise {} ({}); `slides NUMBER` presents one",
+                        exercise.number, exercise.slug
+                    )
+                })
+        }
     };
-    let deck = match file.and_then(|file| slides::load(&file)) {
+    let deck = match deck {
         Ok(deck) => deck,
         Err(message) => {
             println!("{}", capitalise(&message));
@@ -292,8 +250,8 @@ pub fn present_slides(
         }
     };
     let mut presenter = present::Presenter::new(&deck, &workshop.root, present::Style::detect(), false);
-    match presenter.run(input, &mut std::io::stdout().lock()) {
-        Ok(()) => Outcome::Done,
+    match presenter.present(input, &mut std::io::stdout().lock()) {
+        Ok(()) => Outcome::Passed,
         Err(e) => {
             println!("error: the presenter stopped: {e}");
             Outcome::Error
@@ -384,9 +342,30 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
         },
         "next" => workshop.step(true),
         "prev" => workshop.step(false),
-        "print" => print!("{}", problem(current, workshop.style)),
+        "print" => {
+            let exercise = match rest.first().map(|q| course::find(q)) {
+                None => current,
+                Some(Ok(exercise)) => exercise,
+                Some(Err(message)) => {
+                    println!("{}", capitalise(&message));
+                    return Flow::Continue;
+                }
+            };
+            let _ = output::page(&child::shell_commands(&problem(exercise, workshop.style)));
+        }
         "verify" => {
-            workshop.verify(current);
+            // `verify`, `verify 3`, `verify 3 --seed 7`: the exercise, then options.
+            let (exercise, options) = match rest.split_first() {
+                Some((first, options)) if !first.starts_with('-') => match course::find(first) {
+                    Ok(exercise) => (exercise, options),
+                    Err(message) => {
+                        println!("{}", capitalise(&message));
+                        return Flow::Continue;
+                    }
+                },
+                _ => (current, rest),
+            };
+            workshop.verify(exercise, options);
         }
         "run" => match rest.split_first() {
             Some((program, args)) => {
@@ -394,13 +373,20 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             }
             None => print!("{}", run::programs_of(current, None)),
         },
-        "hint" => match rest.first().map(|l| l.parse::<usize>()) {
-            None => print!("{}", hint_and_save(workshop, current, None)),
-            Some(Ok(level)) => print!("{}", hint_and_save(workshop, current, Some(level))),
-            Some(Err(_)) => println!("`hint` takes a level number, e.g. `hint 2`."),
+        // `hint`, `hint 2`, and the command line's `hint --level 2` (texts say it so).
+        "hint" => match hint_level(rest) {
+            Ok(level) => print!(
+                "{}",
+                child::shell_commands(&hint_and_save(workshop, current, level))
+            ),
+            Err(()) => println!("`hint` takes a level number, e.g. `hint 2`."),
         },
         "solution" => {
-            solution::show_solution(workshop, current, input);
+            let shown = match rest.first().map(|w| w.trim_start_matches('-')) {
+                Some("diff") => solution::Shown::Diff,
+                _ => solution::Shown::Full,
+            };
+            solution::show_solution(workshop, current, input, shown);
         }
         "reset" => {
             reset::reset_action(workshop, current, input);
@@ -418,7 +404,15 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             Some(name) => print!("{}", render::render(&commands::help_for(name), workshop.style)),
             None => print!("{}", commands::help()),
         },
-        "quit" => return Flow::Quit,
+        "quit" => {
+            // `q` is also the presenter's key to leave the slides: one typed once too
+            // often must not end the workshop.
+            if input.confirm("Leave the workshop? Your progress is kept. [y/N]") {
+                return Flow::Quit;
+            }
+            println!("Staying. (Ctrl-D leaves without asking.)");
+        }
+        "clear" => input.clear_screen(),
         other => println!("`{other}` is not wired in yet."),
     }
     input.set_current(workshop.state.current().number);
@@ -430,6 +424,17 @@ fn select(workshop: &mut Workshop, query: &str) {
         Ok(exercise) => workshop.select(exercise),
         Err(message) => println!("{}", capitalise(&message)),
     }
+}
+
+/// The level a `hint` command asks for: none, `2`, `--level 2` or `-l 2`.
+fn hint_level(words: &[String]) -> Result<Option<usize>, ()> {
+    let number = match words {
+        [] => return Ok(None),
+        [level] => level,
+        [flag, level] if flag == "--level" || flag == "-l" => level,
+        _ => return Err(()),
+    };
+    number.parse().map(Some).map_err(|_| ())
 }
 
 /// `hint`, with the new level saved.

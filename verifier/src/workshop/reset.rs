@@ -256,7 +256,7 @@ pub fn reset_action(workshop: &Workshop, exercise: &Exercise, ask: &mut dyn Ask)
     );
     if !ask.confirm(&question) {
         println!("Nothing was changed.");
-        return Outcome::Done;
+        return Outcome::Passed;
     }
     match reset(&workshop.root, exercise, &workshop.backups_dir()) {
         Ok(restored) => {
@@ -267,7 +267,7 @@ pub fn reset_action(workshop: &Workshop, exercise: &Exercise, ask: &mut dyn Ask)
             if let Some(backup) = restored.backup {
                 println!("Your previous files are in {}/", workshop.shown(&backup));
             }
-            Outcome::Done
+            Outcome::Passed
         }
         Err(message) => {
             println!("error: {message}");

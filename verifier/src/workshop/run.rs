@@ -4,15 +4,24 @@
 //! so `run append hi` then `run read` sees the same database, and under the same limits
 //! as in checks. Its stdout, its stderr and how it ended are shown as they are.
 //! Ctrl-C stops the program, not the shell.
+//!
+//! On a terminal the program reads what the learner types (03's "feed one side by
+//! hand": `run replicate alice`, then type the protocol's lines; Ctrl-D ends its
+//! input) and its output is shown as it comes; it may then run for
+//! [`BY_HAND_TIMEOUT`]. From a pipe its stdin is closed and its output is shown when
+//! it ends.
 
-use super::{Outcome, Workshop, interrupt};
-use crate::build::BuildError;
+use super::{Outcome, Workshop, by_hand, interrupt};
 use crate::course::{Exercise, Side};
-use crate::runner::{Ending, Finished, Invocation, Limits, Spawned, Wiring};
+use crate::harness::build::BuildError;
+use crate::runner::{Ending, Finished, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 /// How long one program may run.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a program fed by hand from the terminal may run.
+pub const BY_HAND_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Builds the learner's package and runs `program` with `args` in the scratch folder.
 pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args: &[String]) -> Outcome {
@@ -32,6 +41,10 @@ pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args
         Err(BuildError::Harness(message)) => {
             println!("error: {message}");
             return Outcome::Error;
+        }
+        Err(problem) => {
+            println!("{problem}");
+            return Outcome::Failed;
         }
     };
     let Some(command) = built.programs.command(program) else {
@@ -58,20 +71,42 @@ pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args
         invocation.short_line(),
         workshop.shown(&scratch)
     );
+    let by_hand = std::io::stdin().is_terminal();
+    let timeout = match by_hand {
+        true => BY_HAND_TIMEOUT,
+        false => RUN_TIMEOUT,
+    };
     let limits = Limits {
-        timeout: RUN_TIMEOUT,
+        timeout,
         ..Limits::default()
     };
-    let spawned = match Spawned::start(&invocation, Wiring::default(), &limits) {
+    let wiring = match by_hand {
+        true => Wiring {
+            stdin: Stdin::Piped,
+            stdout: Stdout::Piped,
+            stderr: Stderr::Forwarded(String::new()),
+        },
+        false => Wiring::default(),
+    };
+    let mut spawned = match Spawned::start(&invocation, wiring, &limits) {
         Ok(spawned) => spawned,
         Err(e) => {
             println!("error: cannot start {program}: {e}");
             return Outcome::Error;
         }
     };
-    let (finished, interrupted) = wait_or_interrupt(spawned, RUN_TIMEOUT);
-    show_stream("stdout", &finished.stdout);
-    show_stream("stderr", &finished.stderr);
+    let relay = by_hand.then(|| {
+        println!("({program} reads what you type; Ctrl-D ends its input, Ctrl-C stops it.)");
+        by_hand::Relay::start(spawned.take_stdin(), spawned.take_stdout())
+    });
+    let (finished, interrupted) = wait_or_interrupt(spawned, timeout);
+    match relay {
+        Some(relay) => relay.stop(),
+        None => {
+            show_stream("stdout", &finished.stdout);
+            show_stream("stderr", &finished.stderr);
+        }
+    }
     let how = match interrupted {
         true => "was stopped (Ctrl-C)".to_string(),
         false => finished.ending.describe(),
@@ -81,7 +116,7 @@ pub fn run_program(workshop: &Workshop, exercise: &Exercise, program: &str, args
         println!("(It left a process running, which was stopped.)");
     }
     match finished.ending.success() {
-        true => Outcome::Done,
+        true => Outcome::Passed,
         false => Outcome::Failed,
     }
 }

@@ -6,8 +6,8 @@
 //! hand, rather than a progress-bar crate, keep the dependency tree small.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,7 @@ const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '�
 /// A running spinner; dropping it (or [`Spinner::stop`]) erases its line.
 pub struct Spinner {
     running: Arc<AtomicBool>,
+    phase: Arc<Mutex<String>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -24,12 +25,24 @@ impl Spinner {
     /// nothing when `draw` is false.
     pub fn start(phase: &str, draw: bool) -> Spinner {
         let running = Arc::new(AtomicBool::new(draw));
+        let phase = Arc::new(Mutex::new(phase.to_string()));
         let thread = draw.then(|| {
             let running = running.clone();
-            let phase = phase.to_string();
+            let phase = phase.clone();
             thread::spawn(move || spin(&phase, &running))
         });
-        Spinner { running, thread }
+        Spinner {
+            running,
+            phase,
+            thread,
+        }
+    }
+
+    /// Replaces the text beside the turning mark (e.g. how far a build has come).
+    pub fn set_message(&self, message: &str) {
+        if let Ok(mut phase) = self.phase.lock() {
+            *phase = message.to_string();
+        }
     }
 
     pub fn stop(self) {}
@@ -44,12 +57,13 @@ impl Drop for Spinner {
     }
 }
 
-fn spin(phase: &str, running: &AtomicBool) {
+fn spin(phase: &Mutex<String>, running: &AtomicBool) {
     let started = Instant::now();
     let mut frame = 0;
     let mut stderr = std::io::stderr();
     while running.load(Ordering::SeqCst) {
         let seconds = started.elapsed().as_secs();
+        let phase = phase.lock().map(|p| p.clone()).unwrap_or_default();
         let _ = write!(
             stderr,
             "\r\x1b[2K{} {phase} … {seconds} s",

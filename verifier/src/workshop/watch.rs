@@ -6,8 +6,11 @@
 //! an editor's save is often several events, and a verification starts only once the
 //! folder has been quiet for 300 ms. Changes made during a verification are not lost:
 //! they start the next one. Ctrl-C (or whatever `stop` watches) ends it.
+//!
+//! The folders of the earlier exercises it is built on ([`super::deps`]) are watched
+//! too: `watch 3` verifies again after a save in `exercises/02-*`.
 
-use super::{Outcome, Workshop};
+use super::{Outcome, Workshop, deps};
 use crate::course::{Exercise, Side};
 use notify::{Config, Event, EventKind, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher};
 use std::collections::BTreeSet;
@@ -96,13 +99,13 @@ struct Started {
     polling: Option<String>,
 }
 
-fn start(dir: &Path, sender: mpsc::Sender<notify::Result<Event>>) -> Result<Started, String> {
+fn start(dirs: &[PathBuf], sender: mpsc::Sender<notify::Result<Event>>) -> Result<Started, String> {
     let forced = std::env::var_os(POLL_VAR).is_some_and(|v| !v.is_empty() && v != "0");
     let native_error = match forced {
         true => format!("{POLL_VAR} is set"),
         false => {
-            let native = RecommendedWatcher::new(sender.clone(), Config::default())
-                .and_then(|mut w| w.watch(dir, RecursiveMode::Recursive).map(|()| w));
+            let native =
+                RecommendedWatcher::new(sender.clone(), Config::default()).and_then(|w| watch_all(w, dirs));
             match native {
                 Ok(watcher) => {
                     return Ok(Started {
@@ -115,15 +118,40 @@ fn start(dir: &Path, sender: mpsc::Sender<notify::Result<Event>>) -> Result<Star
         }
     };
     let config = Config::default().with_poll_interval(POLL_INTERVAL);
-    let mut poller =
-        PollWatcher::new(sender, config).map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
-    poller
-        .watch(dir, RecursiveMode::Recursive)
-        .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+    let poller = PollWatcher::new(sender, config).and_then(|w| watch_all(w, dirs));
+    let poller = poller.map_err(|e| format!("cannot watch {}: {e}", shown_dirs(dirs)))?;
     Ok(Started {
         _watcher: Box::new(poller),
         polling: Some(native_error),
     })
+}
+
+/// `watcher` watching every folder of `dirs`, recursively.
+fn watch_all<W: Watcher>(mut watcher: W, dirs: &[PathBuf]) -> notify::Result<W> {
+    for dir in dirs {
+        watcher.watch(dir, RecursiveMode::Recursive)?;
+    }
+    Ok(watcher)
+}
+
+fn shown_dirs(dirs: &[PathBuf]) -> String {
+    let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    names.join(", ")
+}
+
+/// A changed path as the learner reads it: relative to the exercise's folder when it is
+/// in it (`src/lib.rs`), else to the repository root (`exercises/02-…/src/lib.rs`);
+/// `None` when it is no learner's edit (see [`relevant`]).
+fn changed_path(path: &Path, own: &Path, dirs: &[PathBuf], root: &Path) -> Option<PathBuf> {
+    let dir = dirs.iter().find(|d| path.starts_with(d))?;
+    let inside = path.strip_prefix(dir).ok()?;
+    if !relevant(inside) {
+        return None;
+    }
+    match dir == own {
+        true => Some(inside.to_path_buf()),
+        false => Some(path.strip_prefix(root).unwrap_or(path).to_path_buf()),
+    }
 }
 
 /// Verifies `exercise`, then again after every saved change, until `stop` says so.
@@ -136,16 +164,34 @@ pub fn watch(
 ) -> Outcome {
     let folder = exercise.dir(Side::Learner);
     let dir = workshop.root.join(&folder);
+    let earlier = match deps::path_dependencies(&workshop.root, &dir) {
+        Ok(earlier) => earlier,
+        Err(message) => {
+            println!("(Watching {folder}/ only: {message}.)");
+            vec![]
+        }
+    };
+    let dirs: Vec<PathBuf> = std::iter::once(dir.clone())
+        .chain(earlier.iter().cloned())
+        .collect();
     let (sender, events) = mpsc::channel();
-    let started = match start(&dir, sender) {
+    let started = match start(&dirs, sender) {
         Ok(started) => started,
         Err(message) => {
             println!("error: {message}");
             return Outcome::Error;
         }
     };
+    let also: Vec<String> = earlier
+        .iter()
+        .map(|d| format!("{}/", workshop.shown(d)))
+        .collect();
+    let also = match also.is_empty() {
+        true => String::new(),
+        false => format!(" and {}, which it is built on", also.join(", ")),
+    };
     println!(
-        "Watching {folder}/: every save verifies exercise {} again ({how_to_stop}).",
+        "Watching {folder}/{also}: every save verifies exercise {} again ({how_to_stop}).",
         exercise.number
     );
     if let Some(why) = &started.polling {
@@ -155,20 +201,19 @@ pub fn watch(
         );
     }
     println!("[watch] first verification");
-    workshop.verify(exercise);
+    workshop.verify(exercise, &[]);
     println!("[watch] waiting for changes…");
     let mut debounce = Debounce::new(QUIET);
     loop {
         if stop() {
             println!("Stopped watching.");
-            return Outcome::Done;
+            return Outcome::Passed;
         }
         match events.recv_timeout(Duration::from_millis(100)) {
             Ok(Ok(event)) if is_change(&event.kind) => {
                 for path in event.paths {
-                    let relative = path.strip_prefix(&dir).unwrap_or(&path).to_path_buf();
-                    if relevant(&relative) {
-                        debounce.add(relative, Instant::now());
+                    if let Some(changed) = changed_path(&path, &dir, &dirs, &workshop.root) {
+                        debounce.add(changed, Instant::now());
                     }
                 }
             }
@@ -186,7 +231,7 @@ pub fn watch(
                 n => format!("{} and {} more", names[..2].join(", "), n - 2),
             };
             println!("[watch] {shown} changed: verifying again");
-            workshop.verify(exercise);
+            workshop.verify(exercise, &[]);
             println!("[watch] waiting for changes…");
         }
     }

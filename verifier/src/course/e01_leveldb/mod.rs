@@ -6,9 +6,9 @@
 
 use super::shapes::KEY_VALUE;
 use super::{Check, Exercise, Program};
-use crate::records::Record;
+use crate::harness::records::Record;
+use crate::harness::trial::{Failure, Trial};
 use crate::runner::Ending;
-use crate::trial::{Failure, Trial};
 
 pub static EXERCISE: Exercise = Exercise {
     number: 1,

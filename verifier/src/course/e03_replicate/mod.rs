@@ -13,10 +13,10 @@ use super::replication::wire::{Direction, Line, Message};
 use super::replication::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 use super::shapes::{APPEND, READ_ALL_LOGS};
 use super::{Check, Exercise, Program};
-use crate::duplex::Fault;
-use crate::records::Record;
+use crate::harness::duplex::Fault;
+use crate::harness::records::Record;
+use crate::harness::trial::{Failure, Trial, Who};
 use crate::runner::{Ending, Limit};
-use crate::trial::{Failure, Trial, Who};
 use serde_json::json;
 
 pub static EXERCISE: Exercise = Exercise {

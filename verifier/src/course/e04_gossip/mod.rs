@@ -8,7 +8,7 @@
 use super::logs::{holds, logs_of};
 use super::shapes::{LOG_ENTRY, READ_ALL_LOGS};
 use super::{Check, Exercise, Program};
-use crate::trial::{Entry, Failure, Network, Trial, Who};
+use crate::harness::trial::{Entry, Failure, Network, Trial, Who};
 use std::collections::BTreeSet;
 
 pub static EXERCISE: Exercise = Exercise {

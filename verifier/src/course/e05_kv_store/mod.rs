@@ -10,8 +10,8 @@ use super::replication::Peer;
 use super::shapes::{KEY_VALUE, LOG_ENTRY};
 use super::stores::{as_map, expect, fold, operations, same_listings, store, sync, write};
 use super::{Check, Exercise, Program};
-use crate::duplex::Fault;
-use crate::trial::{Failure, Trial, Who};
+use crate::harness::duplex::Fault;
+use crate::harness::trial::{Failure, Trial, Who};
 
 /// `put KEY VALUE`: a write, appended to the log as an operation.
 pub const PUT: Program = Program {

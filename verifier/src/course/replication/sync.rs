@@ -7,10 +7,10 @@
 //! close with an `end` that counts them, and exit once both directions are done.
 
 use super::wire::{self, Direction, Line, Message};
-use crate::duplex::{self, Fault, Mode};
-use crate::redact::{Redactor, placeholder_number};
+use crate::harness::duplex::{self, Fault, Mode};
+use crate::harness::redact::{Redactor, placeholder_number};
+use crate::harness::trial::{Failure, RunLog, Trial, Who, shown_line};
 use crate::runner::{Ending, Invocation, Stderr, run, seconds};
-use crate::trial::{Failure, RunLog, Trial, Who, shown_line};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -407,7 +407,7 @@ impl Trial<'_> {
         if let Some(reason) = stderr.lines().rev().find(|l| !l.trim().is_empty()) {
             failure = failure.detail(format!(
                 "It said: {}",
-                crate::records::shorten(reason.trim(), 200)
+                crate::harness::records::shorten(reason.trim(), 200)
             ));
         }
         failure

@@ -5,8 +5,8 @@
 //! count entries on the wire, check that each side sends exactly what the other lacks,
 //! and draw a transcript a learner can read: `A → B  handshake peer#1 {peer#1: 3}`.
 
-pub use crate::duplex::Direction;
-use crate::redact::Redactor;
+pub use crate::harness::duplex::Direction;
+use crate::harness::redact::Redactor;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -38,7 +38,7 @@ pub fn decode(raw: &[u8]) -> Line {
     match serde_json::from_slice::<Message>(raw) {
         Ok(message) => Line::Message(message),
         Err(e) => Line::Garbled {
-            text: crate::records::shorten(text.trim_end(), 100),
+            text: crate::harness::records::shorten(text.trim_end(), 100),
             why: e.to_string(),
         },
     }

@@ -7,39 +7,19 @@
 //! Everything needed to explain a failure (exact command lines, working directory, exit
 //! status, stderr) is kept here, so the report can show the learner exactly what ran.
 
+pub mod exercise;
 mod network;
 
 pub use network::{Entry, Network, free_port};
 
-use crate::build::{BuildError, build};
-use crate::course::{Exercise, Program, Side};
-use crate::records::{BadLine, Record, parse_output, shorten};
-use crate::redact::{Redactor, SortKey};
+pub use crate::harness::build::Programs;
+use crate::harness::build::build;
+use crate::harness::records::{BadLine, Record, parse_output, shorten};
+use crate::harness::redact::{Redactor, SortKey};
 use crate::runner::{Ending, Invocation, Limits, run};
-use std::collections::BTreeMap;
+pub use exercise::{Check, Exercise, Hint, Program, Side};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-/// The commands that start each program of an exercise: `append` → `[".../append"]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Programs {
-    commands: BTreeMap<String, Vec<String>>,
-}
-
-impl Programs {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets how `program` is started: an executable and any leading arguments.
-    pub fn set(&mut self, program: &str, command: Vec<String>) {
-        self.commands.insert(program.to_string(), command);
-    }
-
-    pub fn command(&self, program: &str) -> Option<&[String]> {
-        self.commands.get(program).map(Vec::as_slice)
-    }
-}
 
 /// Why a check failed, in words for the learner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,14 +111,9 @@ impl Context {
     /// The reference solution's programs, built on first use.
     pub fn reference(&self) -> Result<&Programs, Failure> {
         let built = self.reference.get_or_init(|| {
-            build(&self.root, self.exercise, Side::Reference)
+            build(&self.root, &self.exercise.buildable(Side::Reference), &|_| {})
                 .map(|built| built.programs)
-                .map_err(|e| match e {
-                    BuildError::Compile(errors) => {
-                        format!("the reference solution does not compile:\n{errors}")
-                    }
-                    BuildError::Harness(message) => message,
-                })
+                .map_err(|e| e.to_string())
         });
         built
             .as_ref()
@@ -324,7 +299,10 @@ impl<'a> Trial<'a> {
         }
         let parsed = match spec.prints {
             Some(shape) => parse_output(&finished.stdout, &shape),
-            None => parse_output(&finished.stdout, &crate::records::RecordShape { fields: &[] }),
+            None => parse_output(
+                &finished.stdout,
+                &crate::harness::records::RecordShape { fields: &[] },
+            ),
         };
         if !parsed.bad_lines.is_empty() {
             return Err(self.bad_lines(program, spec, &parsed.bad_lines));

@@ -116,6 +116,8 @@ pub enum LineProblem {
     NotAnObject,
     MissingField(&'static str),
     UnexpectedField(String),
+    /// The same key twice in one object (JSON parsers disagree on which one counts).
+    DuplicateKey(String),
     WrongType {
         field: &'static str,
         expected: &'static str,
@@ -129,6 +131,7 @@ impl fmt::Display for LineProblem {
             LineProblem::NotJson(why) => write!(f, "is not JSON ({why})"),
             LineProblem::NotAnObject => write!(f, "is JSON but not an object {{…}}"),
             LineProblem::MissingField(name) => write!(f, "has no field \"{name}\""),
+            LineProblem::DuplicateKey(name) => write!(f, "has the key \"{name}\" twice"),
             LineProblem::UnexpectedField(name) => {
                 write!(f, "has a field \"{name}\" that this record does not have")
             }
@@ -184,7 +187,16 @@ pub fn parse_output(stdout: &[u8], shape: &RecordShape) -> Parsed {
 /// Parses one line as a record of the shape, or says what is wrong with it.
 pub fn parse_line(raw: &[u8], shape: &RecordShape) -> Result<Record, LineProblem> {
     let text = std::str::from_utf8(raw).map_err(|_| LineProblem::NotUtf8)?;
-    let value: Value = serde_json::from_str(text).map_err(|e| LineProblem::NotJson(e.to_string()))?;
+    let value = match serde_json::from_str::<strict::StrictValue>(text) {
+        Ok(strict) => strict.0,
+        Err(e) => {
+            let message = e.to_string();
+            return Err(match strict::duplicate_key(&message) {
+                Some(key) => LineProblem::DuplicateKey(key),
+                None => LineProblem::NotJson(message),
+            });
+        }
+    };
     let Value::Object(mut object) = value else {
         return Err(LineProblem::NotAnObject);
     };
@@ -218,6 +230,80 @@ fn take_fields(object: &mut Map<String, Value>, shape: &RecordShape) -> Result<V
         .collect()
 }
 
+/// JSON read strictly: an object with the same key twice is an error that names the
+/// key, where `serde_json::Value` would silently keep the last one.
+mod strict {
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+    use std::fmt;
+
+    pub struct StrictValue(pub Value);
+
+    const DUPLICATE: &str = "duplicate key ";
+
+    /// The key named by a duplicate-key error message, if it is one.
+    pub fn duplicate_key(message: &str) -> Option<String> {
+        let quoted = message.strip_prefix(DUPLICATE)?;
+        let end = quoted.rfind(" at line ").unwrap_or(quoted.len());
+        serde_json::from_str(&quoted[..end]).ok()
+    }
+
+    impl<'de> Deserialize<'de> for StrictValue {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(StrictVisitor).map(StrictValue)
+        }
+    }
+
+    struct StrictVisitor;
+
+    impl<'de> Visitor<'de> for StrictVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(StrictValue(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(Value::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut object = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if object.contains_key(&key) {
+                    return Err(de::Error::custom(format!("{DUPLICATE}{}", Value::from(key))));
+                }
+                let StrictValue(value) = map.next_value()?;
+                object.insert(key, value);
+            }
+            Ok(Value::Object(object))
+        }
+    }
+}
+
 /// Cuts text to at most `max` characters, marking the cut with `…`.
 pub fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
@@ -231,7 +317,41 @@ mod tests {
     use super::*;
 
     /// The shape exercise 02 prints: `{"peer", "seq", "entry"}`.
-    const ENTRY: RecordShape = crate::course::shapes::LOG_ENTRY;
+    const ENTRY: RecordShape = RecordShape {
+        fields: &[
+            Field {
+                name: "peer",
+                kind: FieldKind::Id("peer"),
+            },
+            Field {
+                name: "seq",
+                kind: FieldKind::Number,
+            },
+            Field {
+                name: "entry",
+                kind: FieldKind::Text,
+            },
+        ],
+    };
+
+    #[test]
+    fn a_key_given_twice_is_named() {
+        assert_eq!(
+            problems("{\"peer\":\"a\",\"seq\":1,\"seq\":2,\"entry\":\"x\"}\n"),
+            vec![LineProblem::DuplicateKey("seq".into())]
+        );
+        assert_eq!(
+            LineProblem::DuplicateKey("seq".into()).to_string(),
+            "has the key \"seq\" twice"
+        );
+        // Nested objects are read strictly too; equal keys in different objects are fine.
+        let nested = "{\"peer\":\"a\",\"seq\":1,\"entry\":\"x\",\"m\":{\"k\":1,\"k\":2}}";
+        assert_eq!(
+            parse_line(nested.as_bytes(), &ENTRY),
+            Err(LineProblem::DuplicateKey("k".into()))
+        );
+        assert!(parse_line(br#"{"peer":"a","seq":1,"entry":"{\"seq\":1}"}"#, &ENTRY).is_ok());
+    }
 
     fn problems(out: &str) -> Vec<LineProblem> {
         parse_output(out.as_bytes(), &ENTRY)

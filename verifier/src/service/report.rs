@@ -5,12 +5,15 @@
 //! stderr, and what to try. Later failures are listed but not expanded (unless asked):
 //! they often have the same cause, and one clear problem at a time is easier to fix.
 
-use crate::course::Exercise;
-use crate::records::shorten;
+use crate::course::{COURSE, Exercise};
+use crate::harness::build::BuildError;
+use crate::harness::records::shorten;
+use crate::harness::snapshot;
+use crate::harness::trial::RunLog;
+use crate::harness::verdict::{CheckResult, Verdict};
 use crate::runner::Ending;
-use crate::snapshot;
-use crate::trial::RunLog;
-use crate::verify::{CheckResult, Verdict};
+use crate::service::verify::{NotRun, Verification};
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// How many lines of stderr a failure shows.
@@ -26,6 +29,101 @@ pub struct Options {
     pub all_failures: bool,
     /// The seed of the run, shown when a check made random choices.
     pub seed: u64,
+}
+
+/// Text a program printed, made safe to show in a terminal or a CI report: control
+/// characters (terminal escape sequences, NUL, a carriage return that would overwrite
+/// the line, bidirectional overrides) appear as escapes such as `\x1b`; line breaks
+/// and tabs stay. A program under test must not be able to drive the reader's screen.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\0' => out.push_str("\\0"),
+            '\r' => out.push_str("\\r"),
+            c if hidden(c) && (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The whole human report of a verification: why nothing ran, or every check's verdict.
+/// Whatever a program printed is shown [`visible`].
+pub fn verification(verified: &Verification, all_failures: bool) -> String {
+    visible(&unescaped_verification(verified, all_failures)).into_owned()
+}
+
+fn unescaped_verification(verified: &Verification, all_failures: bool) -> String {
+    let exercise = verified.exercise;
+    let Some(not_run) = &verified.not_run else {
+        let options = Options {
+            all_failures,
+            seed: verified.seed,
+        };
+        let mut out = human(exercise, &verified.subject, &verified.checks, options);
+        if verified.stopped {
+            let _ = writeln!(
+                out,
+                "Stopped after {} of {} checks.",
+                verified.checks.len(),
+                exercise.checks.len()
+            );
+        }
+        return out;
+    };
+    let dir = exercise.dir(verified.side);
+    match not_run {
+        NotRun::UnknownProgram { program, known } => format!(
+            "exercise {} has no program `{program}`; its programs are: {}\n",
+            exercise.number,
+            known.join(", ")
+        ),
+        NotRun::Build(BuildError::Compile(errors)) => format!(
+            "Your code in {dir} does not compile yet. The compiler says:\n\n{errors}\n\nFix the first error first: later ones are often caused by it.\n"
+        ),
+        NotRun::Build(BuildError::MissingProgram { program, .. }) => format!(
+            "Your code in {dir} has no program `{program}`: every program of the exercise is a file src/bin/NAME.rs (add {dir}/src/bin/{program}.rs). No check could run.\n"
+        ),
+        NotRun::Build(error @ BuildError::TimedOut(_)) => format!(
+            "Building {dir} failed: {error} (a build script or a dependency that never finishes?). No check could run.\n"
+        ),
+        NotRun::Build(BuildError::Harness(message)) => {
+            format!("The verifier could not build {dir}: {message}\n")
+        }
+    }
+}
+
+/// What to say after an exercise passed: where to go next. `in_shell` words it as the
+/// workshop shell's commands, else as the command line's.
+pub fn congratulation(exercise: &Exercise, in_shell: bool) -> String {
+    let next = COURSE.iter().find(|e| e.number == exercise.number + 1);
+    match (next, in_shell) {
+        (Some(next), true) => format!(
+            "Exercise {} is marked as passed. `next` goes on to exercise {}: {}.",
+            exercise.number, next.number, next.title
+        ),
+        (Some(next), false) => format!(
+            "Exercise {} is marked as passed. Next: `cargo run -- print {}` ({}).",
+            exercise.number, next.number, next.title
+        ),
+        (None, _) => format!(
+            "Exercise {} is marked as passed: that was the last exercise, and you have built a replicated database. Well done!",
+            exercise.number
+        ),
+    }
 }
 
 /// The full human report of one exercise's checks.
@@ -184,4 +282,23 @@ pub fn failure(result: &CheckResult) -> String {
     };
     let _ = writeln!(out, "\nTry: {}", advice.unwrap_or(result.check.advice));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(visible("plain\nlines\tand tabs"), "plain\nlines\tand tabs");
+        assert_eq!(
+            visible("\u{1b}[2J\u{1b}]0;title\u{7}"),
+            "\\x1b[2J\\x1b]0;title\\x07"
+        );
+        assert_eq!(
+            visible("nul\0 cr\r del\u{7f} csi\u{9b}"),
+            "nul\\0 cr\\r del\\x7f csi\\x9b"
+        );
+        assert_eq!(visible("abc\u{202e}cba"), "abc\\u{202e}cba");
+    }
 }

@@ -1,11 +1,11 @@
 //! Verification: every check of an exercise, each in a fresh directory, judged first by
 //! its invariants (in the check's code) and then against its snapshot.
 
-use crate::course::Check;
-use crate::snapshot;
-use crate::trial::{Context, Failure, RunLog, Trial};
+use crate::harness::snapshot;
+use crate::harness::trial::Check;
+use crate::harness::trial::{Context, Failure, RunLog, Trial};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Settings of one verification.
@@ -230,27 +230,20 @@ pub fn all_passed(results: &[CheckResult]) -> bool {
     results.iter().all(|r| r.verdict == Verdict::Pass)
 }
 
-/// The course root compiled into this binary (the folder above `verifier/`),
-/// unless `REPLICATE_ROOT` names another.
-pub fn default_root() -> PathBuf {
-    match std::env::var_os("REPLICATE_ROOT") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from(".")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::harness::trial::Programs;
     use crate::runner::Limits;
-    use crate::trial::Programs;
 
     fn first_line(expected: &str, actual: &str) -> String {
         let exercise = crate::course::find("2").unwrap();
-        let context = Context::new(exercise, Programs::new(), Path::new("."), Limits::default());
+        let context = Context::new(
+            exercise,
+            Programs::new(),
+            std::path::Path::new("."),
+            Limits::default(),
+        );
         first_difference(&context, expected, actual).summary
     }
 

@@ -6,7 +6,7 @@
 //! `peer#2`. The same id always maps to the same placeholder and different ids never
 //! share one, so the redacted output still shows *which* records belong together.
 
-use crate::records::{FieldKind, Record};
+use crate::harness::records::{FieldKind, Record};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -169,10 +169,25 @@ pub fn placeholder_number(placeholder: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{Field, RecordShape, parse_line};
+    use crate::harness::records::{Field, RecordShape, parse_line};
 
     /// The shape exercise 02 prints: `{"peer", "seq", "entry"}`.
-    const ENTRY: RecordShape = crate::course::shapes::LOG_ENTRY;
+    const ENTRY: RecordShape = RecordShape {
+        fields: &[
+            Field {
+                name: "peer",
+                kind: FieldKind::Id("peer"),
+            },
+            Field {
+                name: "seq",
+                kind: FieldKind::Number,
+            },
+            Field {
+                name: "entry",
+                kind: FieldKind::Text,
+            },
+        ],
+    };
 
     fn record(line: &str) -> Record {
         parse_line(line.as_bytes(), &ENTRY).expect("a valid test record")

@@ -5,7 +5,7 @@
 //! `INSTA_UPDATE=always cargo test`). At run time the verifier reads the same files and
 //! compares them with the learner's transcript, showing a line diff when they differ.
 
-use crate::course::{Check, Exercise};
+use crate::harness::trial::{Check, Exercise};
 use similar::{ChangeTag, TextDiff};
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,9 @@
 //! The formats a grade is written in: for people, for Exercism-style runners (JSON,
 //! test-runner interface version 3), for CI test reporters (JUnit XML), and TAP 13.
 
-use super::{Grade, Status, TestResult};
-use crate::records::shorten;
+use super::{Grade, TestResult};
+use crate::harness::records::shorten;
+use crate::service::Outcome;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -51,9 +52,9 @@ fn human(grade: &Grade) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Grading {}\n", super::shown_path(&grade.submission));
     for ((_, suite), tests) in suites(grade) {
-        let passed = tests.iter().filter(|t| t.status == Status::Pass).count();
+        let passed = tests.iter().filter(|t| t.status == Outcome::Passed).count();
         let _ = writeln!(out, "  {suite:<24} {passed}/{} passed", tests.len());
-        for test in tests.iter().filter(|t| t.status != Status::Pass) {
+        for test in tests.iter().filter(|t| t.status != Outcome::Passed) {
             let first = test.message.lines().next().unwrap_or_default();
             let _ = writeln!(out, "    ✗ {}: {}", test.name, shorten(first, 100));
         }
@@ -62,9 +63,9 @@ fn human(grade: &Grade) -> String {
     let _ = writeln!(
         out,
         "\n{} of {total} checks passed, {} failed, {} errors. Seed: {}.",
-        grade.count(Status::Pass),
-        grade.count(Status::Fail),
-        grade.count(Status::Error),
+        grade.count(Outcome::Passed),
+        grade.count(Outcome::Failed),
+        grade.count(Outcome::Error),
         grade.seed
     );
     out
@@ -81,7 +82,7 @@ fn json_v3(grade: &Grade) -> String {
                 "test_code": format!("cargo run -- verify {} (check `{}`)", t.task_id, t.name),
                 "task_id": t.task_id,
             });
-            if t.status != Status::Pass {
+            if t.status != Outcome::Passed {
                 test["message"] = json!(t.message);
             }
             if !t.output.is_empty() {
@@ -91,7 +92,7 @@ fn json_v3(grade: &Grade) -> String {
         })
         .collect();
     let mut top = json!({"version": 3, "status": grade.status().as_str(), "tests": tests});
-    if grade.status() == Status::Error {
+    if grade.status() == Outcome::Error {
         top["message"] =
             json!("The verifier could not run some checks: see the tests with status \"error\".");
     }
@@ -108,13 +109,13 @@ fn junit(grade: &Grade) -> String {
         out,
         "<testsuites name=\"replicate\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">",
         all.len(),
-        grade.count(Status::Fail),
-        grade.count(Status::Error),
+        grade.count(Outcome::Failed),
+        grade.count(Outcome::Error),
         seconds(&all)
     );
     for ((_, suite), tests) in suites(grade) {
-        let failures = tests.iter().filter(|t| t.status == Status::Fail).count();
-        let errors = tests.iter().filter(|t| t.status == Status::Error).count();
+        let failures = tests.iter().filter(|t| t.status == Outcome::Failed).count();
+        let errors = tests.iter().filter(|t| t.status == Outcome::Error).count();
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\">",
@@ -130,13 +131,13 @@ fn junit(grade: &Grade) -> String {
                 xml(&test.name),
                 test.elapsed.as_secs_f64()
             );
-            if test.status == Status::Pass {
+            if test.status == Outcome::Passed {
                 out.push_str("/>\n");
                 continue;
             }
             out.push_str(">\n");
             let tag = match test.status {
-                Status::Error => "error",
+                Outcome::Error => "error",
                 _ => "failure",
             };
             let first = test.message.lines().next().unwrap_or_default();
@@ -163,13 +164,13 @@ fn tap(grade: &Grade) -> String {
     let mut out = String::from("TAP version 13\n");
     let _ = writeln!(out, "1..{}", grade.results.len());
     for (index, test) in grade.results.iter().enumerate() {
-        let ok = if test.status == Status::Pass {
+        let ok = if test.status == Outcome::Passed {
             "ok"
         } else {
             "not ok"
         };
         let _ = writeln!(out, "{ok} {} - {}: {}", index + 1, test.suite, test.name);
-        if test.status == Status::Pass {
+        if test.status == Outcome::Passed {
             continue;
         }
         out.push_str("  ---\n");
@@ -236,19 +237,19 @@ mod tests {
             submission: PathBuf::from("/nowhere/submission"),
             seed: 7,
             results: vec![
-                test(1, "01-leveldb", "put-then-get", Status::Pass, ""),
+                test(1, "01-leveldb", "put-then-get", Outcome::Passed, ""),
                 test(
                     2,
                     "02-append-only-logs",
                     "append-twice",
-                    Status::Fail,
+                    Outcome::Failed,
                     "seqs [1]; expected [2]\n<details & \"more\">",
                 ),
                 test(
                     2,
                     "02-append-only-logs",
                     "read-after",
-                    Status::Error,
+                    Outcome::Error,
                     "no snapshot",
                 ),
             ],

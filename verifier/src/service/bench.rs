@@ -13,9 +13,9 @@
 //! appending a million entries through processes.
 //! It also measures the verifier's own overhead per program run.
 
-use crate::build::{BuildError, Profile, build_in};
 use crate::course::{self, Side};
-use crate::duplex::{self, Mode};
+use crate::harness::build::{BUILD_TIMEOUT, Profile, build_in};
+use crate::harness::duplex::{self, Mode};
 use crate::runner::{Invocation, Limits, Stderr, run};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -118,10 +118,9 @@ impl Figures {
 pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Figures, String> {
     let exercise = course::find("replicate")?;
     progress("building the reference solution of exercise 03 (release)");
-    let built = build_in(root, exercise, Side::Reference, Profile::Release).map_err(|e| match e {
-        BuildError::Compile(errors) => format!("the reference solution does not compile:\n{errors}"),
-        BuildError::Harness(message) => message,
-    })?;
+    let package = exercise.buildable(Side::Reference);
+    let built = build_in(root, &package, Profile::Release, BUILD_TIMEOUT, &|_| {})
+        .map_err(|e| format!("the reference solution: {e}"))?;
     let replicate = built
         .programs
         .command("replicate")

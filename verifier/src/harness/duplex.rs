@@ -17,6 +17,21 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// A fault to inject into a relayed conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    #[default]
+    None,
+    /// After `n` messages have been forwarded (both directions counted together),
+    /// forward nothing more and close both programs' stdin: the stream is cut.
+    CutAfter(usize),
+    /// Right after the `n`-th forwarded message, kill program A (SIGKILL).
+    KillAAfter(usize),
+}
+
+/// Called with each line as it crosses the relay (for a live transcript).
+pub type Observer = Box<dyn Fn(&Event) + Send + Sync>;
+
 /// Which way a message went between the two peers of a duplex wiring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Direction {
@@ -32,21 +47,6 @@ impl Direction {
         }
     }
 }
-
-/// A fault to inject into a relayed conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Fault {
-    #[default]
-    None,
-    /// After `n` messages have been forwarded (both directions counted together),
-    /// forward nothing more and close both programs' stdin: the stream is cut.
-    CutAfter(usize),
-    /// Right after the `n`-th forwarded message, kill program A (SIGKILL).
-    KillAAfter(usize),
-}
-
-/// Called with each line as it crosses the relay (for a live transcript).
-pub type Observer = Box<dyn Fn(&Event) + Send + Sync>;
 
 /// How to wire the two programs.
 pub enum Mode {

@@ -9,7 +9,7 @@
 
 use super::{Failure, RunLog, Trial, Who};
 use crate::course::shapes::LOG_ENTRY;
-use crate::records::parse_line;
+use crate::harness::records::parse_line;
 use crate::runner::{Ending, Invocation, Limits, Resources, Spawned, Stderr, Stdin, Stdout, Wiring, seconds};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -257,7 +257,7 @@ impl Network {
         let mut sorted: Vec<Entry> = expected.iter().cloned().collect();
         sorted.sort_by_key(|(peer, seq, _)| {
             (
-                crate::redact::placeholder_number(&trial.placeholder("peer", peer)),
+                crate::harness::redact::placeholder_number(&trial.placeholder("peer", peer)),
                 *seq,
             )
         });
@@ -429,7 +429,7 @@ fn read_records<R: Read>(stdout: R, printed: &Mutex<Printed>) {
                 }
             }
             Err(problem) => {
-                let text = crate::records::shorten(&String::from_utf8_lossy(&line), 80);
+                let text = crate::harness::records::shorten(&String::from_utf8_lossy(&line), 80);
                 printed.garbage.push(format!("{text} ({problem})"));
             }
         }

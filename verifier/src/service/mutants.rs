@@ -18,11 +18,11 @@
 //! `cargo test`, which only checks that every mutant is well-formed and still applies;
 //! run `cargo run -- course-check --mutants [N...] [--only NAME]` after changing checks.
 
-use crate::build::{BuildError, build};
 use crate::course::{Exercise, Side};
+use crate::harness::build::{BuildError, build};
+use crate::harness::trial::{Context, Failure};
+use crate::harness::verdict::{Settings, Verdict, run_check};
 use crate::runner::{Invocation, Limits, run};
-use crate::trial::{Context, Failure};
-use crate::verify::{Settings, Verdict, run_check};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -244,9 +244,14 @@ pub struct Trial {
 pub fn try_one(scratch: &Scratch, mutant: &Mutant, settings: &Settings, limits: &Limits) -> Trial {
     let started = Instant::now();
     let built = scratch.apply(mutant).and_then(|()| {
-        build(&scratch.root, mutant.exercise, Side::Reference).map_err(|e| match e {
+        build(
+            &scratch.root,
+            &mutant.exercise.buildable(Side::Reference),
+            &|_| {},
+        )
+        .map_err(|e| match e {
             BuildError::Compile(errors) => format!("the mutated solution does not compile:\n{errors}"),
-            BuildError::Harness(message) => message,
+            other => other.to_string(),
         })
     });
     let restored = scratch.restore();

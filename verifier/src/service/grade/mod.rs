@@ -10,29 +10,22 @@ mod formats;
 
 pub use formats::{Format, render};
 
-use crate::build::{BuildError, build};
-use crate::course::{Exercise, Side};
-use crate::report;
+use super::Outcome;
+use super::report;
+use super::verify::{Observer, Quiet, Request, Verification, verify};
+use crate::harness::trial::{Exercise, Side};
+use crate::harness::verdict::{CheckResult, Verdict};
 use crate::runner::Limits;
-use crate::trial::{Context, Programs};
-use crate::verify::{CheckResult, Settings, Verdict, run_check};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The outcome of one check, in the terms CI reports use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Pass,
-    Fail,
-    Error,
-}
-
-impl Status {
+impl Outcome {
+    /// `pass`, `fail`, `error`: the words CI reports use.
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Error => "error",
+            Outcome::Passed => "pass",
+            Outcome::Failed => "fail",
+            Outcome::Error => "error",
         }
     }
 }
@@ -45,7 +38,7 @@ pub struct TestResult {
     /// The exercise folder name, `02-append-only-logs` (a JUnit test suite).
     pub suite: String,
     pub name: String,
-    pub status: Status,
+    pub status: Outcome,
     /// Why it failed, in a few lines (empty when it passed).
     pub message: String,
     /// What the programs printed (the transcript), or the compiler's errors.
@@ -62,17 +55,14 @@ pub struct Grade {
 }
 
 impl Grade {
-    pub fn status(&self) -> Status {
-        if self.results.iter().any(|r| r.status == Status::Error) {
-            Status::Error
-        } else if self.results.iter().any(|r| r.status == Status::Fail) {
-            Status::Fail
-        } else {
-            Status::Pass
-        }
+    pub fn status(&self) -> Outcome {
+        self.results
+            .iter()
+            .map(|r| r.status)
+            .fold(Outcome::Passed, Outcome::worst)
     }
 
-    pub fn count(&self, status: Status) -> usize {
+    pub fn count(&self, status: Outcome) -> usize {
         self.results.iter().filter(|r| r.status == status).count()
     }
 }
@@ -96,38 +86,22 @@ pub struct Options {
 
 /// Grades the chosen exercises of a submission.
 pub fn grade(options: &Options) -> Grade {
-    let settings = Settings {
-        keep_failed: false,
-        compare_snapshots: true,
-        seed: options.seed,
-    };
     let mut results = Vec::new();
-    for exercise in &options.exercises {
+    for &exercise in &options.exercises {
         (options.progress)(&format!("exercise {}: {}", exercise.number, exercise.title));
-        let graded = match programs_for(options, exercise) {
-            Ok(programs) => {
-                let context = Context::new(exercise, programs, &options.course, options.limits);
-                exercise
-                    .checks
-                    .iter()
-                    .map(|check| from_check(exercise, &run_check(&context, check, &settings)))
-                    .collect()
-            }
-            Err((status, message, output)) => exercise
-                .checks
-                .iter()
-                .map(|check| TestResult {
-                    task_id: exercise.number,
-                    suite: exercise.dir_name(),
-                    name: check.name.to_string(),
-                    status,
-                    message: message.clone(),
-                    output: output.clone(),
-                    elapsed: Duration::ZERO,
-                })
-                .collect::<Vec<_>>(),
-        };
-        let failed = graded.iter().any(|r| r.status != Status::Pass);
+        let mut request = Request::new(exercise, Side::Learner, options.course.clone(), options.seed);
+        request.code = options.submission.clone();
+        request.limits = options.limits;
+        request.keep_failed = false;
+        request.programs = options
+            .programs
+            .iter()
+            .filter(|(n, _, _)| *n == exercise.number)
+            .map(|(_, name, command)| (name.clone(), command.clone()))
+            .collect();
+        let observer: &dyn Observer = &Quiet;
+        let graded = graded(&verify(&request, observer));
+        let failed = graded.iter().any(|r| r.status != Outcome::Passed);
         results.extend(graded);
         if failed && options.fail_fast {
             break;
@@ -140,48 +114,39 @@ pub fn grade(options: &Options) -> Grade {
     }
 }
 
-/// The programs of one exercise: given commands, else built from the submission.
-fn programs_for(options: &Options, exercise: &Exercise) -> Result<Programs, (Status, String, String)> {
-    let given: Vec<&(u32, String, Vec<String>)> = options
-        .programs
-        .iter()
-        .filter(|(n, _, _)| *n == exercise.number)
-        .collect();
-    let all_given = exercise
-        .programs
-        .iter()
-        .all(|p| given.iter().any(|(_, name, _)| name == p.name));
-    let mut programs = if all_given {
-        Programs::new()
-    } else {
-        match build(&options.submission, exercise, Side::Learner) {
-            Ok(built) => built.programs,
-            Err(BuildError::Compile(errors)) => {
-                return Err((
-                    Status::Fail,
-                    format!("{} does not compile", exercise.dir(Side::Learner)),
-                    errors,
-                ));
-            }
-            // A missing package or program is the submission's problem: a failure.
-            Err(BuildError::Harness(message)) => return Err((Status::Fail, message, String::new())),
-        }
+/// One verification as graded checks: every check of the exercise, also when none
+/// could run (each then carries why).
+fn graded(verified: &Verification) -> Vec<TestResult> {
+    let exercise = verified.exercise;
+    let Some(not_run) = &verified.not_run else {
+        return verified.checks.iter().map(|r| from_check(exercise, r)).collect();
     };
-    for (_, name, command) in given {
-        programs.set(name, command.clone());
-    }
-    Ok(programs)
+    let explained = report::verification(verified, false);
+    let message = explained.lines().next().unwrap_or_default().to_string();
+    exercise
+        .checks
+        .iter()
+        .map(|check| TestResult {
+            task_id: exercise.number,
+            suite: exercise.dir_name(),
+            name: check.name.to_string(),
+            status: not_run.outcome(),
+            message: message.clone(),
+            output: explained.clone(),
+            elapsed: Duration::ZERO,
+        })
+        .collect()
 }
 
 fn from_check(exercise: &Exercise, result: &CheckResult) -> TestResult {
     let (status, message) = match &result.verdict {
-        Verdict::Pass => (Status::Pass, String::new()),
+        Verdict::Pass => (Outcome::Passed, String::new()),
         Verdict::Fail(failure) => {
             let mut lines = vec![failure.summary.clone()];
             lines.extend(failure.details.iter().cloned());
-            (Status::Fail, lines.join("\n"))
+            (Outcome::Failed, lines.join("\n"))
         }
-        Verdict::Error(message) => (Status::Error, message.clone()),
+        Verdict::Error(message) => (Outcome::Error, message.clone()),
     };
     let output = match result.verdict {
         Verdict::Pass => result.transcript.clone(),
@@ -192,8 +157,9 @@ fn from_check(exercise: &Exercise, result: &CheckResult) -> TestResult {
         suite: exercise.dir_name(),
         name: result.check.name.to_string(),
         status,
-        message,
-        output,
+        // What a program printed reaches CI reports only escaped.
+        message: report::visible(&message).into_owned(),
+        output: report::visible(&output).into_owned(),
         elapsed: result.elapsed,
     }
 }

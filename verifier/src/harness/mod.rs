@@ -1,0 +1,17 @@
+//! The harness: what checks are written in.
+//!
+//! - [`build`]: cargo builds the learner's (or the reference) package.
+//! - [`trial`]: the API a check is written against, and the shape of an exercise
+//!   (its programs, checks and hints: no instances); it keeps transcript and evidence.
+//! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
+//! - [`duplex`]: two programs wired stdout-to-stdin through a relay that can cut.
+//! - [`snapshot`]: expected transcripts, made from the reference solution with insta.
+//! - [`verdict`]: every check of an exercise in a fresh directory, judged.
+
+pub mod build;
+pub mod duplex;
+pub mod records;
+pub mod redact;
+pub mod snapshot;
+pub mod trial;
+pub mod verdict;
