@@ -14,7 +14,7 @@
 //!
 //! Cost (measured on a loaded 2-core machine): the first run builds the scratch copy's
 //! dependencies once (about 7 minutes); after that the 31 mutants of 01–03 take about
-//! 6 minutes (2–10 s of build and up to 20 s of checks each). That is too long for
+//! 3 to 6 minutes (2–10 s of build and up to 20 s of checks each). That is too long for
 //! `cargo test`, which only checks that every mutant is well-formed and still applies;
 //! run `cargo run -- course-check --mutants [N...] [--only NAME]` after changing checks.
 
