@@ -6,9 +6,14 @@
 //! model in Rust: a `Tree` is a sorted map from bytes to bytes, and one database
 //! directory can hold many named trees, which is how we get isolated collections.
 //!
-//! Your work is in the bodies marked `TODO`, in the order of their step
-//! numbers. The rest is written for you; the programs in `src/bin/` are
-//! complete and call this library.
+//! Your work is in the bodies marked `TODO`: each doc comment says what the
+//! function must do; how is up to you (`hint` gives a nudge, then the approach,
+//! then nearly the answer). The rest is written for you; the programs in
+//! `src/bin/` are complete and call this library.
+//!
+//! You'll need: `sled::Tree`'s `insert`, `get`, `remove` and `range`;
+//! `str::as_bytes` and `String::from_utf8`; `std::ops::Bound`; and
+//! `Iterator::rev` and `take`.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -61,8 +66,7 @@ impl Store {
         let db =
             sled::open(path).with_context(|| format!("cannot open the database in {}", path.display()))?;
         let tree = match collection {
-            // TODO (step 5, collections): open the tree called `name` with
-            // `db.open_tree(name)`. Its keys live apart from every other tree's.
+            // TODO (step 5, collections): the collection `name` is a tree of its own.
             Some(_name) => anyhow::bail!(
                 "not implemented yet: collections in Store::open — see exercises/01-leveldb/README.md"
             ),
@@ -74,41 +78,44 @@ impl Store {
 
     /// Stores `value` under `key`, replacing any value the key had.
     pub fn put(&self, _key: &str, _value: &str) -> Result<()> {
-        // TODO (step 1): store the value with `self.tree.insert(key, value)`.
-        // Keys and values are text for us and bytes for sled: `as_bytes()` is
-        // the whole translation. sled's insert replaces an existing value,
-        // which is exactly what put means.
+        // TODO (step 1): keys and values are text here and bytes in sled.
         anyhow::bail!("not implemented yet: Store::put — see exercises/01-leveldb/README.md")
     }
 
-    /// Returns the value stored under `key`, or `None` if there is none.
+    /// Returns the value stored under `key`: `Ok(None)` if there is none (a
+    /// missing key is not an error), an error (never a panic) if the stored
+    /// bytes are not UTF-8.
     pub fn get(&self, _key: &str) -> Result<Option<String>> {
-        // TODO (step 2): look the key up with `self.tree.get(..)`. sled hands
-        // back the value as bytes (an `IVec`); turn them into a `String` with
-        // `String::from_utf8`, and return an error (not a panic) if they are
-        // not UTF-8.
+        // TODO (step 2)
+        //
+        // A compile error this step tends to meet: `String::from_utf8(bytes)`
+        // on what sled returns says "error[E0308]: mismatched types: expected
+        // `Vec<u8>`, found `IVec`". The clinic in the third hint (`hint 3`)
+        // has it.
         anyhow::bail!("not implemented yet: Store::get — see exercises/01-leveldb/README.md")
     }
 
     /// Removes `key` and its value. Removing a key that is not there is fine,
     /// as in leveldb: afterwards the key is absent either way.
     pub fn del(&self, _key: &str) -> Result<()> {
-        // TODO (step 3): remove the key with `self.tree.remove(..)`. It tells you
-        // whether there was a value; for us that makes no difference.
+        // TODO (step 3)
         anyhow::bail!("not implemented yet: Store::del — see exercises/01-leveldb/README.md")
     }
 
     /// Returns the records whose keys lie within `bounds`, in the byte order of
-    /// the keys (descending with `reverse`), at most `limit` of them.
+    /// the keys (descending with `reverse`), at most `limit` of them: the limit
+    /// counts in the chosen direction, so `--reverse --limit 2` gives the two
+    /// largest keys. Nothing is sorted here: sled keeps the keys in order.
     pub fn range(&self, _bounds: &Bounds) -> Result<Vec<KeyValue>> {
-        // TODO (step 4):
-        // 1. Turn `gt`/`gte` into a lower `std::ops::Bound` (Excluded, Included
-        //    or Unbounded) and `lt`/`lte` into an upper one.
-        // 2. Ask `self.tree.range((lower, upper))` for an iterator over the
-        //    keys within them, in ascending byte order.
-        // 3. With `reverse`, walk it backwards (`.rev()`) BEFORE applying the
-        //    limit (`.take(n)`), so `--reverse --limit 2` gives the two largest.
-        // 4. Decode each key and value into a `KeyValue`.
+        // TODO (step 4)
+        //
+        // Compile errors this step tends to meet (the third hint, `hint 3`, has
+        // a clinic for each):
+        // - `if bounds.reverse { iter.rev() } else { iter }` does not compile
+        //   ("`if` and `else` have incompatible types"): the two arms are two
+        //   different iterator types.
+        // - sled's `range` may need its key type spelled out ("type annotations
+        //   needed").
         anyhow::bail!("not implemented yet: Store::range — see exercises/01-leveldb/README.md")
     }
 

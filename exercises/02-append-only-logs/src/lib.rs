@@ -14,8 +14,14 @@
 //!   log is one contiguous run of keys, oldest entry first.
 //!
 //! Your work is in the bodies marked `TODO`, in the order of their step
-//! numbers. The rest is written for you; the programs (`src/bin/`, with
-//! their command lines in `src/cli.rs`) are complete and call this library.
+//! numbers: each doc comment says what the function must do; how is up to
+//! you (`hint` gives a nudge, then the approach, then nearly the answer). The
+//! rest is written for you; the programs (`src/bin/`, with their command lines
+//! in `src/cli.rs`) are complete and call this library.
+//!
+//! You'll need: `u64::to_be_bytes` and `from_be_bytes`,
+//! `<[u8]>::split_last_chunk`, sled's `range` with `DoubleEndedIterator::next_back`,
+//! and `u64::checked_add`.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -104,32 +110,25 @@ impl Log {
     /// Appends `entry` to the local peer's log and returns the stored record.
     ///
     /// The seq is one more than the highest seq stored, so it starts at 1,
-    /// grows by one per entry and carries on across restarts.
+    /// grows by one per entry and carries on across restarts: no counter kept
+    /// anywhere but in the log itself. An entry once written is never
+    /// overwritten.
     pub fn append(&self, _entry: &str) -> Result<Record> {
-        // TODO (step 4): the next seq is one more than `self.head(&self.peer)?`
-        // (so the first is 1, and a restart carries on where the log ends).
-        // Store `entry.as_bytes()` under `log_key(&self.peer, seq)` in
-        // `self.log` and return the `Record`. Never overwrite an entry:
-        // `self.log.insert(..)` is fine for one writer at a time, while
-        // `self.log.compare_and_swap(key, None, Some(..))` writes only if the
-        // key is still free, even with several threads appending.
+        // TODO (step 4)
         anyhow::bail!("not implemented yet: Log::append — see exercises/02-append-only-logs/README.md")
     }
 
     /// The entries of the local peer's log with a seq greater than `seq`,
     /// oldest first. `read_after(0)` is the whole log.
     pub fn read_after(&self, _seq: u64) -> Result<Vec<Record>> {
-        // TODO (step 5): your own log is the log of `self.peer`; once
-        // `entries_after` works, this is one line.
+        // TODO (step 5)
         anyhow::bail!("not implemented yet: Log::read_after — see exercises/02-append-only-logs/README.md")
     }
 
     /// The highest seq stored for `peer`, or 0 if we hold none of its entries.
+    /// It reads one key, whatever the length of the log.
     pub fn head(&self, _peer: &str) -> Result<u64> {
-        // TODO (step 3): all of a peer's keys lie in `peer_key_range(peer)`,
-        // sorted by seq, so its head is the seq in the LAST key of that range:
-        // `self.log.range(..).next_back()`, then `parse_log_key`. No key at all
-        // means we hold nothing of that peer: 0.
+        // TODO (step 3)
         anyhow::bail!("not implemented yet: Log::head — see exercises/02-append-only-logs/README.md")
     }
 
@@ -167,13 +166,11 @@ impl Log {
     /// the iterator advances instead of all at once: sending a log of a million
     /// entries then never needs a million records in memory, and stopping early
     /// reads no further.
+    ///
+    /// `seq = u64::MAX` is valid and has nothing after it (no overflow).
+    /// [`Entries::over`] and [`Entries::none`] make the iterator.
     pub fn entries_after_iter(&self, _peer: &str, _seq: u64) -> Result<Entries> {
-        // TODO (step 5): the wanted keys run from `log_key(peer, seq + 1)` up to
-        // the end of `peer_key_range(peer)`. `self.log.range(..)` walks them
-        // lazily, in ascending order (which is seq order thanks to big-endian);
-        // return `Ok(Entries::over(that_range))`, which turns each key and value
-        // back into a `Record` as it goes. Mind `seq = u64::MAX`: nothing comes
-        // after it, and `seq + 1` would overflow (return `Entries::none()`).
+        // TODO (step 5)
         anyhow::bail!(
             "not implemented yet: Log::entries_after_iter — see exercises/02-append-only-logs/README.md"
         )
@@ -199,11 +196,7 @@ impl Log {
     /// a record with seq = head + 1 is stored. Records with an unusable peer
     /// id (empty, or containing a 0x00 byte) or seq 0 are errors.
     pub fn insert(&self, _record: &Record) -> Result<Inserted> {
-        // TODO (step 6, used from exercise 03 on): refuse (with an error) a
-        // peer id that `is_valid_peer_id` rejects, and seq 0. Then compare the
-        // record's seq with `self.head(&record.peer)?`: at or below it is a
-        // `Duplicate`, beyond head + 1 is a `Gap { head }`, and exactly head + 1
-        // is stored and `New`. Never overwrite an entry that is already there.
+        // TODO (step 6, used from exercise 03 on)
         anyhow::bail!("not implemented yet: Log::insert — see exercises/02-append-only-logs/README.md")
     }
 
@@ -235,13 +228,11 @@ impl Log {
     }
 }
 
-/// Reads the local peer id from the meta tree, or makes and stores a new one
-/// if this database has none yet.
+/// Reads the local peer id from the meta tree (under [`PEER_KEY`]), or makes a
+/// new one with [`new_peer_id`] if this database has none yet. A new id is on
+/// disk before this returns: the next open must find the same one.
 fn load_or_create_peer_id(_meta: &sled::Tree) -> Result<String> {
-    // TODO (step 1): look for the id under `PEER_KEY` in the meta tree. If it
-    // is there, return it as a `String`. If not, make one with `new_peer_id()`,
-    // store it under `PEER_KEY`, flush (`meta.flush()?`) so that the id
-    // outlives this process, and return it.
+    // TODO (step 1)
     anyhow::bail!("not implemented yet: load_or_create_peer_id — see exercises/02-append-only-logs/README.md")
 }
 
@@ -264,18 +255,18 @@ pub fn is_valid_peer_id(peer: &str) -> bool {
 /// Big-endian puts the most significant byte first, so comparing keys byte by
 /// byte compares seqs as numbers: 9 = `..00 09` < 10 = `..00 0a` < 256 = `..01 00`.
 pub fn log_key(_peer: &str, _seq: u64) -> Vec<u8> {
-    // TODO (step 2): the peer id's bytes, then `SEPARATOR`, then
-    // `seq.to_be_bytes()`: exactly peer.len() + 1 + 8 bytes. (Until then,
-    // every entry would land on the same empty key.)
+    // TODO (step 2). (Until then, every entry would land on the same empty key.)
     Vec::new()
 }
 
-/// Splits a log key back into its peer id and seq.
+/// Splits a log key back into its peer id and seq: the inverse of [`log_key`].
+/// A key that is too short or malformed is an error, not a panic.
 pub fn parse_log_key(_key: &[u8]) -> Result<(String, u64)> {
-    // TODO (step 2): the inverse of `log_key`. The seq is the LAST 8 bytes
-    // (`u64::from_be_bytes`), the byte before them must be `SEPARATOR`, and
-    // everything before that is the peer id (UTF-8). A key that is too short
-    // or malformed is an error, not a panic.
+    // TODO (step 2)
+    //
+    // A compile error this step tends to meet (the third hint, `hint 3`, has
+    // the clinic): `u64::from_be_bytes(&key[..8])` says "mismatched types:
+    // expected `[u8; 8]`, found `&[u8]`".
     anyhow::bail!("not implemented yet: parse_log_key — see exercises/02-append-only-logs/README.md")
 }
 

@@ -23,9 +23,17 @@
 //! [`cli`] (the programs).
 //!
 //! Your work is in the bodies marked `TODO`, in the order of their step
-//! numbers: `read.rs`, `send.rs`, `receive.rs` (steps 3 and 4), then
-//! `session.rs`. The messages (`protocol.rs`), closing an output
-//! (`stream.rs`) and the programs (`cli.rs`, `src/bin/`) are written for you.
+//! numbers: `read.rs` (step 1), `send.rs` (step 2), `receive.rs` (steps 3 and
+//! 4), then `session.rs` (step 5, a skeleton: the threads are written, the
+//! waiting is yours). Each doc comment says what a function must do; how is up
+//! to you (`hint` gives a nudge, then the approach, then nearly the answer).
+//! The messages (`protocol.rs`), closing an output (`stream.rs`) and the
+//! programs (`cli.rs`, `src/bin/`) are written for you.
+//!
+//! You'll need: `Log::heads` and `Log::entries_after_iter` (your exercise 02),
+//! `std::io::BufWriter` (and `into_inner`, `IntoInnerError::into_error`),
+//! `BufRead::read_until`, `std::sync::mpsc::sync_channel`, `std::thread::spawn`,
+//! `Option::take`, and `anyhow::Context::with_context`.
 
 pub mod cli;
 pub mod protocol;

@@ -29,28 +29,28 @@ pub struct Received {
 /// and stores the entries we lack. `our_heads` are the heads we sent in our
 /// handshake; `on_handshake` gets the other side's heads as soon as its
 /// handshake arrives (the sending half is waiting for them).
+///
+/// The contract: exactly one handshake, first; then entries, each judged by
+/// [`check_entry`] against heads kept in memory (starting from `our_heads`);
+/// then `end`, whose count must equal the entries received; then the end of
+/// the stream. Anything else — an unreadable line, a second handshake, the
+/// stream ending before `end`, a line after it — is an error that names its
+/// line number. Entries stored before an error stay, and are flushed on every
+/// way out, error or not. Lines are read as bytes up to `\n` (a line need not
+/// be valid UTF-8 to be refused properly).
 pub fn receive(
     _log: &Log,
     _our_heads: Heads,
     _input: impl Read + Send + 'static,
     _on_handshake: impl FnOnce(Heads) + Send + 'static,
 ) -> Result<Received> {
-    // TODO (step 4): read `input` line by line (a `std::io::BufReader` and
-    // `read_until(b'\n', ..)`; 0 bytes read is the end of the stream), count
-    // the lines, and decode each with `protocol::decode`. Keep track of where
-    // you are: before the handshake, after it, after end.
-    // - The first message must be a handshake: pass its heads to
-    //   `on_handshake`. Anything else first, or a second handshake, is an
-    //   error.
-    // - An entry: count it, and ask `check_entry` about it, with your heads
-    //   (a map you keep, starting from `our_heads`). `New`: store it with
-    //   `log.store(&record)?` and `raise` your head of its log. `Duplicate`:
-    //   nothing to do.
-    // - end: `sent` must equal the entries you counted. After end, only the
-    //   end of the stream may come.
-    // - The end of the stream before end is an error.
-    // Every error names its line: `.with_context(|| format!("line {n}"))`.
-    // Whatever happens, `log.flush()` before returning.
+    // TODO (step 4)
+    //
+    // A compile error this step tends to meet: calling `on_handshake(heads)`
+    // inside your read loop gives "error[E0382]: use of moved value:
+    // `on_handshake`" (value moved here, in previous iteration of loop). An
+    // `FnOnce` can be called once, and the compiler cannot know your loop
+    // calls it once. The clinic in the third hint (`hint 3`) shows the idiom.
     anyhow::bail!("not implemented yet: receive — see exercises/03-replicate/README.md")
 }
 
@@ -67,16 +67,12 @@ pub enum Incoming {
 /// `heads`, the heads of what we hold. Refuses an entry that would leave a
 /// gap, one that differs from the entry we hold under its seq, and one of
 /// our own log beyond our head (nobody else writes our log).
+///
+/// A log absent from `heads` has head 0. Each error says what is wrong in
+/// words a person can act on (a conflicting duplicate most likely means two
+/// databases share a peer id).
 pub fn check_entry(_log: &Log, _heads: &Heads, _record: &Record) -> Result<Incoming> {
-    // TODO (step 3): compare the record's seq with `head`, your head of its
-    // log (`heads.get(&record.peer)`, 0 if absent):
-    // - at or below `head`: a duplicate. Fine (`Duplicate`) if
-    //   `log.entry(&record.peer, record.seq)?` holds the same text; an error
-    //   if not ("conflicting entry: … two databases with the same peer id?").
-    // - of your own log (`log.peer()`) and above `head`: an error, nobody
-    //   else can have written it.
-    // - beyond `head + 1`: an error, a gap.
-    // - exactly `head + 1`: `New`.
+    // TODO (step 3)
     anyhow::bail!("not implemented yet: check_entry — see exercises/03-replicate/README.md")
 }
 

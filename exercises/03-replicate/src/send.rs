@@ -20,27 +20,29 @@ use crate::stream::CloseWrite;
 /// receiving half stopped first, and reports why).
 ///
 /// `our_heads` are the heads to announce, and the limit of what is sent:
-/// never more than the handshake promised.
+/// never more than the handshake promised. `their_heads` delivers the other
+/// side's heads once its handshake is read; if it never does (the channel
+/// closes), this returns `Ok(None)`.
+///
+/// The contract on the wire: the handshake is flushed at once (the other side
+/// sends nothing before it has our heads); of every log, only what comes after
+/// the other side's head, oldest first; `end` with the count; then the output
+/// is flushed and closed (`CloseWrite::close_write`), so the other side sees
+/// the end of the stream. Writes go through one buffer, not a system call per
+/// line.
 pub fn send(
     _log: &Log,
     _our_heads: &Heads,
     _output: impl CloseWrite,
     _their_heads: mpsc::Receiver<Heads>,
 ) -> Result<Option<u64>> {
-    // TODO (step 2), in this order:
-    // 1. Wrap `output` in a `std::io::BufWriter` (writing line by line
-    //    without a buffer costs a system call per line).
-    // 2. Send `Message::Handshake { peer: log.peer(), heads: our_heads }`
-    //    with `protocol::write_message`, and FLUSH: the other side sends
-    //    nothing before it has our heads.
-    // 3. Wait for the other side's heads: `their_heads.recv()`. An `Err`
-    //    means the receiving half stopped before the handshake came: return
-    //    `Ok(None)`, it reports why.
-    // 4. For each `(peer, our_head)` in `our_heads` where `our_head` is above
-    //    their head for that peer (0 if they do not list it): walk
-    //    `log.entries_after_iter(peer, their_head)?`, stop after `our_head`,
-    //    and send each record as `Message::from(record)`. Count them.
-    // 5. Send `Message::End { sent }`, take the output back out of the buffer
-    //    (`into_inner`, which flushes) and `close_write()` it.
+    // TODO (step 2)
+    //
+    // A compile error this step tends to meet, when you take the output back
+    // out of its `BufWriter` with `into_inner()?`: "error[E0277]: `?`
+    // couldn't convert the error: `impl CloseWrite: Debug` is not satisfied",
+    // and the compiler suggests restricting `impl CloseWrite` with `Debug`.
+    // Don't: that widens this signature, and every caller breaks. The clinic
+    // in the third hint (`hint 3`) shows the one-call fix.
     anyhow::bail!("not implemented yet: send — see exercises/03-replicate/README.md")
 }

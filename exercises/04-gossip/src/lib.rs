@@ -12,8 +12,15 @@
 //! dialling, stdin), and [`cli`] (the program).
 //!
 //! Your work is in the bodies marked `TODO`, in the order of their step
-//! numbers: `node.rs` (steps 1 to 3), `link.rs` (step 4), `peer.rs` (step
-//! 5). The rest, and the programs, are written for you.
+//! numbers: `node.rs` (steps 1 to 3), `link.rs` (step 4: a skeleton, the
+//! tokio plumbing is written, the two loops are yours), `peer.rs` (step 5).
+//! Each doc comment says what a function must do; how is up to you (`hint`
+//! gives a nudge, then the approach, then nearly the answer). The rest, and
+//! the programs, are written for you.
+//!
+//! You'll need: exercise 03's `read::print_database`, `receive::check_entry`
+//! and `receive::raise`; `tokio::sync::watch::Receiver`'s `borrow_and_update`
+//! and `changed`; `tokio::net::TcpStream::connect`; `tokio::time::sleep`.
 
 pub mod cli;
 pub mod link;

@@ -66,10 +66,10 @@ impl Node {
     }
 
     /// Prints every entry the database holds, as on start.
+    /// Records are printed under the lock, so they never interleave with
+    /// records stored meanwhile.
     pub fn print_database(&self) -> Result<()> {
-        // TODO (step 1): exercise 03 wrote this: call
-        // `replicate::read::print_database` with `&self.log` and the output,
-        // `&mut self.lock().out` (the lock keeps records from interleaving).
+        // TODO (step 1)
         anyhow::bail!("not implemented yet: Node::print_database — see exercises/04-gossip/README.md")
     }
 
@@ -77,24 +77,28 @@ impl Node {
     /// before they are printed or sent anywhere: an entry others have seen
     /// must survive a crash, or after a restart we would write a different
     /// entry under the same seq.
+    ///
+    /// The order that keeps that promise: durable first; then, under the
+    /// lock, the heads in memory raised and the records printed; then the
+    /// doorbell rung (after the lock is released), so every connection sends
+    /// the news.
     pub fn append(&self, _entries: &[String]) -> Result<Vec<Record>> {
-        // TODO (step 2): `self.log.append(entry)?` each entry, then
-        // `self.log.flush()?`. Then, under `self.lock()`: `raise` the head of
-        // each record in `state.heads` and `state.print(record)`. Release the
-        // lock, then `self.ring()` so that every connection sends the news.
+        // TODO (step 2)
         anyhow::bail!("not implemented yet: Node::append — see exercises/04-gossip/README.md")
     }
 
     /// Stores `record`, an entry from another peer, if it is new; says
-    /// whether it was. Refuses a gap or a conflicting duplicate.
+    /// whether it was. Refuses a gap or a conflicting duplicate (exercise
+    /// 03's rule). Deciding, storing and printing happen under one lock, so
+    /// two connections that bring the same entry cannot both store it; a
+    /// new entry is durable before it is printed, and printed exactly once.
     pub fn store(&self, _record: Record) -> Result<Incoming> {
-        // TODO (step 3): take the lock first, and keep it until the entry is
-        // stored and printed, so that two connections never store the same
-        // entry twice. Exercise 03's `check_entry(&self.log, &state.heads,
-        // &record)?` says what to do. `New`: `self.log.store(&record)?`,
-        // flush it to disk (printed means durable), `raise` the head, print
-        // it; release the lock and `self.ring()`.
-        // `Duplicate`: nothing to do (never print it again).
+        // TODO (step 3)
+        //
+        // A compile error this step tends to meet: `let state = self.lock();`
+        // and then `raise(&mut state.heads, ..)` or `state.print(..)` gives
+        // "error[E0596]: cannot borrow `state` as mutable". The clinic in the
+        // third hint (`hint 3`) has it.
         anyhow::bail!("not implemented yet: Node::store — see exercises/04-gossip/README.md")
     }
 

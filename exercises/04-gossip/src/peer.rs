@@ -36,13 +36,16 @@ pub async fn listen(node: Arc<Node>, listener: TcpListener) {
 }
 
 /// Keeps a connection to `address`, forever: dials until it answers, serves
-/// the connection until it drops, and dials again.
+/// the connection until it drops (say how with [`report`]), and dials again
+/// after [`RETRY`]. A refused connection is normal, not an error: the other
+/// peer is not up yet, or the link is cut.
 pub async fn dial(_node: Arc<Node>, address: String) {
-    // TODO (step 5): loop forever: `TcpStream::connect(&address).await`; if
-    // it works, `report(&address, serve(node.clone(), stream).await)`. Either
-    // way, `tokio::time::sleep(RETRY).await` before the next attempt. A
-    // refused connection is normal: the other peer is not up yet, or the
-    // link is cut.
+    // TODO (step 5)
+    //
+    // A compile error this step tends to meet: passing `node` to `serve`
+    // inside your loop gives "error[E0382]: use of moved value: `node`"
+    // (value moved here, in previous iteration of loop). The clinic in the
+    // third hint (`hint 3`) has it.
     eprintln!("not implemented yet: dial {address} — see exercises/04-gossip/README.md");
 }
 

@@ -30,9 +30,15 @@
 //!
 //! Your work is in the bodies marked `TODO`, in the order of their step
 //! numbers: `values.rs` (step 1), `store.rs` (steps 2 and 3), `values.rs`
-//! again (step 4), then `store.rs` (step 5). The operations (`op.rs`), the
-//! programs (`cli.rs`, `src/bin/`) and the rest of the store are written for
-//! you.
+//! again (step 4), then `store.rs` (step 5). Each doc comment says what a
+//! function must do; how is up to you (`hint` gives a nudge, then the
+//! approach, then nearly the answer). The operations (`op.rs`), the programs
+//! (`cli.rs`, `src/bin/`) and the rest of the store are written for you.
+//!
+//! You'll need: `sled::Transactional` (the `transaction` method on a tuple of
+//! trees), [`store::committed`] and [`store::mark_applied`]; `serde_json::to_string`;
+//! your exercise 02's `Log::heads` and `entries_after_iter`; exercise 03's
+//! `replicate::replicate`.
 
 pub mod cli;
 pub mod op;

@@ -105,24 +105,20 @@ impl<V: View> Store<V> {
     /// Writes `op`: appends it to our own log, then applies it to the view.
     /// Returns the record appended. Call [`Store::flush`] before saying the
     /// write is done.
+    ///
+    /// The log comes first, and the view learns of the write the way it learns
+    /// of any entry (one path for local writes, syncs and crash repair).
     pub fn write(&self, _op: &V::Op) -> Result<Record> {
-        // TODO (step 3): encode `op` as JSON text (`serde_json::to_string`),
-        // append it to our own log (`self.log.append`), then let the view learn
-        // of it the way it learns of any entry: `self.catch_up()?`. Return the
-        // appended record.
+        // TODO (step 3)
         anyhow::bail!("not implemented yet: Store::write — see exercises/05-kv-store/README.md")
     }
 
     /// Applies to the view every entry the logs hold beyond what `applied`
     /// says, log by log (in peer id order), each log in seq order. Returns how
-    /// many entries it applied.
+    /// many entries it applied. Each entry goes through `apply_entry` (below),
+    /// which decodes it; a log already applied up to its head costs one read.
     pub fn catch_up(&self) -> Result<u64> {
-        // TODO (step 2): for every `(peer, head)` of `self.log.heads()?`, look
-        // up how far that log is applied (`self.applied(&peer)?`). If that is
-        // below `head`, walk `self.log.entries_after_iter(&peer, applied)?` and
-        // give each record (`record?`) to `self.apply_entry`, which decodes it
-        // and applies it (or skips it, if it is not an operation). Count the
-        // entries, and return the count.
+        // TODO (step 2)
         anyhow::bail!("not implemented yet: Store::catch_up — see exercises/05-kv-store/README.md")
     }
 
@@ -152,16 +148,14 @@ impl<V: View> Store<V> {
     ///
     /// If the session fails half-way, the entries it stored are applied all
     /// the same before the error is returned.
+    ///
+    /// Flushed on every way out, error or not.
     pub fn sync<R, W>(&self, _input: R, _output: W) -> Result<Synced>
     where
         R: Read + Send + 'static,
         W: CloseWrite + Send + 'static,
     {
-        // TODO (step 5): run exercise 03's session,
-        // `replicate::replicate(&self.log, input, output)`, but do not `?` it
-        // yet: whatever it stored, even if it failed half-way, must reach the
-        // view. So `self.catch_up()` and `self.flush()` first, and only then
-        // return the first error, or `Synced { session, applied }`.
+        // TODO (step 5)
         anyhow::bail!("not implemented yet: Store::sync — see exercises/05-kv-store/README.md")
     }
 

@@ -39,17 +39,20 @@ impl View for Values {
         })
     }
 
+    /// A put sets the key's value, a del removes the key; and `applied` says
+    /// `peer`'s log is applied up to `seq`. Both trees change in one sled
+    /// transaction, so a crash never leaves them disagreeing. Keys and values
+    /// are stored as their UTF-8 bytes.
     fn apply(&self, _op: &Op, _peer: &str, _seq: u64, _applied: &sled::Tree) -> Result<()> {
-        // TODO (step 1): one sled transaction over both trees, the view and
-        // `applied`, so that they never disagree (bring in
-        // `sled::Transactional` and `crate::store::{committed, mark_applied}`):
-        //     committed((&self.values, applied).transaction(|(values, applied)| {
-        //         ...
-        //         Ok(())
-        //     }))
-        // Inside: a put inserts `value` under `key` in `values`, a del
-        // removes `key`; then `mark_applied(applied, peer, seq)?`. Keys and
-        // values are stored as their UTF-8 bytes (`key.as_bytes()`).
+        // TODO (step 1)
+        //
+        // Compile errors this step tends to meet (the third hint, `hint 3`,
+        // has a clinic for each):
+        // - "error[E0599]: no method named `transaction` found for tuple
+        //   `(&sled::Tree, &sled::Tree)`": a trait is not in scope.
+        // - "error[E0282]: type annotations needed" on the closure, or "`?`
+        //   couldn't convert the error", inside the transaction: the closure's
+        //   error type is sled's, not anyhow's.
         anyhow::bail!("not implemented yet: Values::apply — see exercises/05-kv-store/README.md")
     }
 }
@@ -77,15 +80,13 @@ impl KeyValues for Values {
 impl Values {
     /// The value of `key`, if it has one.
     pub fn get(&self, _key: &str) -> Result<Option<String>> {
-        // TODO (step 4): `self.values.get(key.as_bytes())?`, and the bytes
-        // found, if any, as a `String` (the helper `text` does it).
+        // TODO (step 4)
         anyhow::bail!("not implemented yet: Values::get — see exercises/05-kv-store/README.md")
     }
 
     /// Every key that has a value, in byte order, with its value.
     pub fn list(&self) -> Result<Vec<KeyValue>> {
-        // TODO (step 4): walk `self.values.iter()` (sled keeps the keys in
-        // byte order) and make a `KeyValue` of each key and value, with `text`.
+        // TODO (step 4): nothing to sort, sled keeps the keys in byte order.
         anyhow::bail!("not implemented yet: Values::list — see exercises/05-kv-store/README.md")
     }
 }

@@ -36,27 +36,33 @@ impl Clock {
         Clock::from_variable(std::env::var_os(OFFSET_VARIABLE).as_deref())
     }
 
-    /// The clock for `value`, the variable's value if it is set.
+    /// The clock for `value`, the variable's value if it is set: no value, no
+    /// offset; a whole number of milliseconds, optionally signed, is the
+    /// offset. Anything else (not a number, not even UTF-8) is an `Err` with
+    /// a reason a person can act on, naming the variable and the value, such
+    /// as `REPLICATE_CLOCK_OFFSET_MS must be a whole number of milliseconds,
+    /// such as 60000 or -1500, not "soon"`: the program turns it into a usage
+    /// error (exit code 2).
     pub fn from_variable(_value: Option<&OsStr>) -> Result<Clock, String> {
-        // TODO (step 1): no value (`None`) means no offset:
-        // `Clock::with_offset(0)`. A value must be a whole number:
-        // `value.to_str()` (it may not even be UTF-8), then `.parse::<i64>()`,
-        // which accepts an optional sign. Any failure is an `Err` with the
-        // reason, such as `REPLICATE_CLOCK_OFFSET_MS must be a whole number of
-        // milliseconds, such as 60000 or -1500, not "soon"`: the program turns
-        // it into a usage error (exit code 2). (Until then, every clock has no
-        // offset.)
+        // TODO (step 1). (Until then, every clock has no offset.)
+        //
+        // A compile error this step tends to meet: `value.to_str()?` says
+        // "error[E0277]: the `?` operator can only be used on `Result`s, not
+        // `Option`s, in a function that returns `Result`". The clinic in the
+        // third hint (`hint 3`) has it.
         Ok(Clock::with_offset(0))
     }
 
     /// Now, as milliseconds since the Unix epoch: the system clock plus the
-    /// offset, never below 0.
+    /// offset, never below 0 (a large negative offset clamps to 0). A system
+    /// clock set before 1970 is an error, not a panic.
     pub fn now(&self) -> Result<u64> {
-        // TODO (step 2): `SystemTime::now().duration_since(UNIX_EPOCH)` (an
-        // error if the clock is set before 1970), `.as_millis()`, plus
-        // `self.offset_ms`. Mind the types: the millis are a u128, the offset
-        // an i64 that may be negative; add them as i128, never go below 0
-        // (`.max(0)`), and return a u64.
+        // TODO (step 2)
+        //
+        // A compile error this step tends to meet: adding the millis and the
+        // offset gives "error[E0277]: cannot add `i64` to `u128`" (or, with a
+        // cast on one side, "error[E0308]: mismatched types"). The clinic in
+        // the third hint (`hint 3`) shows a conversion that cannot overflow.
         anyhow::bail!("not implemented yet: Clock::now — see exercises/06-last-writer-wins/README.md")
     }
 }

@@ -28,9 +28,17 @@
 //!
 //! Your work is in the bodies marked `TODO`, in the order of their step
 //! numbers: `clock.rs` (steps 1 and 2), then `winners.rs` (steps 3 to 5).
-//! The operations (`op.rs`) and the programs (`cli.rs`, `src/bin/`) are
-//! written for you. The package uses your exercise 05 as its `store`
-//! library, so finish that one first.
+//! Each doc comment says what a function must do; how is up to you (`hint`
+//! gives a nudge, then the approach, then nearly the answer). The operations
+//! (`op.rs`) and the programs (`cli.rs`, `src/bin/`) are written for you. The
+//! package uses your exercise 05 as its `store` library, so finish that one
+//! first.
+//!
+//! You'll need: `OsStr::to_str`, `str::parse::<i64>`,
+//! `std::time::{SystemTime, UNIX_EPOCH}` and `Duration::as_millis`, tuple
+//! comparison, `sled::Transactional` with
+//! `sled::transaction::ConflictableTransactionError::Abort`, and exercise 05's
+//! `store::store::{committed, mark_applied}`.
 
 pub mod cli;
 pub mod clock;

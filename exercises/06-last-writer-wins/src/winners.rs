@@ -54,9 +54,8 @@ impl Winner {
     /// Whether this write wins over `other`: the greater `(ts, peer, seq)`,
     /// peer ids compared as bytes.
     pub fn beats(&self, _other: &Winner) -> bool {
-        // TODO (step 3): compare `(ts, peer as bytes, seq)` of both: tuples
-        // compare field by field, from the left, which is exactly the rule.
-        // (Until then, nothing beats anything: the first write would stay.)
+        // TODO (step 3). (Until then, nothing beats anything: the first write
+        // would stay.)
         false
     }
 }
@@ -75,19 +74,18 @@ impl View for Winners {
         })
     }
 
+    /// The write `op` (entry `seq` of `peer`'s log) replaces the key's winner
+    /// if there is none yet or if it [`Winner::beats`] it; a del is kept like
+    /// a put, as a tombstone. Whether it won or not, `applied` records it, in
+    /// the same sled transaction (as in exercise 05). A stored winner that
+    /// cannot be read aborts the transaction with an error.
     fn apply(&self, _op: &Op, _peer: &str, _seq: u64, _applied: &sled::Tree) -> Result<()> {
-        // TODO (step 4): the candidate is `Winner::of(op, peer, seq)`; encode
-        // it (`serde_json::to_vec`) before the transaction. Then one sled
-        // transaction over `self.winners` and `applied`, as in exercise 05:
-        // read the key's current winner (`winners.get(key)?`); decode it with
-        // `decode`, aborting the transaction if it cannot be read
-        // (`.map_err(ConflictableTransactionError::Abort)?`); store the
-        // candidate if there is no winner yet or if it `beats` the current
-        // one. A del is stored like a put: it is a tombstone. Whether it won
-        // or not, `mark_applied(applied, peer, seq)?`. (Bring in
-        // `sled::Transactional`,
-        // `sled::transaction::ConflictableTransactionError`, and
-        // `store::store::{committed, mark_applied}`.)
+        // TODO (step 4)
+        //
+        // A compile error this step tends to meet: `decode(..)?` inside the
+        // transaction's closure says "`?` couldn't convert the error to
+        // `ConflictableTransactionError<_>`" (error[E0277]): the closure's
+        // error type is sled's. The clinic in the third hint (`hint 3`) has it.
         anyhow::bail!("not implemented yet: Winners::apply — see exercises/06-last-writer-wins/README.md")
     }
 }
@@ -114,16 +112,13 @@ impl Winners {
 
     /// The value of `key`: its winner's, unless that is a tombstone.
     pub fn get(&self, _key: &str) -> Result<Option<String>> {
-        // TODO (step 5): the value of `self.winner(key)?`, if there is a
-        // winner and it is not a tombstone.
+        // TODO (step 5)
         anyhow::bail!("not implemented yet: Winners::get — see exercises/06-last-writer-wins/README.md")
     }
 
     /// Every key whose winner is a put, in byte order, with its value.
     pub fn list(&self) -> Result<Vec<KeyValue>> {
-        // TODO (step 5): walk `self.winners.iter()`, `decode` each winner,
-        // skip the tombstones, and make a `KeyValue` of the others (the key's
-        // bytes as a `String`: `String::from_utf8(key.to_vec())`).
+        // TODO (step 5): nothing to sort, sled keeps the keys in byte order.
         anyhow::bail!("not implemented yet: Winners::list — see exercises/06-last-writer-wins/README.md")
     }
 }

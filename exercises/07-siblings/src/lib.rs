@@ -32,9 +32,16 @@
 //!
 //! Your work is in the bodies marked `TODO`, in the order of their step
 //! numbers: `siblings.rs` (steps 1 and 2), then `write.rs` (steps 3 and 4).
-//! Versions (`version.rs`), the operations (`op.rs`) and the programs
-//! (`cli.rs`, `src/bin/`) are written for you. The package uses your
-//! exercise 05 as its `store` library, so finish that one first.
+//! Each doc comment says what a function must do; how is up to you (`hint`
+//! gives a nudge, then the approach, then nearly the answer). Versions
+//! (`version.rs`), the operations (`op.rs`) and the programs (`cli.rs`,
+//! `src/bin/`) are written for you. The package uses your exercise 05 as its
+//! `store` library, so finish that one first.
+//!
+//! You'll need: `sled::Transactional` on a tuple of three trees,
+//! `sled::transaction::ConflictableTransactionError::Abort`, exercise 05's
+//! `store::store::{committed, mark_applied}`, exercise 02's `logs::log_key`
+//! (a version's name as a key), `Vec::retain` and `sort`.
 
 pub mod cli;
 pub mod op;

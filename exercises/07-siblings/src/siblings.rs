@@ -84,26 +84,23 @@ impl View for Siblings {
         })
     }
 
+    /// Applies the write `op`, entry `seq` of `peer`'s log, as the module
+    /// comment says: the versions it replaces are superseded for good, and it
+    /// joins the key's siblings unless it is superseded itself. Siblings are
+    /// stored sorted (peer id, then seq); a key left with none is removed.
+    /// The three trees (`versions`, `superseded`, `applied`) change in one
+    /// sled transaction. The outcome must not depend on the order in which
+    /// the logs arrive (each log in its own order).
     fn apply(&self, _op: &Op, _peer: &str, _seq: u64, _applied: &sled::Tree) -> Result<()> {
-        // TODO (step 1): one sled transaction over three trees:
-        //     let trees = (&self.versions, &self.superseded, applied);
-        //     committed(trees.transaction(|(versions, superseded, applied)| { ... }))
-        // Inside, for the key `op.key()`:
-        // - its siblings: `versions.get(key)?`, decoded with `decode` (abort
-        //   if unreadable: `.map_err(ConflictableTransactionError::Abort)?`),
-        //   or none;
-        // - what this write replaces: the versions in `op.prev()`, and the
-        //   siblings written by `peer` with a seq below `seq`. Mark each one
-        //   superseded (`superseded.insert(log_key(&v.peer, v.seq), b"".as_slice())?`)
-        //   and drop it from the siblings;
-        // - unless `superseded.get(log_key(peer, seq))?` finds this very
-        //   write, add it as a `Sibling` (value `op.value()`, `None` for a
-        //   del) and sort the siblings;
-        // - store them (`encode`), or remove the key if none are left;
-        // - `mark_applied(applied, peer, seq)?`.
-        // (Bring in `sled::Transactional`,
-        // `sled::transaction::ConflictableTransactionError` and
-        // `store::store::{committed, mark_applied}`.)
+        // TODO (step 1)
+        //
+        // Compile errors this step tends to meet (the third hint, `hint 3`,
+        // has a clinic for each):
+        // - `decode(..)?` inside the transaction's closure: "`?` couldn't
+        //   convert the error to `ConflictableTransactionError<_>`"
+        //   (error[E0277]).
+        // - `value: op.value()` in a new `Sibling`: "error[E0308]: mismatched
+        //   types: expected `Option<String>`, found `Option<&str>`".
         anyhow::bail!("not implemented yet: Siblings::apply — see exercises/07-siblings/README.md")
     }
 }
@@ -120,18 +117,16 @@ impl Siblings {
 
     /// The current versions of `key` as records, deletions included.
     pub fn get(&self, _key: &str) -> Result<Vec<KeyVersion>> {
-        // TODO (step 2): `self.siblings(key)?`, each made a record with
-        // `KeyVersion::new(key, sibling)`.
+        // TODO (step 2)
         anyhow::bail!("not implemented yet: Siblings::get — see exercises/07-siblings/README.md")
     }
 
     /// The current versions of every key that has at least one value (not
-    /// only deletions), by key in byte order, then peer id, then seq.
+    /// only deletions), by key in byte order, then peer id, then seq. A key
+    /// whose siblings are all deletions is not listed; a key with a value and
+    /// a deletion lists both.
     pub fn list(&self) -> Result<Vec<KeyVersion>> {
-        // TODO (step 2): walk `self.versions.iter()` (keys in byte order),
-        // `decode` each key's siblings, skip the key if every sibling is a
-        // deletion (`value` is `None`), and make a `KeyVersion` of each
-        // sibling of the others (the key's bytes as a `String`).
+        // TODO (step 2): nothing to sort, sled keeps the keys in byte order.
         anyhow::bail!("not implemented yet: Siblings::list — see exercises/07-siblings/README.md")
     }
 

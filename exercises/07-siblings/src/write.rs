@@ -35,16 +35,17 @@ pub fn del(store: &Store<Siblings>, key: &str) -> Result<Record> {
 /// Resolves the siblings of `key` with `value`: the same write as [`put`],
 /// refused unless the key has at least two current versions, since there
 /// would be nothing to merge.
+///
+/// The refusal says what was found and what to do instead: "nothing to merge:
+/// KEY has N current version(s), merge needs at least 2 (use put)".
 pub fn merge(_store: &Store<Siblings>, _key: &str, _value: &str) -> Result<Record> {
-    // TODO (step 4): count the current versions of `key`; fewer than two is
-    // an error, "nothing to merge: KEY has N current version(s), merge needs
-    // at least 2 (use put)" (`anyhow::bail!`). Otherwise it is a `put`.
+    // TODO (step 4)
     anyhow::bail!("not implemented yet: merge — see exercises/07-siblings/README.md")
 }
 
 /// The names of the current versions of `key`, in version order.
+/// This is what a write names as its `prev`: what the writer saw.
 fn current_versions(_store: &Store<Siblings>, _key: &str) -> Result<Vec<Version>> {
-    // TODO (step 3): the `version()` of every sibling of `key`
-    // (`store.view().siblings(key)?`), in their order: peer id, then seq.
+    // TODO (step 3)
     anyhow::bail!("not implemented yet: current_versions — see exercises/07-siblings/README.md")
 }

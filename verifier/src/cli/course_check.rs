@@ -8,6 +8,7 @@
 
 use super::usage_error;
 use crate::course::{self, COURSE, Exercise, Side};
+use crate::harness::course_copy::committed_stubs;
 use crate::harness::verdict::Settings;
 use crate::runner::Limits;
 use crate::service::Outcome;
@@ -55,10 +56,22 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
     if args.mutants {
         return mutants(&chosen, &root, &settings, &args.only);
     }
+    // The stubs as committed, built on the reference packages: a learner's solved
+    // exercises in the work tree are not the course's stubs.
+    let stubs = match committed_stubs(&root) {
+        Ok((copy, from)) => {
+            println!("Checking {from}.\n");
+            copy
+        }
+        Err(e) => {
+            eprintln!("error: cannot copy the course to check its stubs: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut healthy = true;
     for exercise in chosen {
-        let solution = passes(exercise, Side::Reference, &root, &settings);
-        let stub = passes(exercise, Side::Learner, &root, &settings);
+        let solution = passes(exercise, Side::Reference, &root, &root, &settings);
+        let stub = passes(exercise, Side::Learner, stubs.root(), &root, &settings);
         let verdict = match (&solution, &stub) {
             (Ok(total_s), Ok(0)) if *total_s == exercise.checks.len() => "ok",
             _ => {
@@ -87,14 +100,17 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
     }
 }
 
-/// How many checks pass on one side, or why nothing could run.
+/// How many checks pass on one side, or why nothing could run: the code built in
+/// `code`, judged with the course at `root`.
 fn passes(
     exercise: &'static Exercise,
     side: Side,
+    code: &Path,
     root: &Path,
     settings: &Settings,
 ) -> Result<usize, String> {
     let mut request = Request::new(exercise, side, root.to_path_buf(), settings.seed);
+    request.code = code.to_path_buf();
     request.keep_failed = settings.keep_failed;
     let verified = verify(&request, &Quiet);
     if verified.not_run.is_some() || verified.outcome() == Outcome::Error {

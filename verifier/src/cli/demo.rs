@@ -1,4 +1,4 @@
-//! `verifier demo replicate|gossip`: the reference solutions at work, for a teacher's
+//! `verifier demo replicate|gossip|clocks|merkle-dag`: the reference solutions at work, for a teacher's
 //! live demo (the slides name these commands) or a curious learner.
 
 use super::usage_error;
@@ -31,12 +31,19 @@ enum Demo {
     Replicate,
     /// Three live peers in a line over TCP: entries travel from end to end.
     Gossip,
+    /// Exercise 08's flaw: equal clocks and no resolver, two peers that never agree.
+    Clocks,
+    /// The lesson that hung, replayed with exercise 9: two logs with no common node
+    /// replicate fully; a copied database directory is refused as two writers.
+    MerkleDag,
 }
 
 pub fn run(args: DemoArgs) -> ExitCode {
     let result = match args.demo {
         Demo::Replicate => replicate(),
         Demo::Gossip => gossip(),
+        Demo::Clocks => clocks(),
+        Demo::MerkleDag => merkle_dag(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -227,6 +234,144 @@ fn gossip() -> Result<(), String> {
             println!("{line}");
         }
     }
+    Ok(())
+}
+
+/// Two `serve`s and pulls without a resolver: alice and bob keep different values.
+fn clocks() -> Result<(), String> {
+    let programs = reference("logical-clocks")?;
+    let dir = tempfile::Builder::new()
+        .prefix("replicate-demo-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let dir = dir.path();
+    println!("# Alice and Bob each write k once, without pulling first: both clocks are 1.");
+    show(&programs, "put", &["--db", "alice.db", "k", "from alice"], dir)?;
+    show(&programs, "put", &["--db", "bob.db", "k", "from bob"], dir)?;
+    let mut servers = Vec::new();
+    let mut addresses = Vec::new();
+    for db in ["alice.db", "bob.db"] {
+        let port = free_port().map_err(|e| e.to_string())?.to_string();
+        let invocation = invocation(&programs, "serve", &["--db", db, "--port", &port], dir)?;
+        println!("$ {} &", invocation.short_line());
+        servers.push(
+            Spawned::start(&invocation, Wiring::default(), &Limits::default()).map_err(|e| e.to_string())?,
+        );
+        let address = format!("127.0.0.1:{port}");
+        while std::net::TcpStream::connect(&address).is_err() {
+            thread::sleep(Duration::from_millis(20));
+        }
+        addresses.push(address);
+    }
+    println!("\n# They pull from each other, twice, as the original did without a resolver.");
+    for _ in 0..2 {
+        show(
+            &programs,
+            "pull",
+            &["--db", "alice.db", "--from", &addresses[1], "--no-resolver"],
+            dir,
+        )?;
+        show(
+            &programs,
+            "pull",
+            &["--db", "bob.db", "--from", &addresses[0], "--no-resolver"],
+            dir,
+        )?;
+    }
+    drop(servers);
+    show(&programs, "get", &["--db", "alice.db", "k"], dir)?;
+    show(&programs, "get", &["--db", "bob.db", "k"], dir)?;
+    println!("\n# Different for ever: every pull brings an equal clock, and each keeps its own.");
+    Ok(())
+}
+
+/// Runs one program of exercise 9 and shows its nodes with placeholders for the
+/// hashes (`<node#2, [node#1], "world", log#1, 2>`).
+fn show_nodes(
+    programs: &Programs,
+    args: (&str, &[&str]),
+    dir: &Path,
+    redactor: &Mutex<Redactor>,
+) -> Result<(), String> {
+    let (program, args) = args;
+    let invocation = invocation(programs, program, args, dir)?;
+    let finished = runner::run(&invocation, None, &Limits::default()).map_err(|e| e.to_string())?;
+    let mut redactor = redactor.lock().map_err(|e| e.to_string())?;
+    let shown: Vec<String> = invocation
+        .args
+        .iter()
+        .map(|arg| redactor.known_any(arg).unwrap_or_else(|| arg.clone()))
+        .collect();
+    println!("$ {program} {}", runner::quote(shown.iter().map(String::as_str)));
+    let parsed = crate::harness::records::parse_output(&finished.stdout, &course::e09_merkle_dag::NODE);
+    for record in &parsed.records {
+        println!("{}", redactor.show(record));
+    }
+    if !finished.ending.success() {
+        println!(
+            "({}) {}",
+            finished.ending.describe(),
+            String::from_utf8_lossy(&finished.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// Two `replicate` of exercise 9 through the relay, with the messages shown as they cross.
+fn dag_sync(
+    programs: &Programs,
+    dbs: [&str; 2],
+    dir: &Path,
+    redactor: &Mutex<Redactor>,
+) -> Result<(), String> {
+    println!("$ verifier dupsh 'replicate {}' 'replicate {}'", dbs[0], dbs[1]);
+    let a = invocation(programs, "replicate", &[dbs[0]], dir)?;
+    let b = invocation(programs, "replicate", &[dbs[1]], dir)?;
+    let redactor = Mutex::new(redactor.lock().map_err(|e| e.to_string())?.clone());
+    let observer = move |event: &Event| {
+        if let Ok(mut redactor) = redactor.lock() {
+            let line = course::e09_merkle_dag::show_line(&event.raw, &mut redactor);
+            println!("{}  {line}", event.direction.arrow());
+        }
+    };
+    let mode = Mode::Relay {
+        fault: Fault::None,
+        observer: Some(Box::new(observer)),
+    };
+    let stderr = [Stderr::Forwarded("A| ".into()), Stderr::Forwarded("B| ".into())];
+    let outcome = duplex::run(&a, &b, mode, stderr, &Limits::default()).map_err(|e| e.to_string())?;
+    println!("(A {}; B {})", outcome.a.describe(), outcome.b.describe());
+    Ok(())
+}
+
+fn merkle_dag() -> Result<(), String> {
+    let programs = reference("merkle-dag")?;
+    let dir = tempfile::Builder::new()
+        .prefix("replicate-demo-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let dir = dir.path();
+    let r = Mutex::new(Redactor::new());
+    println!("# Cause 1? \"No common root.\" Two databases, no node in common:");
+    show_nodes(&programs, ("add", &["log.db", "hello"]), dir, &r)?;
+    show_nodes(&programs, ("add", &["log.db", "world"]), dir, &r)?;
+    show_nodes(&programs, ("add", &["log2.db", "hi"]), dir, &r)?;
+    println!();
+    dag_sync(&programs, ["log.db", "log2.db"], dir, &r)?;
+    println!("\n# Both logs are in log.db: two heads, and one add merges them.");
+    show_nodes(&programs, ("list", &["log.db"]), dir, &r)?;
+    show_nodes(&programs, ("heads", &["log.db"]), dir, &r)?;
+    show_nodes(&programs, ("add", &["log.db", "both logs, merged"]), dir, &r)?;
+    println!("\n# Cause 2: copy a database directory, then write to both copies.");
+    println!("$ cp -r log.db log3.db");
+    course::e09_merkle_dag::copy_dir(&dir.join("log.db"), &dir.join("log3.db")).map_err(|e| e.to_string())?;
+    show_nodes(&programs, ("add", &["log.db", "from the original"]), dir, &r)?;
+    show_nodes(&programs, ("add", &["log3.db", "from the copy"]), dir, &r)?;
+    println!();
+    dag_sync(&programs, ["log.db", "log3.db"], dir, &r)?;
+    println!("\n# Refused, and nothing lost: each copy still holds its own node #4.");
+    show_nodes(&programs, ("heads", &["log.db"]), dir, &r)?;
+    show_nodes(&programs, ("heads", &["log3.db"]), dir, &r)?;
     Ok(())
 }
 

@@ -17,6 +17,8 @@ pub mod e04_gossip;
 pub mod e05_kv_store;
 pub mod e06_last_writer_wins;
 pub mod e07_siblings;
+pub mod e08_logical_clocks;
+pub mod e09_merkle_dag;
 pub mod logs;
 pub mod promises;
 pub mod replication;
@@ -32,6 +34,8 @@ pub static COURSE: &[&Exercise] = &[
     &e05_kv_store::EXERCISE,
     &e06_last_writer_wins::EXERCISE,
     &e07_siblings::EXERCISE,
+    &e08_logical_clocks::EXERCISE,
+    &e09_merkle_dag::EXERCISE,
 ];
 
 /// Finds an exercise by number (`2`, `02`) or slug (`append-only-logs`, `02-append-only-logs`).

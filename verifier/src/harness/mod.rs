@@ -1,6 +1,9 @@
 //! The harness: what checks are written in.
 //!
 //! - [`build`]: cargo builds the learner's (or the reference) package.
+//! - [`course_copy`]: a copy of the course source at a stable scratch path, with its
+//!   own target dir (the stubs as committed, a learner's trees in a trusted course, a
+//!   patched solution).
 //! - [`trial`]: the API a check is written against, and the shape of an exercise
 //!   (its programs, checks and hints: no instances); it keeps transcript and evidence.
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
@@ -9,6 +12,7 @@
 //! - [`verdict`]: every check of an exercise in a fresh directory, judged.
 
 pub mod build;
+pub mod course_copy;
 pub mod duplex;
 pub mod records;
 pub mod redact;

@@ -43,6 +43,19 @@ impl Redactor {
             .map(|n| format!("{label}#{n}"))
     }
 
+    /// The placeholder already given to `raw` under any label, if any (never assigns):
+    /// for command-line arguments that repeat an id a program printed.
+    pub fn known_any(&self, raw: &str) -> Option<String> {
+        let mut found: Vec<String> = self
+            .assigned
+            .iter()
+            .filter(|((_, id), _)| id == raw)
+            .map(|((label, _), n)| format!("{label}#{n}"))
+            .collect();
+        found.sort();
+        found.into_iter().next()
+    }
+
     /// Redacts text that embeds ids and clocks, such as an operation stored as a log
     /// entry (`{"type":"put",…,"ts":1795316663918,"prev":["5f1c…@2"]}`). Text that is
     /// a JSON object is shown canonically — keys sorted, strings that are a known id

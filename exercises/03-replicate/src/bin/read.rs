@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ex03_replicate::cli::{self, ReadArgs};
 use logs::cli::exit_code;
+
+use ex03_replicate::cli::{self, ReadArgs};
 
 fn main() -> ExitCode {
     exit_code(cli::read(&ReadArgs::parse()))

@@ -6,8 +6,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ex03_replicate::cli::{self, ReplicateArgs};
 use logs::cli::exit_code;
+
+use ex03_replicate::cli::{self, ReplicateArgs};
 
 fn main() -> ExitCode {
     exit_code(cli::replicate_stdio(&ReplicateArgs::parse()))

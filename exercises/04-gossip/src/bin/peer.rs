@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ex04_gossip::cli::{self, PeerArgs};
 use logs::cli::exit_code;
+
+use ex04_gossip::cli::{self, PeerArgs};
 
 fn main() -> ExitCode {
     exit_code(cli::peer(PeerArgs::parse()))

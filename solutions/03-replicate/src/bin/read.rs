@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use logs::cli::exit_code;
+
 use sol03_replicate::cli::{self, ReadArgs};
 
 fn main() -> ExitCode {

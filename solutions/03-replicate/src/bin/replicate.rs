@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use logs::cli::exit_code;
+
 use sol03_replicate::cli::{self, ReplicateArgs};
 
 fn main() -> ExitCode {

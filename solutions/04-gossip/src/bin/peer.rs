@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use logs::cli::exit_code;
+
 use sol04_gossip::cli::{self, PeerArgs};
 
 fn main() -> ExitCode {

@@ -5,4 +5,5 @@
 pub mod sync;
 pub mod wire;
 
-pub use sync::{Conversation, Peer, PlainRun, SyncRun, VERIFIER_PEER, judge_direction};
+pub use crate::harness::trial::Peer;
+pub use sync::{Conversation, PlainRun, SyncRun, VERIFIER_PEER, judge_direction};

@@ -9,38 +9,10 @@
 use super::wire::{self, Direction, Line, Message};
 use crate::harness::duplex::{self, Fault, Mode};
 use crate::harness::redact::{Redactor, placeholder_number};
-use crate::harness::trial::{Failure, RunLog, Trial, Who, shown_line};
+use crate::harness::trial::{Failure, Peer, RunLog, Trial, Who, shown_line};
 use crate::runner::{Ending, Invocation, Stderr, run, seconds};
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-/// One side of a conversation: which build, which program, which arguments.
-#[derive(Debug, Clone)]
-pub struct Peer<'p> {
-    pub who: Who,
-    pub program: &'static str,
-    pub args: Vec<&'p str>,
-}
-
-impl<'p> Peer<'p> {
-    /// The program under test.
-    pub fn tested(program: &'static str, args: &[&'p str]) -> Self {
-        Peer {
-            who: Who::Tested,
-            program,
-            args: args.to_vec(),
-        }
-    }
-
-    /// The reference solution's program.
-    pub fn reference(program: &'static str, args: &[&'p str]) -> Self {
-        Peer {
-            who: Who::Reference,
-            program,
-            args: args.to_vec(),
-        }
-    }
-}
 
 /// What happened in a relayed conversation.
 #[derive(Debug, Clone)]

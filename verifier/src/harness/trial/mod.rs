@@ -9,8 +9,14 @@
 
 pub mod exercise;
 mod network;
+mod peer;
+mod raw;
+mod serving;
 
 pub use network::{Entry, Network, free_port};
+pub use peer::Peer;
+pub use raw::{RawRun, RawTalk};
+pub use serving::{Cut, CutRelay, ScriptedServer, Server};
 
 pub use crate::harness::build::Programs;
 use crate::harness::build::build;
@@ -264,9 +270,10 @@ impl<'a> Trial<'a> {
     pub fn run_by(&mut self, who: Who, program: &str, args: &[&str]) -> Result<Outcome, Failure> {
         let spec = self.program(program)?;
         let invocation = self.invocation(who, program, args)?;
+        let shown = self.with_known_ids_redacted(&invocation);
         let line = match &self.hide_records {
-            None => format!("$ {}", shown_line(who, &invocation)),
-            Some(why) => format!("$ {}   ({why})", shown_line(who, &invocation)),
+            None => format!("$ {}", shown_line(who, &shown)),
+            Some(why) => format!("$ {}   ({why})", shown_line(who, &shown)),
         };
         self.transcript.push(line);
         let finished = run(&invocation, None, &self.limits()).map_err(|e| {

@@ -1,0 +1,10 @@
+//! `log`: every record of the log, in order of position.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sol08_logical_clocks::cli::{self, DbArgs};
+
+fn main() -> ExitCode {
+    cli::exit_code(cli::log(&DbArgs::parse()))
+}

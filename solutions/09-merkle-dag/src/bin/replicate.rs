@@ -1,0 +1,10 @@
+//! `replicate`: see `src/cli.rs` and the problem text.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sol09_merkle_dag::cli::{self, ReplicateArgs};
+
+fn main() -> ExitCode {
+    cli::exit_code(cli::replicate_stdio(&ReplicateArgs::parse()))
+}

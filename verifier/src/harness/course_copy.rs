@@ -1,0 +1,478 @@
+//! A copy of the course's source at a stable scratch path, with its own target dir.
+//!
+//! Three jobs need to build the course's packages from sources other than the work tree
+//! as it stands: the course's own tests check the stubs *as committed* (a learner's
+//! solved `exercises/` must not turn them red), `grade` builds a learner's `src/` trees
+//! inside a trusted copy of the course, and the mutation suite builds a reference
+//! solution with a known bug patched in. Each one assembles a set of [`Files`] (the
+//! workspace from the work tree, parts of it from git `HEAD`, trees put in place) and
+//! writes it to a [`CourseCopy`] named for the job: `target/course-copies/NAME/`.
+//!
+//! The path is stable and files whose content did not change are left untouched, so
+//! cargo's fingerprints (which look at modification times) keep every rebuild
+//! incremental; the copy has its own `target/`, so it never disturbs the builds of the
+//! work tree. One holder at a time: a copy is locked while its [`CourseCopy`] lives.
+
+use crate::runner::{Invocation, Limits, run};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+/// The files of the workspace a copy needs to build any of its packages.
+const WORKSPACE: [&str; 5] = ["Cargo.toml", "Cargo.lock", "exercises", "solutions", "verifier"];
+
+/// Folders never copied from a work tree: build output and the workshop's state.
+const SKIPPED: [&str; 3] = ["target", ".git", ".replicate"];
+
+/// Why a copy could not be made.
+#[derive(Debug)]
+pub enum CopyError {
+    /// The course is not a git checkout (or git is missing): `HEAD` cannot be read.
+    NoGit(String),
+    /// Reading or writing files failed.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for CopyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CopyError::NoGit(why) => write!(f, "cannot read git HEAD: {why}"),
+            CopyError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for CopyError {}
+
+impl From<std::io::Error> for CopyError {
+    fn from(e: std::io::Error) -> Self {
+        CopyError::Io(e)
+    }
+}
+
+/// One file's content and whether it is executable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct File {
+    bytes: Vec<u8>,
+    executable: bool,
+}
+
+/// A set of files by path relative to the course root: what a copy will hold.
+#[derive(Debug, Clone, Default)]
+pub struct Files {
+    files: BTreeMap<PathBuf, File>,
+}
+
+impl Files {
+    /// The workspace as it is in the work tree of the course at `course`: its manifest,
+    /// lock file and member folders (without build output).
+    pub fn work_tree(course: &Path) -> Result<Files, CopyError> {
+        Files::work_tree_without(course, &[])
+    }
+
+    /// [`Files::work_tree`] without the top-level folders in `skipped` (e.g.
+    /// `exercises`, when it comes from elsewhere).
+    pub fn work_tree_without(course: &Path, skipped: &[&str]) -> Result<Files, CopyError> {
+        let mut files = Files::default();
+        for top in WORKSPACE.iter().filter(|top| !skipped.contains(top)) {
+            if course.join(top).exists() {
+                files.read_into(&course.join(top), Path::new(top))?;
+            }
+        }
+        Ok(files)
+    }
+
+    /// The files of a folder on disk (e.g. a learner's `src/`), by path relative to it.
+    pub fn folder(dir: &Path) -> Result<Files, CopyError> {
+        let mut files = Files::default();
+        files.read_into(dir, Path::new(""))?;
+        Ok(files)
+    }
+
+    /// The files under `under` (relative to the course root, e.g. `exercises`) as
+    /// committed at git `HEAD` of the checkout at `course`.
+    pub fn git_head(course: &Path, under: &str) -> Result<Files, CopyError> {
+        let listing = git(course, &["ls-tree", "-r", "-z", "HEAD", "--", under], None)?;
+        let mut entries = Vec::new();
+        for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+            let text = String::from_utf8_lossy(entry);
+            // `<mode> <type> <object>\t<path>`
+            let (meta, path) = text
+                .split_once('\t')
+                .ok_or_else(|| CopyError::NoGit(format!("unexpected `git ls-tree` line: {text}")))?;
+            let fields: Vec<&str> = meta.split(' ').collect();
+            if let [mode, "blob", object] = fields[..] {
+                // Symbolic links (mode 120000) have no place in the course's packages.
+                if mode.starts_with("100") {
+                    entries.push((PathBuf::from(path), mode == "100755", object.to_string()));
+                }
+            }
+        }
+        let request: String = entries
+            .iter()
+            .map(|(_, _, object)| format!("{object}\n"))
+            .collect();
+        let contents = git(course, &["cat-file", "--batch"], Some(request.as_bytes()))?;
+        let mut rest = &contents[..];
+        let mut files = Files::default();
+        for (path, executable, _) in entries {
+            // `<object> blob <size>\n<content>\n`
+            let header_end = rest
+                .iter()
+                .position(|&b| b == b'\n')
+                .ok_or_else(|| CopyError::NoGit("`git cat-file` output ended early".into()))?;
+            let header = String::from_utf8_lossy(&rest[..header_end]).to_string();
+            let size: usize = header
+                .rsplit(' ')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| CopyError::NoGit(format!("unexpected `git cat-file` header: {header}")))?;
+            let body = rest
+                .get(header_end + 1..header_end + 1 + size)
+                .ok_or_else(|| CopyError::NoGit("`git cat-file` output ended early".into()))?;
+            files.insert(path, body.to_vec(), executable)?;
+            rest = rest.get(header_end + 2 + size..).unwrap_or(&[]);
+        }
+        Ok(files)
+    }
+
+    /// Replaces everything under `under` (a folder relative to the course root) with
+    /// `with`, whose paths are relative to that folder.
+    pub fn replace(&mut self, under: &Path, with: Files) {
+        self.files.retain(|path, _| !path.starts_with(under));
+        for (path, file) in with.files {
+            self.files.insert(under.join(path), file);
+        }
+    }
+
+    /// Replaces everything under `under` with what `other` holds there (both relative
+    /// to the course root), e.g. `exercises` from [`Files::git_head`].
+    pub fn replace_from(&mut self, under: &Path, other: &Files) {
+        self.files.retain(|path, _| !path.starts_with(under));
+        for (path, file) in &other.files {
+            if path.starts_with(under) {
+                self.files.insert(path.clone(), file.clone());
+            }
+        }
+    }
+
+    /// The text of one file, if it is there.
+    pub fn text(&self, path: &Path) -> Option<String> {
+        self.files
+            .get(path)
+            .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+    }
+
+    /// Sets one file's content (a new file is not executable).
+    pub fn set(&mut self, path: &Path, bytes: Vec<u8>) -> Result<(), CopyError> {
+        let executable = self.files.get(path).is_some_and(|f| f.executable);
+        self.insert(path.to_path_buf(), bytes, executable)
+    }
+
+    /// Every path held, in order.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.keys().map(PathBuf::as_path)
+    }
+
+    /// Points every learner stub at the *reference* packages of the earlier exercises
+    /// it builds on: in `exercises/NN-x/Cargo.toml`, a path dependency
+    /// `{ package = "exMM-y", path = "../MM-y" }` becomes
+    /// `{ package = "solMM-y", path = "../../solutions/MM-y" }`. A stub then fails (or
+    /// not) on its own merits, not because the learner's earlier stub is unsolved.
+    pub fn stubs_on_references(&mut self) -> Result<(), CopyError> {
+        let manifests: Vec<PathBuf> = self
+            .paths()
+            .filter(|p| {
+                p.starts_with("exercises") && p.ends_with("Cargo.toml") && p.components().count() == 3
+            })
+            .map(Path::to_path_buf)
+            .collect();
+        for manifest in manifests {
+            let Some(text) = self.text(&manifest) else {
+                continue;
+            };
+            let rewritten = on_references(&text);
+            if rewritten != text {
+                self.set(&manifest, rewritten.into_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, path: PathBuf, bytes: Vec<u8>, executable: bool) -> Result<(), CopyError> {
+        // Paths come from git or a folder walk; still, nothing may point outside the copy.
+        if !path.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(CopyError::Io(std::io::Error::other(format!(
+                "refusing the path {} in a course copy",
+                path.display()
+            ))));
+        }
+        self.files.insert(path, File { bytes, executable });
+        Ok(())
+    }
+
+    fn read_into(&mut self, from: &Path, at: &Path) -> Result<(), CopyError> {
+        let meta = std::fs::symlink_metadata(from)?;
+        if meta.is_file() {
+            let executable = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
+            return self.insert(at.to_path_buf(), std::fs::read(from)?, executable);
+        }
+        if !meta.is_dir() {
+            return Ok(());
+        }
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if SKIPPED.iter().any(|s| name == *s) {
+                continue;
+            }
+            self.read_into(&entry.path(), &at.join(&name))?;
+        }
+        Ok(())
+    }
+}
+
+/// Rewrites the path dependencies of a stub's manifest to the reference packages.
+fn on_references(manifest: &str) -> String {
+    manifest
+        .lines()
+        .map(|line| {
+            let (Some(start), Some(_)) = (line.find("package = \"ex"), line.find("path = \"../")) else {
+                return line.to_string();
+            };
+            line[..start].to_string()
+                + &line[start..]
+                    .replacen("package = \"ex", "package = \"sol", 1)
+                    .replacen("path = \"../", "path = \"../../solutions/", 1)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if manifest.ends_with('\n') { "\n" } else { "" }
+}
+
+/// A course copy, locked for its holder: `<course>/target/course-copies/NAME/`.
+#[derive(Debug)]
+pub struct CourseCopy {
+    root: PathBuf,
+    _lock: nix::fcntl::Flock<std::fs::File>,
+}
+
+impl CourseCopy {
+    /// Makes the copy named `name` of the course at `course` hold exactly `files`:
+    /// changed files are rewritten, files no longer wanted are removed, the rest (and
+    /// the copy's `target/`) is left as it was. Waits while another holder has it.
+    pub fn write(course: &Path, name: &str, files: &Files) -> Result<CourseCopy, CopyError> {
+        let copies = course.join("target").join("course-copies");
+        std::fs::create_dir_all(&copies)?;
+        let lock_file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(copies.join(format!("{name}.lock")))?;
+        let lock = nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, errno)| std::io::Error::from(errno))?;
+        let root = copies.join(name);
+        std::fs::create_dir_all(&root)?;
+        let mut on_disk = Files::default();
+        for top in WORKSPACE {
+            if root.join(top).exists() {
+                on_disk.read_into(&root.join(top), Path::new(top))?;
+            }
+        }
+        for path in on_disk.files.keys().filter(|p| !files.files.contains_key(*p)) {
+            std::fs::remove_file(root.join(path))?;
+        }
+        for (path, file) in &files.files {
+            if on_disk.files.get(path) == Some(file) {
+                continue;
+            }
+            let target = root.join(path);
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&target, &file.bytes)?;
+            let mode = if file.executable { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+        }
+        Ok(CourseCopy { root, _lock: lock })
+    }
+
+    /// The copy's root: build in it as in the course (`build(copy.root(), …)`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+/// Where the stubs the course tests check come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StubsFrom {
+    /// `exercises/` as committed at git `HEAD`.
+    GitHead,
+    /// The work tree's `exercises/`, because `HEAD` could not be read (the reason).
+    WorkTree(String),
+}
+
+impl fmt::Display for StubsFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StubsFrom::GitHead => write!(f, "the stubs as committed (git HEAD)"),
+            StubsFrom::WorkTree(why) => write!(
+                f,
+                "the stubs as they are in exercises/ ({why}; a solved exercise there will look like a stub that passes)"
+            ),
+        }
+    }
+}
+
+/// The course's files with `exercises/` as committed at git `HEAD` (or, without git,
+/// as in the work tree, said in the second value); the rest from the work tree.
+pub fn with_committed_stubs(course: &Path) -> Result<(Files, StubsFrom), CopyError> {
+    match Files::git_head(course, "exercises") {
+        Ok(head) => {
+            let mut files = Files::work_tree_without(course, &["exercises"])?;
+            files.replace_from(Path::new("exercises"), &head);
+            Ok((files, StubsFrom::GitHead))
+        }
+        Err(CopyError::NoGit(why)) => Ok((Files::work_tree(course)?, StubsFrom::WorkTree(why))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The copy the course's own tests check stubs in (`target/course-copies/stubs`):
+/// [`with_committed_stubs`], every stub built against the reference packages of the
+/// exercises before it.
+pub fn committed_stubs(course: &Path) -> Result<(CourseCopy, StubsFrom), CopyError> {
+    let (mut files, from) = with_committed_stubs(course)?;
+    files.stubs_on_references()?;
+    Ok((CourseCopy::write(course, "stubs", &files)?, from))
+}
+
+/// Runs git in the course, under the runner's timeout and process-group rules.
+fn git(course: &Path, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, CopyError> {
+    let invocation = Invocation {
+        program: "git".into(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        argv: std::iter::once("git")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect(),
+        cwd: course.to_path_buf(),
+        env: Vec::new(),
+    };
+    let limits = Limits {
+        timeout: Duration::from_secs(60),
+        max_output: 256 << 20,
+        resources: None,
+    };
+    let finished =
+        run(&invocation, input, &limits).map_err(|e| CopyError::NoGit(format!("cannot run git: {e}")))?;
+    if !finished.ending.success() {
+        let said = String::from_utf8_lossy(&finished.stderr).trim().to_string();
+        return Err(CopyError::NoGit(format!(
+            "`git {}` failed: {said}",
+            args.join(" ")
+        )));
+    }
+    Ok(finished.stdout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stub_manifests_point_at_the_reference_packages() {
+        let manifest = "[dependencies]\nanyhow = { workspace = true }\n\
+                        logs = { package = \"ex02-append-only-logs\", path = \"../02-append-only-logs\" }\n";
+        assert_eq!(
+            on_references(manifest),
+            "[dependencies]\nanyhow = { workspace = true }\n\
+             logs = { package = \"sol02-append-only-logs\", path = \"../../solutions/02-append-only-logs\" }\n"
+        );
+    }
+
+    #[test]
+    fn a_copy_holds_exactly_its_files_and_leaves_unchanged_ones_alone() {
+        let course = tempfile::tempdir().unwrap();
+        let mut files = Files::default();
+        files.set(Path::new("exercises/a.txt"), b"one".to_vec()).unwrap();
+        files.set(Path::new("exercises/b.txt"), b"two".to_vec()).unwrap();
+        let copy = CourseCopy::write(course.path(), "t", &files).unwrap();
+        let a = copy.root().join("exercises/a.txt");
+        let before = std::fs::metadata(&a).unwrap().modified().unwrap();
+        drop(copy);
+        std::thread::sleep(Duration::from_millis(20));
+        files.replace(Path::new("exercises"), Files::default());
+        files.set(Path::new("exercises/a.txt"), b"one".to_vec()).unwrap();
+        let copy = CourseCopy::write(course.path(), "t", &files).unwrap();
+        assert_eq!(std::fs::metadata(&a).unwrap().modified().unwrap(), before);
+        assert!(!copy.root().join("exercises/b.txt").exists());
+    }
+
+    /// A course checkout with one stub committed and then solved in the work tree.
+    fn solved_checkout(with_git: bool) -> tempfile::TempDir {
+        let course = tempfile::tempdir().unwrap();
+        let lib = course.path().join("exercises/01-leveldb/src/lib.rs");
+        std::fs::create_dir_all(lib.parent().unwrap()).unwrap();
+        std::fs::write(&lib, "// the stub\n").unwrap();
+        if with_git {
+            let git = |args: &[&str]| {
+                let status = std::process::Command::new("git")
+                    .args([
+                        "-c",
+                        "user.name=t",
+                        "-c",
+                        "user.email=t@t",
+                        "-c",
+                        "init.defaultBranch=main",
+                    ])
+                    .args(args)
+                    .current_dir(course.path())
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "git {args:?}");
+            };
+            git(&["init", "-q"]);
+            git(&["add", "."]);
+            git(&["commit", "-q", "-m", "stub"]);
+        }
+        std::fs::write(&lib, "// solved by the learner\n").unwrap();
+        course
+    }
+
+    #[test]
+    fn the_course_tests_see_the_committed_stub_not_the_solved_one() {
+        let course = solved_checkout(true);
+        let (files, from) = with_committed_stubs(course.path()).unwrap();
+        assert_eq!(from, StubsFrom::GitHead);
+        let lib = Path::new("exercises/01-leveldb/src/lib.rs");
+        assert_eq!(files.text(lib).as_deref(), Some("// the stub\n"));
+        let copy = CourseCopy::write(course.path(), "stubs", &files).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(copy.root().join(lib)).unwrap(),
+            "// the stub\n"
+        );
+        // The work tree is left as the learner has it.
+        let solved = std::fs::read_to_string(course.path().join(lib)).unwrap();
+        assert_eq!(solved, "// solved by the learner\n");
+    }
+
+    #[test]
+    fn without_git_the_work_tree_is_used_and_said_so() {
+        let course = solved_checkout(false);
+        let (files, from) = with_committed_stubs(course.path()).unwrap();
+        assert!(matches!(from, StubsFrom::WorkTree(_)), "{from:?}");
+        assert!(from.to_string().contains("exercises/"));
+        let lib = Path::new("exercises/01-leveldb/src/lib.rs");
+        assert_eq!(files.text(lib).as_deref(), Some("// solved by the learner\n"));
+    }
+
+    #[test]
+    fn paths_that_leave_the_copy_are_refused() {
+        let mut files = Files::default();
+        assert!(files.set(Path::new("../escape"), Vec::new()).is_err());
+        assert!(files.set(Path::new("/etc/passwd"), Vec::new()).is_err());
+    }
+}
