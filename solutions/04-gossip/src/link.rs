@@ -109,11 +109,14 @@ async fn send(
                     break;
                 }
                 // Read a chunk, then send it: the database is not held
-                // open across the network writes.
+                // open across the network writes. Never past `head`: what
+                // lies beyond it may not be durable yet (an append of ours
+                // between its write and its flush), and an entry sent must
+                // survive a crash.
                 let chunk: Vec<Record> = node
                     .log()
                     .entries_after_iter(&peer, from)?
-                    .take(CHUNK)
+                    .take(CHUNK.min(usize::try_from(head - from).unwrap_or(CHUNK)))
                     .collect::<Result<_>>()?;
                 if chunk.is_empty() {
                     bail!("the heads say we hold {peer} up to #{head}, but the log ends at #{from}");

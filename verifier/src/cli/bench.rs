@@ -19,6 +19,9 @@ pub struct BenchArgs {
     /// Repetitions of each measurement (the median is shown).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
     repeat: u64,
+    /// Entries timed through a line of 4 gossip peers, per log size (0 skips it).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    samples: u64,
 }
 
 pub fn run(args: BenchArgs) -> ExitCode {
@@ -27,6 +30,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         small: args.small,
         big: args.big,
         repeat: args.repeat as usize,
+        samples: args.samples as usize,
     };
     match run_all(&default_root(), sizes, &|step| eprintln!("… {step}")) {
         Ok(figures) => {

@@ -13,6 +13,7 @@ use crate::service::root::default_root;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct GradeArgs {
@@ -32,6 +33,9 @@ pub struct GradeArgs {
     fail_fast: bool,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Seconds building one exercise may take (a cold build compiles every dependency).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1200.0, value_parser = super::parse_seconds)]
+    build_timeout: f64,
     /// Replay the random choices of an earlier run.
     #[arg(long)]
     seed: Option<u64>,
@@ -90,9 +94,16 @@ pub fn run(args: GradeArgs) -> ExitCode {
         seed: args.seed.unwrap_or_else(Settings::random_seed),
         fail_fast: args.fail_fast,
         programs,
+        build_timeout: Duration::from_secs_f64(args.build_timeout),
         progress: Box::new(|step| eprintln!("… {step}")),
     };
-    let graded = grade(&options);
+    let graded = match grade(&options) {
+        Ok(graded) => graded,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Outcome::Error.exit_code();
+        }
+    };
     let text = render(&graded, args.format);
     match &args.output {
         None => print!("{text}"),

@@ -37,9 +37,23 @@ pub fn same_listings(trial: &mut Trial, dbs: &[&str]) -> Result<(), Failure> {
         match &first {
             None => first = Some((db, listed)),
             Some((name, expected)) if *expected != listed => {
-                return Err(trial
-                    .fail(format!("{name} and {db} list different contents after syncing"))
-                    .detail("Every store must end in the same state, whatever the order of the syncs: apply every operation by rules that do not depend on arrival order."));
+                let key = first_difference(expected, &listed).unwrap_or_default();
+                let values = |records: &[Record]| -> String {
+                    let shown: Vec<String> = records
+                        .iter()
+                        .filter(|r| r.text("key") == Some(key.as_str()))
+                        .map(|r| r.get("value").map_or("?".to_string(), ToString::to_string))
+                        .collect();
+                    match shown.is_empty() {
+                        true => "nothing".to_string(),
+                        false => shown.join(" and "),
+                    }
+                };
+                return Err(trial.fail(format!(
+                    "{name} and {db} list different contents after syncing: {key:?} has {} in {name}, {} in {db}",
+                    values(expected),
+                    values(&listed)
+                )));
             }
             Some(_) => {}
         }
@@ -47,15 +61,33 @@ pub fn same_listings(trial: &mut Trial, dbs: &[&str]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The key of the first record where two listings differ.
+fn first_difference(a: &[Record], b: &[Record]) -> Option<String> {
+    let index = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
+    let record = a.get(index).or_else(|| b.get(index))?;
+    record.text("key").map(str::to_string)
+}
+
 /// The value a store's `get` prints for a key, or `None` if it says "not found".
 pub fn get(trial: &mut Trial, db: &str, key: &str) -> Result<Option<String>, Failure> {
     let outcome = trial.run_any_exit("get", &["--db", db, key])?;
-    match (outcome.ending.success(), outcome.records.as_slice()) {
-        (false, []) => Ok(None),
-        (true, [record]) => Ok(record.text("value").map(str::to_string)),
-        _ => Err(trial.fail(format!(
-            "`get --db {db} {key}` should print one record (exit 0) or nothing (exit 1, not found)"
-        ))),
+    let exit = outcome.ending.describe();
+    match (outcome.ending, outcome.records.as_slice()) {
+        (crate::runner::Ending::Exited(1), []) => Ok(None),
+        (crate::runner::Ending::Exited(0), [record]) => Ok(record.text("value").map(str::to_string)),
+        (_, []) => Err(trial
+            .fail(format!(
+                "`get --db {db} {key}` printed nothing and {exit}; a key without a value exits 1"
+            ))
+            .advise("A missing key prints `not found: KEY` on stderr and exits with code 1.")),
+        (_, records) => Err(trial
+            .fail(format!(
+                "`get --db {db} {key}` printed {} record(s) and {exit}; expected one record and exit code 0",
+                records.len()
+            ))
+            .advise(
+                "`get` prints exactly one {\"key\",\"value\"} record for a key with a value, and exits 0.",
+            )),
     }
 }
 

@@ -175,6 +175,19 @@ impl Files {
         self.files.keys().map(PathBuf::as_path)
     }
 
+    /// The paths whose content here differs from `other`'s, or that `other` lacks:
+    /// `(path, added)`, in order.
+    pub fn changed_from(&self, other: &Files) -> Vec<(PathBuf, bool)> {
+        self.files
+            .iter()
+            .filter_map(|(path, file)| match other.files.get(path) {
+                None => Some((path.clone(), true)),
+                Some(theirs) if theirs != file => Some((path.clone(), false)),
+                Some(_) => None,
+            })
+            .collect()
+    }
+
     /// Points every learner stub at the *reference* packages of the earlier exercises
     /// it builds on: in `exercises/NN-x/Cargo.toml`, a path dependency
     /// `{ package = "exMM-y", path = "../MM-y" }` becomes

@@ -11,7 +11,12 @@
 //! Test databases are written directly in the storage layout that exercise 02 fixes
 //! (tree `log`, key = peer id, 0x00, seq as big-endian u64), which is much faster than
 //! appending a million entries through processes.
-//! It also measures the verifier's own overhead per program run.
+//! It also measures the verifier's own overhead per program run, and the live case
+//! of exercise 04 ([`gossip`]): an entry's latency through a line of gossip peers.
+
+mod gossip;
+
+pub use gossip::Latency;
 
 use crate::course::{self, Side};
 use crate::harness::build::{BUILD_TIMEOUT, Profile, build_in};
@@ -31,6 +36,8 @@ pub struct Sizes {
     pub big: u64,
     /// Repetitions of each timed step; the median is reported.
     pub repeat: usize,
+    /// Entries timed through the line of gossip peers, per log size (0: skip it).
+    pub samples: usize,
 }
 
 impl Default for Sizes {
@@ -40,6 +47,7 @@ impl Default for Sizes {
             small: 1_000,
             big: 1_000_000,
             repeat: 5,
+            samples: 100,
         }
     }
 }
@@ -50,6 +58,8 @@ pub struct Figures {
     pub sizes: Sizes,
     pub floor: Duration,
     pub full_sync: Duration,
+    /// The median of the ratios full sync / floor, measured in pairs.
+    pub sync_ratio: f64,
     pub catch_up_small: Duration,
     pub catch_up_big: Duration,
     /// What sled alone takes to open and close both databases of a catch-up: a cost
@@ -58,6 +68,8 @@ pub struct Figures {
     pub open_big: Duration,
     pub spawn_direct: Duration,
     pub spawn_runner: Duration,
+    /// Live gossip latency with logs of `small` and of `big` entries (if measured).
+    pub gossip: Vec<Latency>,
 }
 
 impl Figures {
@@ -73,10 +85,10 @@ impl Figures {
             ms(self.floor)
         ));
         out.push_str(&format!(
-            "full sync of {} entries, two processes, pipes  {}  = {:.2}× the floor (target ≤ 1.3×)\n",
+            "full sync of {} entries, two processes, pipes  {}  = {:.2}× the floor (target ≤ 1.3×; median of paired runs)\n",
             s.sync,
             ms(self.full_sync),
-            ratio(self.full_sync, self.floor)
+            self.sync_ratio
         ));
         out.push_str(&format!(
             "catch-up of 10 entries into a log of {:>9}    {}\n",
@@ -106,9 +118,23 @@ impl Figures {
             ms(self.spawn_runner),
             (self.spawn_runner.as_secs_f64() - self.spawn_direct.as_secs_f64()) * 1000.0
         ));
+        for latency in &self.gossip {
+            out.push_str(&format!(
+                "live gossip, 4 peers in a line holding {:>9} entries each: append on p1 → durable and printed on p4: median {}, p99 {}\n",
+                latency.entries,
+                ms(latency.median).trim(),
+                ms(latency.p99).trim()
+            ));
+        }
+        if let [small, big] = self.gossip.as_slice() {
+            out.push_str(&format!(
+                "  {:.2}× the median with the small logs (target: no growth with the log)\n",
+                ratio(big.median, small.median)
+            ));
+        }
         out.push_str(&format!(
-            "(medians of {} runs; reference solution of exercise 03, release build)\n",
-            s.repeat
+            "(medians of {} runs, gossip of {} entries; reference solutions of exercises 03 and 04, release builds)\n",
+            s.repeat, s.samples
         ));
         out
     }
@@ -133,27 +159,41 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
     let dir = dir.path();
     let fail = |e: sled::Error| e.to_string();
 
-    progress(&format!("storage floor: {} inserts", sizes.sync));
-    let floor = median(sizes.repeat, |i| {
+    // The floor and the sync alternate, so that both meet the same load on a busy
+    // machine; the ratio reported is the median of the ratios of each pair.
+    progress(&format!(
+        "storage floor ({} inserts) and full sync, alternating",
+        sizes.sync
+    ));
+    let source = dir.join("source");
+    write_log(&source, "aaaa000000000001", "aaaa000000000001", 0, sizes.sync).map_err(fail)?;
+    let mut pairs = Vec::new();
+    for i in 0..sizes.repeat.max(1) {
         let db = dir.join(format!("floor-{i}"));
         let started = Instant::now();
         write_log(&db, "floor", "f00d", 0, sizes.sync).map_err(fail)?;
-        Ok(started.elapsed())
-    })?;
-
-    progress(&format!("full sync of {} entries", sizes.sync));
-    let source = dir.join("source");
-    write_log(&source, "aaaa000000000001", "aaaa000000000001", 0, sizes.sync).map_err(fail)?;
-    let full_sync = median(sizes.repeat, |i| {
+        let floor = started.elapsed();
         let empty = dir.join(format!("empty-{i}"));
         write_identity(&empty, &format!("bbbb00000000{i:04}")).map_err(fail)?;
-        let elapsed = sync(&replicate, &source, &empty)?;
+        let synced = sync(&replicate, &source, &empty)?;
         let held = count(&empty, "aaaa000000000001").map_err(fail)?;
         if held != sizes.sync {
             return Err(format!("the full sync stored {held} of {} entries", sizes.sync));
         }
-        Ok(elapsed)
-    })?;
+        pairs.push((floor, synced));
+    }
+    let sorted = |mut all: Vec<Duration>| {
+        all.sort();
+        all
+    };
+    let floor = median_of(&sorted(pairs.iter().map(|p| p.0).collect()));
+    let full_sync = median_of(&sorted(pairs.iter().map(|p| p.1).collect()));
+    let mut ratios: Vec<f64> = pairs
+        .iter()
+        .map(|(floor, synced)| synced.as_secs_f64() / floor.as_secs_f64().max(1e-9))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let sync_ratio = ratios[ratios.len() / 2];
 
     let mut catch_up = Vec::new();
     let log = "cccc000000000001";
@@ -195,16 +235,39 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
 
     progress("the runner's overhead per program run");
     let (spawn_direct, spawn_runner) = spawn_overhead(sizes.repeat.max(20))?;
+
+    let mut gossip = Vec::new();
+    if sizes.samples > 0 {
+        progress("building the reference solution of exercise 04 (release)");
+        let exercise = course::find("gossip")?;
+        let package = exercise.buildable(Side::Reference);
+        let built = build_in(root, &package, Profile::Release, BUILD_TIMEOUT, &|_| {})
+            .map_err(|e| format!("the reference solution of exercise 04: {e}"))?;
+        let peer = built
+            .programs
+            .command("peer")
+            .ok_or("the reference solution has no `peer`")?
+            .to_vec();
+        for size in [sizes.small, sizes.big] {
+            progress(&format!(
+                "live gossip: {} entries through 4 peers holding {size} each",
+                sizes.samples
+            ));
+            gossip.push(gossip::measure(&peer, dir, size, sizes.samples)?);
+        }
+    }
     Ok(Figures {
         sizes,
         floor,
         full_sync,
+        sync_ratio,
         catch_up_small: catch_up[0].0,
         catch_up_big: catch_up[1].0,
         open_small: catch_up[0].1,
         open_big: catch_up[1].1,
         spawn_direct,
         spawn_runner,
+        gossip,
     })
 }
 
@@ -218,7 +281,12 @@ fn median(
         all.push(measure(i)?);
     }
     all.sort();
-    Ok(all[all.len() / 2])
+    Ok(median_of(&all))
+}
+
+/// The median of sorted durations (zero for none).
+fn median_of(sorted: &[Duration]) -> Duration {
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
 }
 
 /// Writes a database whose identity is `own` and which holds `log`'s entries

@@ -179,11 +179,14 @@ pub fn summary_line(results: &[CheckResult]) -> String {
     }
 }
 
+/// How the verifier ends the programs it stops itself (a network at the end of a
+/// check, a peer it kills on purpose).
+const KILLED_BY_US: Ending = Ending::Signalled(9);
+
 /// The runs whose stderr explains a failure: the last one, and the recent ones that
 /// failed by themselves (the other peer of a conversation, a peer of a network that
 /// crashed) — not those the verifier killed when it stopped everything.
 fn runs_to_explain(runs: &[RunLog]) -> Vec<&RunLog> {
-    const KILLED_BY_US: Ending = Ending::Signalled(9);
     let last = runs.len().saturating_sub(1);
     let mut shown: Vec<&RunLog> = runs
         .iter()
@@ -222,7 +225,9 @@ pub fn failure(result: &CheckResult) -> String {
         let _ = writeln!(out, "\nCommands, in {place}:");
         for run in &result.runs {
             let _ = writeln!(out, "  $ {}", run.invocation.exact_line());
-            if !run.ending.success() {
+            if run.ending == KILLED_BY_US {
+                let _ = writeln!(out, "    (stopped by the check)");
+            } else if !run.ending.success() {
                 let _ = writeln!(out, "    ({})", run.ending.describe());
             }
         }

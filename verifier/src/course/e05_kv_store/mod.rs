@@ -105,6 +105,12 @@ pub static EXERCISE: Exercise = Exercise {
             run: view_matches_log,
         },
         Check {
+            name: "catch-up-on-open",
+            about: "operations in the log that the view never saw (a crash right after an append) are applied on the next open",
+            advice: "On every open, compare `applied` with the heads of the logs and apply what lies beyond, before answering anything.",
+            run: catch_up_on_open,
+        },
+        Check {
             name: "interop-with-reference",
             about: "your store syncs with the reference store, in both positions",
             advice: "Use exercise 03's protocol unchanged, and the operation format of the problem text, exactly.",
@@ -121,13 +127,61 @@ fn one_store(trial: &mut Trial) -> Result<(), Failure> {
     write(trial, "del", "a.db", &["banana"])?;
     expect(trial, "a.db", "banana", None)?;
     write(trial, "put", "a.db", &["cherry", "dark red"])?;
-    let listed = as_map(&super::stores::listing(trial, Who::Tested, "a.db")?);
-    let expected = [("apple", "green"), ("cherry", "dark red")];
-    if listed.iter().map(|(k, v)| (k.as_str(), v.as_str())).ne(expected) {
+    write(trial, "put", "a.db", &["say \"hi\"", "ünïcødé ✓ \\ \"quoted\""])?;
+    write(trial, "put", "a.db", &["empty", ""])?;
+    expect(trial, "a.db", "say \"hi\"", Some("ünïcødé ✓ \\ \"quoted\""))?;
+    expect(trial, "a.db", "empty", Some(""))?;
+    let records = super::stores::listing(trial, Who::Tested, "a.db")?;
+    let listed: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.text("key").unwrap_or_default(),
+                r.text("value").unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("apple", "green"),
+        ("cherry", "dark red"),
+        ("empty", ""),
+        ("say \"hi\"", "ünïcødé ✓ \\ \"quoted\""),
+    ];
+    if listed != expected {
         return Err(trial.fail(format!(
             "`list` shows {listed:?}; expected {expected:?} in key order"
         )));
     }
+    exact_operations(trial)
+}
+
+/// Requires `log` to hold exactly one operation per write of `one-store`, as the text
+/// spells them: these fields, in this order.
+fn exact_operations(trial: &mut Trial) -> Result<(), Failure> {
+    let expected = [
+        r#"{"type":"put","key":"apple","value":"red"}"#,
+        r#"{"type":"put","key":"banana","value":"yellow"}"#,
+        r#"{"type":"put","key":"apple","value":"green"}"#,
+        r#"{"type":"del","key":"banana"}"#,
+        r#"{"type":"put","key":"cherry","value":"dark red"}"#,
+        r#"{"type":"put","key":"say \"hi\"","value":"ünïcødé ✓ \\ \"quoted\""}"#,
+        r#"{"type":"put","key":"empty","value":""}"#,
+    ];
+    let records = trial.run_unshown("log", &["--db", "a.db"], "checked against the writes, not shown")?;
+    let entries: Vec<&str> = records.iter().filter_map(|r| r.text("entry")).collect();
+    if entries.len() != expected.len() {
+        return Err(trial
+            .fail(format!("`log` holds {} operations after {} writes", entries.len(), expected.len()))
+            .advise("Each put or del appends exactly one operation to the database's own log, and nothing else does."));
+    }
+    for (got, want) in entries.iter().zip(expected) {
+        if *got != want {
+            return Err(trial
+                .fail(format!("`log` holds the operation {got}; expected {want}"))
+                .advise("Serialize operations with serde_json from the types in src/op.rs: fields type, key, value, in that order."));
+        }
+    }
+    trial.note("`log` holds one operation per write, exactly as documented");
     Ok(())
 }
 
@@ -211,6 +265,77 @@ fn view_matches_log(trial: &mut Trial) -> Result<(), Failure> {
     sync(trial, "alice.db", "bob.db")?;
     trial.replace_since(mark, "a new sync completes both");
     same_listings(trial, &["alice.db", "bob.db"])
+}
+
+/// Appends `op` to a store's own log directly, the way `put` appends it, without
+/// touching the view: the state a crash right after the append leaves. (The layout is
+/// exercise 02's: tree `log`, key = peer id | 0x00 | seq big-endian.)
+fn append_behind_the_view(trial: &Trial, db: &str, op: &str) -> Result<(), Failure> {
+    let path = trial.dir().join(db);
+    let fail = |e: &dyn std::fmt::Display| {
+        Failure::new(format!("cannot open {db} with sled to append an operation: {e}"))
+            .detail("The store must keep exercise 02's layout: tree `meta` with the key `peer`, tree `log`.")
+    };
+    let sled = sled::open(&path).map_err(|e| fail(&e))?;
+    let peer = sled
+        .open_tree("meta")
+        .and_then(|meta| meta.get("peer"))
+        .map_err(|e| fail(&e))?
+        .ok_or_else(|| fail(&"its tree `meta` has no key `peer`"))?;
+    let log = sled.open_tree("log").map_err(|e| fail(&e))?;
+    let mut prefix = peer.to_vec();
+    prefix.push(0);
+    let head = log
+        .scan_prefix(&prefix)
+        .last()
+        .transpose()
+        .map_err(|e| fail(&e))?
+        .and_then(|(key, _)| Some(u64::from_be_bytes(key.get(prefix.len()..)?.try_into().ok()?)))
+        .unwrap_or(0);
+    let mut key = prefix;
+    key.extend_from_slice(&(head + 1).to_be_bytes());
+    log.insert(key, op.as_bytes()).map_err(|e| fail(&e))?;
+    sled.flush().map_err(|e| fail(&e))?;
+    Ok(())
+}
+
+fn catch_up_on_open(trial: &mut Trial) -> Result<(), Failure> {
+    write(trial, "put", "alice.db", &["kept", "as it was"])?;
+    write(trial, "put", "alice.db", &["gone", "soon"])?;
+    let ops = [
+        r#"{"type":"put","key":"late","value":"appended, never applied"}"#,
+        r#"{"type":"del","key":"gone"}"#,
+    ];
+    for op in ops {
+        trial.note(&format!(
+            "the verifier appends {op} to alice.db's own log, as `put`/`del` would, without the view (a crash right after the append)"
+        ));
+        append_behind_the_view(trial, "alice.db", op)?;
+    }
+    let why = "the log, to recompute the view: not shown";
+    let expected = fold(&operations(trial, "alice.db", why)?);
+    for (key, value) in [("late", Some("appended, never applied")), ("gone", None)] {
+        let got = super::stores::get(trial, "alice.db", key)?;
+        if got.as_deref() != value {
+            let show = |v: Option<&str>| v.map_or("not found".to_string(), |v| format!("{v:?}"));
+            return Err(trial
+                .fail(format!(
+                    "alice.db's log says {key} is {}, but `get` says {}: the view was not caught up with the log on open",
+                    show(value),
+                    show(got.as_deref())
+                ))
+                .advise("On open, compare `applied` with the heads of the logs and apply every operation beyond it (`catch_up`), before `get` or `list` read the view."));
+        }
+    }
+    let listed = as_map(&super::stores::listing(trial, Who::Tested, "alice.db")?);
+    if listed != expected {
+        return Err(trial
+            .fail(format!(
+                "alice.db's `list` shows {listed:?}; its log says {expected:?}"
+            ))
+            .advise("`list` must read the caught-up view, like `get`."));
+    }
+    Ok(())
 }
 
 fn interop_with_reference(trial: &mut Trial) -> Result<(), Failure> {

@@ -24,6 +24,24 @@ pub static EXERCISE: Exercise = Exercise {
     programs: PROGRAMS,
     checks: &[
         Check {
+            name: "timestamps",
+            about: "`ts` is the writer's clock in milliseconds since the epoch, shifted by REPLICATE_CLOCK_OFFSET_MS",
+            advice: "Stamp each operation with SystemTime::now() since UNIX_EPOCH in milliseconds, plus REPLICATE_CLOCK_OFFSET_MS.",
+            run: timestamps,
+        },
+        Check {
+            name: "bad-clock-offset",
+            about: "an unparsable REPLICATE_CLOCK_OFFSET_MS is a usage error (exit 2) and writes nothing",
+            advice: "Read the offset before opening the database; if it is not a whole number, say so on stderr and exit 2.",
+            run: bad_clock_offset,
+        },
+        Check {
+            name: "equal-stamps",
+            about: "two writes with equal stamps (clocks clamped to 0) go to the larger peer id, everywhere",
+            advice: "Compare (ts, peer id, seq) from the left: on equal stamps, the larger peer id wins.",
+            run: equal_stamps,
+        },
+        Check {
             name: "later-write-wins",
             about: "of two writes to one key on two peers, the later one wins everywhere",
             advice: "Stamp each operation with the clock (plus REPLICATE_CLOCK_OFFSET_MS) and keep, per key, the operation with the greatest (ts, peer id).",
@@ -55,6 +73,153 @@ pub static EXERCISE: Exercise = Exercise {
         },
     ],
 };
+
+/// The verifier's clock, in milliseconds since the Unix epoch.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// How far a stamp may be from the verifier's clock (process start, a busy machine).
+const TOLERANCE_MS: u64 = 2_000;
+
+/// Runs `put --db DB KEY VALUE` and requires the `ts` of the operation it appended to
+/// be within [`TOLERANCE_MS`] of the verifier's clock shifted by `offset`.
+fn put_stamped(trial: &mut Trial, db: &str, key: &str, offset: i64) -> Result<(), Failure> {
+    let before = now_ms().saturating_add_signed(offset);
+    write(trial, "put", db, &[key, "stamped"])?;
+    let after = now_ms().saturating_add_signed(offset);
+    let ops = operations(trial, db, "the operations, to read their `ts`: not shown")?;
+    let Some(op) = ops
+        .iter()
+        .rev()
+        .find(|op| op.op.get("key").and_then(Value::as_str) == Some(key))
+    else {
+        return Err(trial.fail(format!(
+            "`put` of {key} appended no operation for {key} to {db}'s log"
+        )));
+    };
+    let Some(ts) = op.op.get("ts").and_then(Value::as_u64) else {
+        return Err(trial.fail(format!(
+            "the put of {key} in {db}'s log has no whole-number \"ts\": {}",
+            op.op
+        )));
+    };
+    if ts + TOLERANCE_MS < before || ts > after + TOLERANCE_MS {
+        let unit = if ts < 100_000_000_000 && before > 100_000_000_000 {
+            " (seconds, not milliseconds?)"
+        } else {
+            ""
+        };
+        let shift = match offset {
+            0 => String::new(),
+            _ => format!(" shifted by {CLOCK_OFFSET}={offset}"),
+        };
+        return Err(trial
+            .fail(format!(
+                "the put of {key} has \"ts\":{ts}{unit}, but the verifier's clock{shift} read {before}…{after} ms around it"
+            ))
+            .detail(format!("its operation: {}", op.op))
+            .advise("`ts` is SystemTime::now().duration_since(UNIX_EPOCH) in milliseconds, plus the offset from REPLICATE_CLOCK_OFFSET_MS (never below 0)."));
+    }
+    Ok(())
+}
+
+fn timestamps(trial: &mut Trial) -> Result<(), Failure> {
+    put_stamped(trial, "alice.db", "now", 0)?;
+    trial.set_env(&[(CLOCK_OFFSET, "60000")]);
+    put_stamped(trial, "alice.db", "ahead", 60_000)?;
+    trial.set_env(&[(CLOCK_OFFSET, "-3600000")]);
+    put_stamped(trial, "alice.db", "behind", -3_600_000)?;
+    trial.set_env(&[]);
+    trial.note(&format!(
+        "each `ts` was within {TOLERANCE_MS} ms of the verifier's clock plus the offset"
+    ));
+    Ok(())
+}
+
+fn bad_clock_offset(trial: &mut Trial) -> Result<(), Failure> {
+    for bad in ["soon", "1.5"] {
+        trial.set_env(&[(CLOCK_OFFSET, bad)]);
+        for (program, args) in [
+            ("put", vec!["--db", "alice.db", "k", "v"]),
+            ("del", vec!["--db", "alice.db", "k"]),
+        ] {
+            let outcome = trial.run_any_exit(program, &args)?;
+            if outcome.ending != crate::runner::Ending::Exited(2) {
+                return Err(trial
+                    .fail(format!(
+                        "`{program}` with {CLOCK_OFFSET}={bad} {}; expected a usage error (exit code 2)",
+                        outcome.ending.describe()
+                    ))
+                    .advise("Parse REPLICATE_CLOCK_OFFSET_MS as an i64 before anything else; if it does not parse, print a message naming the variable on stderr and exit 2."));
+            }
+        }
+    }
+    trial.set_env(&[]);
+    let ops = operations(trial, "alice.db", "the log, which must be empty")?;
+    if let Some(op) = ops.first() {
+        return Err(trial
+            .fail(format!(
+                "after `put` and `del` refused a bad {CLOCK_OFFSET}, alice.db's log holds {} operation(s), such as {}",
+                ops.len(),
+                op.op
+            ))
+            .advise("Read the clock offset before you open the database and append: a usage error writes nothing."));
+    }
+    trial.note("alice.db's log is empty");
+    Ok(())
+}
+
+fn equal_stamps(trial: &mut Trial) -> Result<(), Failure> {
+    // Far behind the epoch: every stamp is clamped to 0, so the two stamps are equal.
+    trial.set_env(&[(CLOCK_OFFSET, "-100000000000000")]);
+    trial.note("both clocks far behind 1970: every stamp counts as 0");
+    write(trial, "put", "alice.db", &["k", "from alice"])?;
+    write(trial, "put", "bob.db", &["k", "from bob"])?;
+    trial.set_env(&[]);
+    let mut stamps = Vec::new();
+    for db in ["alice.db", "bob.db"] {
+        let ops = operations(trial, db, "the operations, to read their `ts`: not shown")?;
+        for op in ops {
+            let ts = op.op.get("ts").cloned().unwrap_or(Value::Null);
+            if ts != 0 {
+                return Err(trial
+                    .fail(format!("with {CLOCK_OFFSET}=-100000000000000 the put in {db} has \"ts\":{ts}; a sum below 0 counts as 0"))
+                    .advise("Add the offset as a signed number and clamp the sum at 0 (i128 or saturating arithmetic)."));
+            }
+            stamps.push(op.peer);
+        }
+    }
+    sync(trial, "alice.db", "bob.db")?;
+    let expected = winner(trial, "alice.db", "k")?;
+    let mark = trial.mark();
+    for db in ["alice.db", "bob.db"] {
+        let got = get(trial, db, "k")?;
+        if got != expected {
+            let larger = stamps
+                .iter()
+                .max()
+                .map(|p| trial.placeholder("peer", p))
+                .unwrap_or_default();
+            return Err(trial
+                .fail(format!(
+                    "both stamps are 0, and {db} keeps {} for k; the write of the larger peer id ({larger}) is {}",
+                    shown(got.as_deref()),
+                    shown(expected.as_deref())
+                ))
+                .advise("On equal stamps compare the peer ids (as bytes): the larger wins, on every database."));
+        }
+    }
+    trial.replace_since(mark, "both keep the write of the larger peer id");
+    Ok(())
+}
+
+/// A value as the messages show it: quoted, or "nothing".
+fn shown(value: Option<&str>) -> String {
+    value.map_or("nothing".to_string(), |v| format!("{v:?}"))
+}
 
 fn later_write_wins(trial: &mut Trial) -> Result<(), Failure> {
     write(trial, "put", "alice.db", &["colour", "red"])?;
@@ -118,7 +283,11 @@ fn any_sync_order(trial: &mut Trial) -> Result<(), Failure> {
         let got = get(trial, db, "k")?;
         if got != expected {
             return Err(trial
-                .fail(format!("{db} keeps {got:?} for k, but the greatest (ts, peer id) in the log is {expected:?}"))
+                .fail(format!(
+                    "{db} keeps {} for k, but the greatest (ts, peer id) in the log is {}",
+                    shown(got.as_deref()),
+                    shown(expected.as_deref())
+                ))
                 .detail("Keep, per key, the operation with the greatest timestamp; on equal timestamps, the greater peer id."));
         }
     }
@@ -136,7 +305,14 @@ fn tombstones(trial: &mut Trial) -> Result<(), Failure> {
     sync(trial, "bob.db", "carol.db")?;
     sync(trial, "alice.db", "carol.db")?;
     expect(trial, "carol.db", "k", None)?;
-    expect(trial, "alice.db", "k", None)
+    expect(trial, "alice.db", "k", None)?;
+    trial.set_env(&[(CLOCK_OFFSET, "10000")]);
+    trial.note("alice puts k again, with a clock 10 s ahead: later than the delete");
+    write(trial, "put", "alice.db", &["k", "back"])?;
+    trial.set_env(&[]);
+    sync(trial, "alice.db", "carol.db")?;
+    expect(trial, "carol.db", "k", Some("back"))?;
+    expect(trial, "alice.db", "k", Some("back"))
 }
 
 fn clock_ahead_wins(trial: &mut Trial) -> Result<(), Failure> {

@@ -5,7 +5,7 @@
 
 use super::e05_kv_store::{DEL, LOG, PUT, SYNC};
 use super::replication::Peer;
-use super::stores::{same_listings, sync, write};
+use super::stores::{operations, same_listings, sync, write};
 use super::{Check, Exercise, Program};
 use crate::harness::records::{Field, FieldKind, Record, RecordShape};
 use crate::harness::trial::{Failure, Trial, Who};
@@ -64,6 +64,18 @@ pub static EXERCISE: Exercise = Exercise {
         LOG,
     ],
     checks: &[
+        Check {
+            name: "one-store",
+            about: "put, del and get on one store: each write replaces the last, `prev` names it, deleted and never-written keys",
+            advice: "A write's prev is every current version of the key; `get` prints the current versions (a deletion marker has value null) and exits 1 for a key never written.",
+            run: one_store,
+        },
+        Check {
+            name: "prev-sorted",
+            about: "`prev` names every current version, sorted by peer id, then seq (checked on both peers' merges)",
+            advice: "Keep a key's versions sorted by (peer id as bytes, seq), and write prev in that order.",
+            run: prev_sorted,
+        },
         Check {
             name: "concurrent-puts-are-siblings",
             about: "two peers write one key without seeing each other: both values stay, everywhere",
@@ -182,25 +194,177 @@ fn stale_write_never_wins(trial: &mut Trial) -> Result<(), Failure> {
 }
 
 fn merge_resolves(trial: &mut Trial) -> Result<(), Failure> {
-    write(trial, "put", "alice.db", &["x", "a"])?;
-    write(trial, "put", "bob.db", &["x", "b"])?;
-    sync(trial, "alice.db", "bob.db")?;
     let outcome = trial.run_any_exit("merge", &["--db", "carol.db", "x", "nothing"])?;
-    if outcome.ending.success() {
-        return Err(trial.fail(
-            "`merge` on a key with no conflict exited 0; it should refuse (exit 1): nothing to merge",
-        ));
+    refused(trial, &outcome, "carol.db", "no version")?;
+    write(trial, "put", "solo.db", &["x", "alone"])?;
+    let outcome = trial.run_any_exit("merge", &["--db", "solo.db", "x", "still alone"])?;
+    refused(trial, &outcome, "solo.db", "one version")?;
+    let ops = operations(
+        trial,
+        "solo.db",
+        "the log, which must hold only the put: not shown",
+    )?;
+    if ops.len() != 1 {
+        return Err(trial
+            .fail(format!(
+                "`merge` refused, yet solo.db's log holds {} operations; expected only the put",
+                ops.len()
+            ))
+            .advise(
+                "Count the current versions before you write anything: a refused merge appends nothing.",
+            ));
     }
+    // Conflicts on x and y; x is merged on alice, y on bob. Carol hears of alice's
+    // merge together with bob's version it replaces, dave of bob's merge together
+    // with alice's: whichever peer id sorts first, one of them applies a merge
+    // before a version it replaces.
+    for key in ["x", "y"] {
+        write(trial, "put", "alice.db", &[key, "a"])?;
+        write(trial, "put", "bob.db", &[key, "b"])?;
+    }
+    sync(trial, "alice.db", "bob.db")?;
     write(trial, "merge", "alice.db", &["x", "a+b"])?;
+    write(trial, "merge", "bob.db", &["y", "a+b"])?;
     expect_values(trial, "alice.db", "x", &[Some("a+b")])?;
-    trial.note("carol hears of the merge first, of the conflict second");
+    trial.note("carol gets alice's merge of x and bob's replaced version in one sync");
     sync(trial, "alice.db", "carol.db")?;
+    expect_values(trial, "carol.db", "x", &[Some("a+b")])?;
+    trial.note("dave gets bob's merge of y and alice's replaced version in one sync");
+    sync(trial, "bob.db", "dave.db")?;
+    expect_values(trial, "dave.db", "y", &[Some("a+b")])?;
     sync(trial, "bob.db", "carol.db")?;
     sync(trial, "alice.db", "bob.db")?;
     for db in ["alice.db", "bob.db", "carol.db"] {
         expect_values(trial, db, "x", &[Some("a+b")])?;
+        expect_values(trial, db, "y", &[Some("a+b")])?;
     }
     Ok(())
+}
+
+/// Requires a `merge` to have been refused (exit 1) for a key with `versions`.
+fn refused(
+    trial: &mut Trial,
+    outcome: &crate::harness::trial::Outcome,
+    db: &str,
+    versions: &str,
+) -> Result<(), Failure> {
+    if outcome.ending == crate::runner::Ending::Exited(1) {
+        return Ok(());
+    }
+    Err(trial
+        .fail(format!(
+            "`merge` in {db}, on a key with {versions}, {}; it should refuse (exit 1): nothing to merge",
+            outcome.ending.describe()
+        ))
+        .advise("`merge` refuses (a message on stderr, exit code 1) when the key has fewer than two current versions."))
+}
+
+/// The `prev` of every operation on `key` in a store's log, in log order of its writer.
+fn prevs(trial: &mut Trial, db: &str, key: &str) -> Result<Vec<(String, Vec<String>)>, Failure> {
+    let ops = operations(trial, db, "the operations, to read their prev: not shown")?;
+    Ok(ops
+        .into_iter()
+        .filter(|op| op.op.get("key").and_then(serde_json::Value::as_str) == Some(key))
+        .map(|op| {
+            let prev = op
+                .op
+                .get("prev")
+                .and_then(serde_json::Value::as_array)
+                .map(|p| p.iter().map(|v| v.as_str().unwrap_or("?").to_string()).collect())
+                .unwrap_or_default();
+            (format!("{}@{}", op.peer, op.seq), prev)
+        })
+        .collect())
+}
+
+/// Shows a list of versions with placeholders.
+fn shown_versions(trial: &mut Trial, versions: &[String]) -> String {
+    let shown: Vec<String> = versions
+        .iter()
+        .map(|v| match v.split_once('@') {
+            Some((peer, seq)) => format!("{}@{seq}", trial.placeholder("peer", peer)),
+            None => v.clone(),
+        })
+        .collect();
+    format!("[{}]", shown.join(", "))
+}
+
+fn one_store(trial: &mut Trial) -> Result<(), Failure> {
+    write(trial, "put", "alice.db", &["x", "1"])?;
+    write(trial, "put", "alice.db", &["x", "2"])?;
+    expect_values(trial, "alice.db", "x", &[Some("2")])?;
+    write(trial, "del", "alice.db", &["x"])?;
+    expect_values(trial, "alice.db", "x", &[None])?;
+    let outcome = trial.run_any_exit("get", &["--db", "alice.db", "never"])?;
+    if outcome.ending != crate::runner::Ending::Exited(1) || !outcome.records.is_empty() {
+        return Err(trial
+            .fail(format!(
+                "`get` of a key never written printed {} record(s) and {}; expected nothing on stdout and exit code 1",
+                outcome.records.len(),
+                outcome.ending.describe()
+            ))
+            .advise("A key with no version at all prints `not found: KEY` on stderr and exits 1 (a deleted key prints its marker and exits 0)."));
+    }
+    let written = prevs(trial, "alice.db", "x")?;
+    let expected: Vec<Vec<String>> = (0..written.len())
+        .map(|i| match i {
+            0 => Vec::new(),
+            _ => vec![written[i - 1].0.clone()],
+        })
+        .collect();
+    for ((version, prev), want) in written.iter().zip(&expected) {
+        if prev != want {
+            let (version, prev, want) = (
+                shown_versions(trial, std::slice::from_ref(version)),
+                shown_versions(trial, prev),
+                shown_versions(trial, want),
+            );
+            return Err(trial
+                .fail(format!("the write {version} of x names prev {prev}; the current versions were {want}"))
+                .advise("Before writing, read the key's current versions and put exactly those in prev ([] for a new key)."));
+        }
+    }
+    trial.note("each write's prev named the version before it");
+    Ok(())
+}
+
+fn prev_sorted(trial: &mut Trial) -> Result<(), Failure> {
+    // Two conflicts, merged one on each peer: whichever id sorts first, one of the
+    // merges names a foreign version before its writer's own.
+    for key in ["x", "y"] {
+        write(trial, "put", "alice.db", &[key, "a"])?;
+        write(trial, "put", "bob.db", &[key, "b"])?;
+    }
+    sync(trial, "alice.db", "bob.db")?;
+    write(trial, "merge", "alice.db", &["x", "by alice"])?;
+    write(trial, "merge", "bob.db", &["y", "by bob"])?;
+    sync(trial, "alice.db", "bob.db")?;
+    for key in ["x", "y"] {
+        for (version, prev) in prevs(trial, "alice.db", key)? {
+            let mut sorted = prev.clone();
+            sorted.sort_by_key(|a| version_key(a));
+            if prev != sorted || (prev.len() != 2 && !prev.is_empty()) {
+                let (version, prev, sorted) = (
+                    shown_versions(trial, std::slice::from_ref(&version)),
+                    shown_versions(trial, &prev),
+                    shown_versions(trial, &sorted),
+                );
+                return Err(trial
+                    .fail(format!("the merge {version} of {key} names prev {prev}; expected both versions sorted by peer id, then seq: {sorted}"))
+                    .advise("Write prev sorted by peer id (as bytes), then seq (as a number), whichever version is your own."));
+            }
+        }
+    }
+    trial.note("both merges named both versions, sorted by peer id");
+    Ok(())
+}
+
+/// The sort key of a version name `PEER@SEQ`: peer id as bytes, then seq as a number.
+fn version_key(version: &str) -> (Vec<u8>, u64) {
+    match version.rsplit_once('@') {
+        Some((peer, seq)) => (peer.as_bytes().to_vec(), seq.parse().unwrap_or(u64::MAX)),
+        None => (version.as_bytes().to_vec(), u64::MAX),
+    }
 }
 
 fn deletes(trial: &mut Trial) -> Result<(), Failure> {

@@ -13,7 +13,7 @@ mod peer;
 mod raw;
 mod serving;
 
-pub use network::{Entry, Network, free_port};
+pub use network::{Crossing, LiveProcess, Relay, free_port};
 pub use peer::Peer;
 pub use raw::{RawRun, RawTalk};
 pub use serving::{Cut, CutRelay, ScriptedServer, Server};
@@ -34,7 +34,7 @@ pub struct Failure {
     pub summary: String,
     /// Further lines: the evidence (bad lines, a diff, an explanation).
     pub details: Vec<String>,
-    /// What to try, fitted to what was observed (else the check's own advice).
+    /// What to try, fitted to what was observed (replaces the check's canned advice).
     pub advice: Option<String>,
 }
 
@@ -186,8 +186,9 @@ impl<'a> Trial<'a> {
         self.timeout = timeout;
     }
 
-    /// The limits of the next program run.
-    pub(crate) fn limits(&self) -> Limits {
+    /// The limits the next program run gets (the context's, unless a check set its
+    /// own timeout).
+    pub fn limits(&self) -> Limits {
         match self.timeout {
             Some(timeout) => Limits {
                 timeout,

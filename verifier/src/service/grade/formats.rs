@@ -51,6 +51,17 @@ fn suites(grade: &Grade) -> BTreeMap<(u32, &str), Vec<&TestResult>> {
 fn human(grade: &Grade) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Grading {}\n", super::shown_path(&grade.submission));
+    if !grade.ignored.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Ignored (only {} is graded; the rest comes from the course):",
+            super::OWNED
+        );
+        for file in &grade.ignored {
+            let _ = writeln!(out, "    {file}");
+        }
+        out.push('\n');
+    }
     for ((_, suite), tests) in suites(grade) {
         let passed = tests.iter().filter(|t| t.status == Outcome::Passed).count();
         let _ = writeln!(out, "  {suite:<24} {passed}/{} passed", tests.len());
@@ -236,6 +247,7 @@ mod tests {
         Grade {
             submission: PathBuf::from("/nowhere/submission"),
             seed: 7,
+            ignored: vec!["Cargo.toml (changed)".into()],
             results: vec![
                 test(1, "01-leveldb", "put-then-get", Outcome::Passed, ""),
                 test(

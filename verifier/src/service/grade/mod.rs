@@ -7,12 +7,14 @@
 //! or crashes *fails* its checks; only a problem of the verifier itself is an *error*.
 
 mod formats;
+mod placement;
 
 pub use formats::{Format, render};
+pub use placement::{OWNED, Placement, place};
 
 use super::Outcome;
 use super::report;
-use super::verify::{Observer, Quiet, Request, Verification, verify};
+use super::verify::{Observer, Request, Verification, verify};
 use crate::harness::trial::{Exercise, Side};
 use crate::harness::verdict::{CheckResult, Verdict};
 use crate::runner::Limits;
@@ -52,6 +54,9 @@ pub struct Grade {
     pub submission: PathBuf,
     pub results: Vec<TestResult>,
     pub seed: u64,
+    /// Files of the submission outside the learner-owned `src/` folders that differ
+    /// from the course: not used, and named so the teacher sees them.
+    pub ignored: Vec<String>,
 }
 
 impl Grade {
@@ -80,18 +85,45 @@ pub struct Options {
     pub fail_fast: bool,
     /// Programs given as commands: (exercise number, program, command).
     pub programs: Vec<(u32, String, Vec<String>)>,
+    /// How long building one exercise may take.
+    pub build_timeout: Duration,
     /// Told about each step (building, checking), e.g. to show progress.
     pub progress: Box<dyn Fn(&str)>,
 }
 
-/// Grades the chosen exercises of a submission.
-pub fn grade(options: &Options) -> Grade {
+/// Tells the grader's progress what a build is doing, every few seconds.
+struct Progressing<'a> {
+    progress: &'a dyn Fn(&str),
+    last: std::cell::Cell<Option<Duration>>,
+}
+
+impl Observer for Progressing<'_> {
+    fn building(&self, progress: &crate::harness::build::Progress) {
+        let due = self
+            .last
+            .get()
+            .is_none_or(|last| progress.elapsed >= last + Duration::from_secs(5));
+        if due {
+            self.last.set(Some(progress.elapsed));
+            (self.progress)(&progress.line());
+        }
+    }
+}
+
+/// Grades the chosen exercises of a submission, placed in a trusted copy of the course
+/// (see [`placement`]). An error means the grader itself could not run.
+pub fn grade(options: &Options) -> Result<Grade, String> {
+    let placed = place(&options.course, &options.submission)?;
+    for ignored in &placed.ignored {
+        (options.progress)(&format!("ignored (only {OWNED} is graded): {ignored}"));
+    }
     let mut results = Vec::new();
     for &exercise in &options.exercises {
         (options.progress)(&format!("exercise {}: {}", exercise.number, exercise.title));
         let mut request = Request::new(exercise, Side::Learner, options.course.clone(), options.seed);
-        request.code = options.submission.clone();
+        request.code = placed.code.clone();
         request.limits = options.limits;
+        request.build_timeout = options.build_timeout;
         request.keep_failed = false;
         request.programs = options
             .programs
@@ -99,19 +131,23 @@ pub fn grade(options: &Options) -> Grade {
             .filter(|(n, _, _)| *n == exercise.number)
             .map(|(_, name, command)| (name.clone(), command.clone()))
             .collect();
-        let observer: &dyn Observer = &Quiet;
-        let graded = graded(&verify(&request, observer));
+        let observer = Progressing {
+            progress: options.progress.as_ref(),
+            last: std::cell::Cell::new(None),
+        };
+        let graded = graded(&verify(&request, &observer));
         let failed = graded.iter().any(|r| r.status != Outcome::Passed);
         results.extend(graded);
         if failed && options.fail_fast {
             break;
         }
     }
-    Grade {
+    Ok(Grade {
         submission: options.submission.clone(),
         results,
         seed: options.seed,
-    }
+        ignored: placed.ignored,
+    })
 }
 
 /// One verification as graded checks: every check of the exercise, also when none

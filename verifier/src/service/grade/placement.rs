@@ -1,0 +1,134 @@
+//! A submission placed in a trusted copy of the course.
+//!
+//! Grading must trust only the grader. A learner owns the `src/` folder of each
+//! exercise and nothing else: a changed `Cargo.toml` could add a build script, a
+//! changed verifier could print "All checks passed", a changed snapshot could expect
+//! the wrong answer. So the grader copies its *own* course (manifests, reference
+//! solutions, verifier, snapshots) to a scratch place, puts the submission's
+//! `exercises/NN-x/src/` trees into it, and builds and checks that. Every other file
+//! in which the submission differs from the course is listed as ignored, so a teacher
+//! sees what a student tried to change.
+
+use crate::course::COURSE;
+use crate::harness::course_copy::{CourseCopy, Files};
+use crate::harness::trial::Side;
+use std::path::{Path, PathBuf};
+
+/// Where the learner-owned files of a submission are: `exercises/NN-x/src/`.
+pub const OWNED: &str = "exercises/NN-slug/src/";
+
+/// A submission ready to grade.
+pub struct Placement {
+    /// Where to build the learner's code from.
+    pub code: PathBuf,
+    /// Files of the submission outside the learner-owned folders that differ from the
+    /// course (`Cargo.toml (changed)`, `exercises/02-x/build.rs (added)`).
+    pub ignored: Vec<String>,
+    /// Held while grading: the copy is locked for this grader.
+    _copy: Option<CourseCopy>,
+}
+
+/// Places the submission at `submission` into a trusted copy of the course at
+/// `course`. Grading the course's own checkout needs no copy: whoever runs the grader
+/// there owns every file anyway.
+pub fn place(course: &Path, submission: &Path) -> Result<Placement, String> {
+    let same = match (course.canonicalize(), submission.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Ok(Placement {
+            code: course.to_path_buf(),
+            ignored: Vec::new(),
+            _copy: None,
+        });
+    }
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot make a trusted copy of the course: {e}");
+    let ours = Files::work_tree(course).map_err(|e| cannot(&e))?;
+    let theirs = Files::work_tree(submission).map_err(|e| cannot(&e))?;
+    let mut placed = ours.clone();
+    let mut owned: Vec<PathBuf> = Vec::new();
+    for exercise in COURSE {
+        let src = Path::new(&exercise.dir(Side::Learner)).join("src");
+        let files = match submission.join(&src).is_dir() {
+            true => Files::folder(&submission.join(&src)).map_err(|e| cannot(&e))?,
+            // No src/ at all: the exercise is graded as the empty package it is.
+            false => Files::default(),
+        };
+        placed.replace(&src, files);
+        owned.push(src);
+    }
+    let ignored = theirs
+        .changed_from(&ours)
+        .into_iter()
+        .filter(|(path, _)| !owned.iter().any(|src| path.starts_with(src)))
+        .map(|(path, added)| {
+            let how = if added { "added" } else { "changed" };
+            format!("{} ({how})", path.display())
+        })
+        .collect();
+    let copy = CourseCopy::write(course, "grade", &placed).map_err(|e| cannot(&e))?;
+    Ok(Placement {
+        code: copy.root().to_path_buf(),
+        ignored,
+        _copy: Some(copy),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, text)
+    }
+
+    #[test]
+    fn takes_only_the_learners_src_and_names_the_rest() -> Result<(), Box<dyn std::error::Error>> {
+        let course = tempfile::tempdir()?;
+        let submission = tempfile::tempdir()?;
+        let stub = "exercises/01-leveldb/src/lib.rs";
+        for root in [course.path(), submission.path()] {
+            write(
+                &root.join("Cargo.toml"),
+                "[workspace]\nmembers = [\"exercises/*\"]\n",
+            )?;
+            write(&root.join(stub), "// stub\n")?;
+            write(&root.join("exercises/01-leveldb/Cargo.toml"), "[package]\n")?;
+        }
+        write(&submission.path().join(stub), "// solved\n")?;
+        write(&submission.path().join("Cargo.toml"), "[workspace]\n# evil\n")?;
+        write(
+            &submission.path().join("exercises/01-leveldb/build.rs"),
+            "fn main() {}\n",
+        )?;
+        write(&submission.path().join("verifier/snapshots/x.snap"), "forged\n")?;
+        let placed = place(course.path(), submission.path())?;
+        assert_eq!(
+            placed.ignored,
+            [
+                "Cargo.toml (changed)",
+                "exercises/01-leveldb/build.rs (added)",
+                "verifier/snapshots/x.snap (added)"
+            ]
+        );
+        let read = |p: &str| std::fs::read_to_string(placed.code.join(p));
+        assert_eq!(read(stub)?, "// solved\n");
+        assert!(read("Cargo.toml")?.starts_with("[workspace]\nmembers"));
+        assert!(!placed.code.join("exercises/01-leveldb/build.rs").exists());
+        assert!(!placed.code.join("verifier/snapshots/x.snap").exists());
+        Ok(())
+    }
+
+    #[test]
+    fn the_course_itself_is_graded_in_place() -> Result<(), String> {
+        let here = crate::service::root::default_root();
+        let placed = place(&here, &here)?;
+        assert_eq!(placed.code, here);
+        assert!(placed.ignored.is_empty());
+        Ok(())
+    }
+}
