@@ -152,19 +152,19 @@ fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings, only:
         return usage_error("the chosen exercises have no mutants (verifier/mutants/NN-slug/*.patch)");
     }
     let started = std::time::Instant::now();
-    let scratch = match Scratch::mirror(root) {
+    let mut scratch = match Scratch::mirror(root) {
         Ok(scratch) => scratch,
         Err(message) => return usage_error(&message),
     };
     println!(
         "Trying {} mutants in {} (seed {})\n",
         all.len(),
-        scratch.root.display(),
+        scratch.root().display(),
         settings.seed
     );
     let mut bad = 0;
     for mutant in &all {
-        let tried = crate::service::mutants::try_one(&scratch, mutant, settings, &Limits::default());
+        let tried = crate::service::mutants::try_one(&mut scratch, mutant, settings, &Limits::default());
         let took = format!(
             "build {:.1} s, checks {:.1} s",
             tried.build.as_secs_f64(),

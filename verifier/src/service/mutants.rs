@@ -4,9 +4,9 @@
 //! A mutant is `verifier/mutants/NN-slug/NAME.patch`: a header (`Bug:` what is wrong,
 //! as a learner would get it wrong; `Caught-by:` the checks that must reject it), a
 //! blank line, then a `git diff` of the solution folder (`a/src/lib.rs`). To try one,
-//! the course source is mirrored into a scratch copy under `target/mutants/course`
-//! (only changed files are rewritten, and the copy keeps its own target directory, so
-//! repeated runs build incrementally), the patch is applied there with `git apply`
+//! the course's work tree is copied to `target/course-copies/mutants/`
+//! ([`crate::harness::course_copy`]: only changed files are rewritten, and the copy
+//! keeps its own target directory, so repeated runs build incrementally), the patch is applied there with `git apply`
 //! (the tool that wrote the diff reads it back exactly, several files per patch
 //! included, and refuses a patch whose context no longer matches), the mutated
 //! solution is built, and the named checks run against it, with the untouched
@@ -20,6 +20,7 @@
 
 use crate::course::{Exercise, Side};
 use crate::harness::build::{BuildError, build};
+use crate::harness::course_copy::{CopyError, CourseCopy, Files};
 use crate::harness::trial::{Context, Failure};
 use crate::harness::verdict::{Settings, Verdict, run_check};
 use crate::runner::{Invocation, Limits, run};
@@ -113,37 +114,54 @@ pub fn parse(exercise: &'static Exercise, name: &str, text: &str) -> Result<Muta
     })
 }
 
-/// A scratch copy of the course, under the course's own `target/`.
+/// A scratch copy of the course (`target/course-copies/mutants/`, with its own
+/// `target/`), held while the mutants are tried.
 pub struct Scratch {
-    pub root: PathBuf,
+    copy: Option<CourseCopy>,
+    files: Files,
     course: PathBuf,
 }
 
 impl Scratch {
-    /// Mirrors the course (without `target/`, `.git` or progress) into the scratch
-    /// place, rewriting only files whose content differs, so their times stay put
-    /// and cargo rebuilds only what a patch touched.
+    /// Copies the course's work tree to the scratch place (only changed files are
+    /// rewritten, so cargo rebuilds only what a patch touched).
     pub fn mirror(course: &Path) -> Result<Scratch, String> {
-        let root = course.join("target").join("mutants").join("course");
-        mirror_dir(course, &root, true)
-            .map_err(|e| format!("cannot copy the course to {}: {e}", root.display()))?;
+        let failed = |e: CopyError| format!("cannot copy the course for the mutants: {e}");
+        let files = Files::work_tree(course).map_err(failed)?;
+        let copy = CourseCopy::write(course, COPY, &files).map_err(failed)?;
         Ok(Scratch {
-            root,
+            copy: Some(copy),
+            files,
             course: course.to_path_buf(),
         })
     }
 
-    /// Undoes the previous patch: the scratch copy matches the course again.
-    pub fn restore(&self) -> Result<(), String> {
-        mirror_dir(&self.course, &self.root, true)
-            .map_err(|e| format!("cannot restore {}: {e}", self.root.display()))
+    /// The copy's root, where a mutated solution is built.
+    pub fn root(&self) -> PathBuf {
+        self.copy
+            .as_ref()
+            .map(|copy| copy.root().to_path_buf())
+            .unwrap_or_else(|| self.course.join("target").join("course-copies").join(COPY))
+    }
+
+    /// Undoes the previous patch: the copy holds the course's files again.
+    pub fn restore(&mut self) -> Result<(), String> {
+        // The copy is locked while held: let go of it before writing it again.
+        self.copy = None;
+        let copy = CourseCopy::write(&self.course, COPY, &self.files)
+            .map_err(|e| format!("cannot restore the scratch copy: {e}"))?;
+        self.copy = Some(copy);
+        Ok(())
     }
 
     /// Applies a mutant to its solution folder in the scratch copy.
     pub fn apply(&self, mutant: &Mutant) -> Result<(), String> {
-        git_apply(&self.root, mutant, false)
+        git_apply(&self.root(), mutant, false)
     }
 }
+
+/// The name of the mutants' course copy.
+const COPY: &str = "mutants";
 
 /// Whether a mutant still applies to the course's solution, changing nothing (a quick
 /// test of them all).
@@ -195,29 +213,6 @@ fn git_apply(root: &Path, mutant: &Mutant, check_only: bool) -> Result<(), Strin
     ))
 }
 
-fn mirror_dir(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let skipped = name == "target" || (top && (name == ".git" || name == ".replicate"));
-        let kind = entry.file_type()?;
-        if skipped || kind.is_symlink() {
-            continue;
-        }
-        let (source, copy) = (entry.path(), to.join(&name));
-        if kind.is_dir() {
-            mirror_dir(&source, &copy, false)?;
-        } else if kind.is_file() {
-            let content = std::fs::read(&source)?;
-            if std::fs::read(&copy).ok().as_deref() != Some(content.as_slice()) {
-                std::fs::write(&copy, content)?;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// How a mutant fared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Judgement {
@@ -241,11 +236,11 @@ pub struct Trial {
 }
 
 /// Applies, builds and verifies one mutant; the scratch copy is restored after.
-pub fn try_one(scratch: &Scratch, mutant: &Mutant, settings: &Settings, limits: &Limits) -> Trial {
+pub fn try_one(scratch: &mut Scratch, mutant: &Mutant, settings: &Settings, limits: &Limits) -> Trial {
     let started = Instant::now();
     let built = scratch.apply(mutant).and_then(|()| {
         build(
-            &scratch.root,
+            &scratch.root(),
             &mutant.exercise.buildable(Side::Reference),
             &|_| {},
         )
