@@ -38,5 +38,3 @@ pub use course::replication::wire;
 pub use harness::{build, duplex, records, redact, snapshot, trial, verdict as verify};
 #[doc(hidden)]
 pub use service::{bench, grade, report};
-
-pub mod cgroup;

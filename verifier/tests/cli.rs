@@ -35,7 +35,11 @@ fn stable(text: &str) -> String {
 /// characters, so it becomes `[WORKDIR]`.
 macro_rules! assert_report {
     ($name:expr, $text:expr) => {
-        insta::with_settings!({filters => vec![(r"\[TMP\]/replicate-[^ )/]+", "[WORKDIR]")]}, {
+        insta::with_settings!({filters => vec![
+            // Under the verifier's scratch root, named after its pid.
+            (r"\[TMP\]/replicate-run-\d+/replicate-[^ )/]+", "[WORKDIR]"),
+            (r"\[TMP\]/replicate-[^ )/]+", "[WORKDIR]"),
+        ]}, {
             insta::assert_snapshot!($name, stable(&$text));
         })
     };

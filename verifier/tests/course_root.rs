@@ -8,12 +8,11 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{copies_target_dir, copy_course, root};
+use common::{root, stubs_copy};
 use std::path::Path;
 use std::time::Duration;
 
-/// The verifier, run inside `dir`; a copy of the course builds in the shared target
-/// dir of copies, this checkout in its own.
+/// The verifier, run inside `dir` (each checkout builds in its own target dir).
 fn verifier(dir: &Path, state: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
     command
@@ -21,9 +20,6 @@ fn verifier(dir: &Path, state: &Path, args: &[&str], stdin: &str) -> (i32, Strin
         .env_remove("REPLICATE_ROOT")
         .env_remove("CARGO_TARGET_DIR")
         .env("REPLICATE_STATE_DIR", state);
-    if dir != root() {
-        command.env("CARGO_TARGET_DIR", copies_target_dir());
-    }
     let output = command
         .args(args)
         .write_stdin(stdin)
@@ -39,16 +35,17 @@ fn verifier(dir: &Path, state: &Path, args: &[&str], stdin: &str) -> (i32, Strin
 
 #[test]
 fn a_copied_course_verifies_the_copy() -> std::io::Result<()> {
-    let copy = tempfile::Builder::new().prefix("replicate-copy-").tempdir()?;
-    copy_course(&root(), copy.path())?;
-    let state = tempfile::tempdir()?;
     // In the copy, the reference `get` of exercise 01 prints nothing at all.
-    let get = copy.path().join("solutions/01-leveldb/src/bin/get.rs");
-    assert!(get.exists());
-    std::fs::write(&get, "fn main() {}\n")?;
-    let (code, out, err) = verifier(copy.path(), state.path(), &["verify", "1", "--solution"], "");
+    let copy = stubs_copy(|files| {
+        let get = Path::new("solutions/01-leveldb/src/bin/get.rs");
+        assert!(files.text(get).is_some());
+        files.set(get, b"fn main() {}\n".to_vec()).expect("a file");
+    });
+    let state = tempfile::tempdir()?;
+    let (code, out, err) = verifier(copy.root(), state.path(), &["verify", "1", "--solution"], "");
     assert_eq!(code, 1, "the copy's broken solution must fail:\n{out}\n{err}");
     assert!(out.contains("✗ FAIL"), "{out}");
+    drop(copy);
     // This checkout's own solution is untouched and still passes, run from here.
     let (code, out, err) = verifier(&root(), state.path(), &["verify", "1", "--solution"], "");
     assert_eq!(code, 0, "{out}\n{err}");
@@ -73,18 +70,18 @@ fn outside_a_course_the_verifier_refuses() -> std::io::Result<()> {
 /// from `verify`, from `grade` and from the shell.
 #[test]
 fn a_missing_program_gets_one_verdict_everywhere() -> std::io::Result<()> {
-    let copy = tempfile::Builder::new().prefix("replicate-copy-").tempdir()?;
-    copy_course(&root(), copy.path())?;
-    std::fs::remove_file(copy.path().join("exercises/01-leveldb/src/bin/del.rs"))?;
+    let copy = stubs_copy(|files| {
+        assert!(files.remove(Path::new("exercises/01-leveldb/src/bin/del.rs")));
+    });
     let state = tempfile::tempdir()?;
     let expected = "Your code in exercises/01-leveldb has no program `del`";
 
-    let (code, out, err) = verifier(copy.path(), state.path(), &["verify", "1"], "");
+    let (code, out, err) = verifier(copy.root(), state.path(), &["verify", "1"], "");
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.starts_with(expected), "verify:\n{out}");
 
     let (code, out, err) = verifier(
-        copy.path(),
+        copy.root(),
         state.path(),
         &["grade", "-e", "1", "--format", "tap"],
         "",
@@ -95,7 +92,7 @@ fn a_missing_program_gets_one_verdict_everywhere() -> std::io::Result<()> {
         "grade:\n{out}"
     );
 
-    let (_, out, err) = verifier(copy.path(), state.path(), &[], "select 1\nverify\nquit\n");
+    let (_, out, err) = verifier(copy.root(), state.path(), &[], "select 1\nverify\nquit\n");
     assert!(out.contains(expected), "shell:\n{out}\n{err}");
     assert!(!out.contains("marked as passed"), "{out}");
     Ok(())

@@ -70,6 +70,8 @@ struct Case {
     flags: &'static [&'static str],
     /// Words the verdict must contain: the failure mode, named.
     verdict: &'static [&'static str],
+    /// Words the verdict must not contain (a limit that was not hit, say).
+    absent: &'static [&'static str],
     /// A problem of the verifier that keeps this case out of the asserted set.
     known_issue: Option<&'static str>,
 }
@@ -82,6 +84,7 @@ const fn e02(mode: &'static str, about: &'static str, verdict: &'static [&'stati
         timeout: 3,
         flags: &[],
         verdict,
+        absent: &[],
         known_issue: None,
     }
 }
@@ -96,6 +99,7 @@ const fn e03(mode: &'static str, about: &'static str, verdict: &'static [&'stati
         timeout: 2,
         flags: &[],
         verdict,
+        absent: &[],
         known_issue: None,
     }
 }
@@ -234,10 +238,15 @@ static CASES: &[Case] = &[
             &["`append` wrote a file larger than 1 MiB and was stopped"],
         )
     },
+    // The sandbox refuses the write: Python raises PermissionError, named with its path.
     e02(
         "escape",
         "append writes ../escaped.txt",
-        &["`append` wrote outside its working directory: ../escaped.txt"],
+        &[
+            "exited with code 1",
+            "PermissionError",
+            "Permission denied: '../escaped.txt'",
+        ],
     ),
     e03(
         "stdin-forever",
@@ -268,6 +277,83 @@ static CASES: &[Case] = &[
             "huge-file-python",
             "append writes a 2 MiB file; Python ignores SIGXFSZ, so the write fails",
             &["wrote a file larger than 1 MiB"],
+        )
+    },
+    // ---- Hostile programs: the sandbox and the limits stop each; a breach shows as
+    // `SANDBOX BREACHED` (not a record), and the verdict would not name the refusal.
+    e02(
+        "escape-deep",
+        "append writes ../../escaped-deep.txt",
+        &["PermissionError", "Permission denied: '../../escaped-deep.txt'"],
+    ),
+    e02(
+        "escape-home",
+        "append writes $HOME/gauntlet-escaped-home.txt",
+        &["PermissionError", "gauntlet-escaped-home.txt"],
+    ),
+    e02(
+        "escape-tmp",
+        "append writes /tmp/gauntlet-escaped-tmp.txt",
+        &[
+            "PermissionError",
+            "Permission denied: '[TMP]/gauntlet-escaped-tmp.txt'",
+        ],
+    ),
+    e02(
+        "escape-symlink",
+        "append makes a symlink up -> .. and writes through it",
+        &["PermissionError", "Permission denied: 'up/escaped-link.txt'"],
+    ),
+    e02(
+        "read-snapshots",
+        "append lists the verifier's expected snapshots",
+        &["PermissionError", "verifier/snapshots"],
+    ),
+    e02(
+        "read-target",
+        "append lists the checkout's target/ folder",
+        &["PermissionError", "/target'"],
+    ),
+    e02(
+        "exec-reference",
+        "append runs the reference solution's append",
+        &["PermissionError", "replicate-bins/sol02-append-only-logs/"],
+    ),
+    e02(
+        "replace-verifier",
+        "append writes a replacement beside target/debug/verifier",
+        &["PermissionError", "target/debug/.gauntlet-replacement"],
+    ),
+    Case {
+        flags: &["--memory", "64"],
+        ..e02(
+            "shm-balloon",
+            "append maps 1 GiB of shared memory under a 64 MiB limit and touches it all",
+            &["`append` used more than 64 MiB of memory and was stopped"],
+        )
+    },
+    Case {
+        flags: &["--disk", "8"],
+        ..e02(
+            "fill-disk",
+            "append fills its folder with 1 MiB files under an 8 MiB cap",
+            &["`append` wrote more than 8 MiB into its working folder and was stopped"],
+        )
+    },
+    Case {
+        absent: &["CPU time", "was stopped"],
+        ..e02(
+            "fake-cpu-limit",
+            "append exits 152, as a shell reports a death by SIGXCPU",
+            &["`append 'hello world'` exited with code 152"],
+        )
+    },
+    Case {
+        absent: &["of memory", "larger than", "was stopped"],
+        ..e02(
+            "fake-memory-error",
+            "append prints MemoryError and File too large on stderr, then exits 1",
+            &["`append 'hello world'` exited with code 1"],
         )
     },
     // A child in its own session is out of the process group the verifier kills; the
@@ -323,12 +409,17 @@ impl Python {
     }
 
     /// The `--program` value that runs `program` of the broken script in `mode`.
+    ///
+    /// The command names the fixture's library folder: the sandbox lets a program
+    /// read what its command line names (and its script's folder), nothing else.
     fn program(&self, mode: &str, program: &str) -> String {
         let fixture = fixture();
+        let lib = fixture.with_file_name("../python");
         format!(
-            "{program}={} {} {mode} {program}",
+            "{program}={} {} --lib {} {mode} {program}",
             self.command,
-            quote([fixture.to_str().expect("a UTF-8 path")])
+            quote([fixture.to_str().expect("a UTF-8 path")]),
+            quote([lib.to_str().expect("a UTF-8 path")])
         )
     }
 }
@@ -374,6 +465,11 @@ fn bound(case: &Case) -> Duration {
 
 /// Runs one case through `verifier verify` and looks for what it left behind.
 fn run_case(case: &Case, python: &Python, three: &Result<[String; 2], String>) -> Outcome {
+    run_case_on(case, python, three, false)
+}
+
+/// [`run_case`], on the portable runner if `portable` (`REPLICATE_PLATFORM=portable`).
+fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>, portable: bool) -> Outcome {
     let timeout = case.timeout.to_string();
     let mut args: Vec<String> = [
         "verify",
@@ -413,6 +509,9 @@ fn run_case(case: &Case, python: &Python, three: &Result<[String; 2], String>) -
         .env_remove("REPLICATE_ROOT")
         .args(&args)
         .timeout(bound(case));
+    if portable {
+        command.env("REPLICATE_PLATFORM", "portable");
+    }
     let port = (case.mode == "port").then(free_port);
     if let Some(port) = port {
         command.env("GAUNTLET_PORT", port.to_string());
@@ -531,7 +630,9 @@ fn assert_verdict(case: &Case, verdict: &str) -> Result<(), String> {
             description => case.about,
             omit_expression => true,
             filters => vec![
-                // A check's directory name ends in random characters.
+                // A check's directory: under the verifier's scratch root (named after
+                // its pid), ending in random characters.
+                (r"\[TMP\]/replicate-run-\d+/replicate-[^ )/]+", "[WORKDIR]"),
                 (r"\[TMP\]/replicate-[^ )/]+", "[WORKDIR]"),
                 // Random peer ids, where a line is shown as printed.
                 (r"\b[0-9a-f]{16}\b", "[PEER]"),
@@ -595,6 +696,18 @@ fn judge(case: &Case, outcome: &Outcome, python: &Python) -> Vec<String> {
             problems.push(format!("{mode}: the verdict does not say {words:?}:\n{section}"));
         }
     }
+    for words in case.absent {
+        if section.contains(words) {
+            problems.push(format!(
+                "{mode}: the verdict says {words:?}, which did not happen:\n{section}"
+            ));
+        }
+    }
+    if section.contains("SANDBOX BREACHED") {
+        problems.push(format!(
+            "{mode}: the program did what the sandbox must refuse:\n{section}"
+        ));
+    }
     if let Err(problem) = assert_verdict(case, &section) {
         problems.push(problem);
     }
@@ -614,6 +727,40 @@ fn headline(outcome: &Outcome) -> String {
     }
 }
 
+/// Files the escaping modes try to write outside their folders.
+fn escaped_files() -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    vec![
+        home.join("gauntlet-escaped-home.txt"),
+        PathBuf::from("/tmp/gauntlet-escaped-tmp.txt"),
+    ]
+}
+
+/// Sizes and modification times of what a program must not change: the verifier
+/// binary and every snapshot.
+fn fingerprint() -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut files = vec![PathBuf::from(env!("CARGO_BIN_EXE_verifier"))];
+    let mut folders = vec![root().join("verifier/snapshots")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+            match entry.path().is_dir() {
+                true => folders.push(entry.path()),
+                false => files.push(entry.path()),
+            }
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let meta = std::fs::metadata(&f).ok();
+            let len = meta.as_ref().map(|m| m.len()).unwrap_or(0);
+            let modified = meta.and_then(|m| m.modified().ok());
+            (f, len, modified)
+        })
+        .collect()
+}
+
 #[test]
 fn the_gauntlet() {
     let started = Instant::now();
@@ -627,6 +774,18 @@ fn the_gauntlet() {
     }
     let python = Python::resolve();
     let three = exercise_three();
+    // `exec-reference` needs the reference binaries of exercise 02 to exist.
+    let two = verifier::course::find("2").expect("exercise 2 is in the course");
+    verifier::harness::build::build(
+        &verifier::service::root::default_root(),
+        &two.buildable(Side::Reference),
+        &|_| {},
+    )
+    .unwrap_or_else(|e| panic!("the reference solution of exercise 2 does not build: {e:?}"));
+    for escaped in escaped_files() {
+        let _ = std::fs::remove_file(escaped);
+    }
+    let before = fingerprint();
     // The slowest cases (every check hangs until its time limit) start first.
     let cost = |case: &Case| match case.mode {
         "sleep" | "stdin-forever" | "no-close" => 3,
@@ -686,5 +845,244 @@ fn the_gauntlet() {
         "\nThe gauntlet took {:.1} s in all.",
         started.elapsed().as_secs_f64()
     );
+    // Nothing outside the programs' working folders changed.
+    for escaped in escaped_files() {
+        if escaped.exists() {
+            problems.push(format!("a program wrote {}", escaped.display()));
+        }
+    }
+    if fingerprint() != before {
+        problems.push("the verifier binary or the snapshots changed during the gauntlet".to_string());
+    }
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
+}
+
+// ---- Interrupted and killed: nothing may stay behind. ----
+
+/// The cgroup folders of the verifier with pid `owner` (`replicate-OWNER-N`), in
+/// every hierarchy this test process belongs to.
+fn cgroups_of(owner: u32) -> Vec<PathBuf> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let prefix = format!("replicate-{owner}-");
+    own.lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            let path = path.trim_start_matches('/');
+            Some(match controllers.split(',').next() {
+                Some("") | None => Path::new("/sys/fs/cgroup").join(path),
+                Some(first) => Path::new("/sys/fs/cgroup")
+                    .join(first.trim_start_matches("name="))
+                    .join(path),
+            })
+        })
+        .flat_map(|dir| std::fs::read_dir(dir).into_iter().flatten().flatten())
+        .map(|entry| entry.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        })
+        .collect()
+}
+
+/// What a verifier with pid `owner` left: processes with `marker` in their argv,
+/// its scratch folder, its cgroups.
+fn leftovers(owner: u32, marker: &str) -> Vec<String> {
+    let mut left: Vec<String> = marked(marker)
+        .into_iter()
+        .map(|(pid, line)| format!("pid {pid}: {line}"))
+        .collect();
+    let scratch = std::env::temp_dir().join(format!("replicate-run-{owner}"));
+    if scratch.exists() {
+        left.push(format!("folder {}", scratch.display()));
+    }
+    left.extend(
+        cgroups_of(owner)
+            .into_iter()
+            .map(|c| format!("cgroup {}", c.display())),
+    );
+    left
+}
+
+/// Runs `verify 2` with a program that hangs and leaves a child in a new session
+/// that ignores SIGTERM, sends `signal` to the verifier once the child is up, and
+/// returns what is left after `within`.
+fn interrupt(signal: Signal, within: Duration) -> Vec<String> {
+    let mode = format!("interrupt-{signal}");
+    // `$0` of the escaped shell carries the marker `gauntlet-child-interrupt-SIG`
+    // (looked up by `marked(mode)`).
+    let hang =
+        format!("setsid sh -c 'trap \"\" TERM; while :; do sleep 1; done' gauntlet-child-{mode} & sleep 600");
+    let program = |name: &str| format!("{name}={}", quote(["sh", "-c", &hang]));
+    let mut verifier = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .env_remove("REPLICATE_ROOT")
+        .args(["verify", "2", "--no-keep", "--timeout", "60", "--program"])
+        .arg(program("append"))
+        .arg("--program")
+        .arg(program("read"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the verifier starts");
+    let owner = verifier.id();
+    let started = Instant::now();
+    while marked(&mode).is_empty() && started.elapsed() < Duration::from_secs(30) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !marked(&mode).is_empty(),
+        "{mode}: the escaped child never started"
+    );
+    kill(Pid::from_raw(owner as i32), signal).expect("the verifier can be signalled");
+    let _ = verifier.wait();
+    let ended = Instant::now();
+    let deadline = ended + within;
+    let mut left = leftovers(owner, &mode);
+    while !left.is_empty() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(5));
+        left = leftovers(owner, &mode);
+    }
+    println!(
+        "{signal}: {} left {:.0?} after the verifier ended",
+        left.len(),
+        ended.elapsed()
+    );
+    // Whatever is left is cleaned up here, so one failure does not spoil other tests.
+    let _ = survivors(&mode);
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("replicate-run-{owner}")));
+    left
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "finds processes and cgroups through /proc and /sys"
+)]
+fn an_interrupted_verifier_leaves_nothing_behind() {
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        let left = interrupt(signal, Duration::from_secs(2));
+        assert!(
+            left.is_empty(),
+            "after {signal}, left behind:\n  {}",
+            left.join("\n  ")
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "finds processes and cgroups through /proc and /sys"
+)]
+fn a_killed_verifier_is_cleaned_up_after_by_its_watchdog() {
+    // The watchdog reads end-of-file the moment the verifier dies; 2 s is its bound.
+    let left = interrupt(Signal::SIGKILL, Duration::from_secs(2));
+    assert!(
+        left.is_empty(),
+        "after SIGKILL, left behind:\n  {}",
+        left.join("\n  ")
+    );
+}
+
+// ---- The portable runner (macOS's), tested here with REPLICATE_PLATFORM=portable. ----
+
+/// Gauntlet modes whose verdict the portable runner gives as Linux's does (process
+/// groups and rlimits suffice for them).
+const PORTABLE_MODES: &[&str] = &[
+    "sleep",
+    "flood-stdout",
+    "rust-panic",
+    "sigsegv",
+    "fork",
+    "huge-file",
+    "fake-cpu-limit",
+];
+
+#[test]
+fn the_portable_runner_passes_the_course_and_names_what_it_does_not_enforce() {
+    for exercise in ["1", "2", "3"] {
+        let output = Command::cargo_bin("verifier")
+            .expect("the verifier binary is built")
+            .env_remove("REPLICATE_ROOT")
+            .env("REPLICATE_PLATFORM", "portable")
+            .args(["verify", exercise, "--solution", "--no-keep"])
+            .timeout(Duration::from_secs(600))
+            .output()
+            .expect("the verifier runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "exercise {exercise} on the portable runner:\n{stdout}"
+        );
+        for note in [
+            "Note: not enforced on this platform: the process cap",
+            "Note: not isolated:",
+        ] {
+            assert!(
+                stdout.contains(note),
+                "exercise {exercise}: the report does not say {note:?}:\n{stdout}"
+            );
+        }
+    }
+    let python = Python::resolve();
+    let three = Err("not needed".to_string());
+    let mut problems = Vec::new();
+    for mode in PORTABLE_MODES {
+        let case = CASES.iter().find(|c| c.mode == *mode).expect("a gauntlet mode");
+        let outcome = run_case_on(case, &python, &three, true);
+        if outcome.code != 1 || !outcome.survivors.is_empty() {
+            problems.push(format!(
+                "{mode}: exit code {}, left running {:?}:\n{}",
+                outcome.code, outcome.survivors, outcome.stdout
+            ));
+        }
+        let verdict = first_failure(&outcome.stdout).unwrap_or_default();
+        for words in case.verdict {
+            if !verdict.contains(words) {
+                problems.push(format!(
+                    "{mode}: the portable verdict does not say {words:?}:\n{verdict}"
+                ));
+            }
+        }
+        if !outcome.stdout.contains("Note: not enforced on this platform") {
+            problems.push(format!("{mode}: the report does not name what is not enforced"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
+}
+
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "finds cgroups through /proc and /sys")]
+fn the_next_verifier_removes_what_a_dead_one_left() {
+    // The pid of a process that has ended: a verifier that was killed, say.
+    let mut gone = std::process::Command::new("true").spawn().expect("true runs");
+    let _ = gone.wait();
+    let dead = gone.id();
+    let scratch = std::env::temp_dir().join(format!("replicate-run-{dead}"));
+    std::fs::create_dir_all(scratch.join("replicate-02-first-append-x/work")).expect("a folder");
+    // Its cgroup, where this machine lets us make one.
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let cgroup = own.lines().find_map(|line| {
+        let (_, path) = line.split_once(":pids:")?;
+        let dir = Path::new("/sys/fs/cgroup/pids")
+            .join(path.trim_start_matches('/'))
+            .join(format!("replicate-{dead}-0"));
+        std::fs::create_dir(&dir).ok().map(|()| dir)
+    });
+    let ours = std::env::temp_dir().join(format!("replicate-run-{}", std::process::id()));
+    std::fs::create_dir_all(&ours).expect("a folder of a live verifier");
+    let status = Command::cargo_bin("verifier")
+        .expect("the verifier binary is built")
+        .arg("list")
+        .output()
+        .expect("the verifier runs")
+        .status;
+    assert!(status.success());
+    assert!(!scratch.exists(), "the dead verifier's folder is still there");
+    if let Some(cgroup) = cgroup {
+        assert!(!cgroup.exists(), "the dead verifier's cgroup is still there");
+    }
+    assert!(ours.exists(), "the folder of a live verifier was removed");
+    let _ = std::fs::remove_dir(&ours);
 }

@@ -4,14 +4,19 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{copies_target_dir, copy_course, copy_dir, root};
+use common::{copy_course, copy_dir, root, stubs_copy};
 use std::path::Path;
 use std::time::Instant;
 
+/// `verifier grade ARGS`, run in the course copy whose `exercises/` are the stubs as
+/// committed (a learner's solved work tree must not change what these tests see).
 fn grade(args: &[&str]) -> (i32, String, String) {
+    let copy = stubs_copy(|_| {});
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
     let output = command
+        .current_dir(copy.root())
         .env_remove("REPLICATE_ROOT")
+        .env_remove("CARGO_TARGET_DIR")
         .arg("grade")
         .args(args)
         .output()
@@ -139,7 +144,7 @@ fn a_perfect_submission_passes_every_check() -> std::io::Result<()> {
     let started = Instant::now();
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
     let output = command
-        .env("CARGO_TARGET_DIR", copies_target_dir())
+        .env_remove("CARGO_TARGET_DIR")
         .args(["grade", &checkout.path().display().to_string(), "--format", "tap"])
         .output()?;
     let out = String::from_utf8_lossy(&output.stdout);
@@ -151,6 +156,72 @@ fn a_perfect_submission_passes_every_check() -> std::io::Result<()> {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(!out.contains("not ok"), "{out}");
+    Ok(())
+}
+
+/// A hostile submission: a build script that would write outside and never end, a
+/// changed manifest, and learner code that reads a file outside its copy at compile
+/// time. Only `src/` is taken, the rest is named as ignored, the read is refused by
+/// the build sandbox, and the other exercise is still graded.
+#[test]
+fn a_hostile_submission_changes_nothing_but_its_own_grade() -> std::io::Result<()> {
+    let checkout = tempfile::Builder::new().prefix("replicate-hostile-").tempdir()?;
+    copy_course(&root(), checkout.path())?;
+    let marker = std::env::temp_dir().join(format!("replicate-pwned-{}", std::process::id()));
+    let ex01 = checkout.path().join("exercises/01-leveldb");
+    std::fs::write(
+        ex01.join("build.rs"),
+        format!(
+            "fn main() {{ let _ = std::fs::write({:?}, \"pwned\"); std::thread::sleep(std::time::Duration::from_secs(86400)); }}\n",
+            marker.display().to_string()
+        ),
+    )?;
+    let manifest = std::fs::read_to_string(ex01.join("Cargo.toml"))?;
+    std::fs::write(
+        ex01.join("Cargo.toml"),
+        manifest.replacen("[package]", "[package]\nbuild = \"build.rs\"", 1),
+    )?;
+    let outside = root().join("Cargo.toml");
+    let lib = std::fs::read_to_string(ex01.join("src/lib.rs"))?;
+    std::fs::write(
+        ex01.join("src/lib.rs"),
+        format!(
+            "{lib}\npub const STOLEN: &str = include_str!({:?});\n",
+            outside.display().to_string()
+        ),
+    )?;
+    let output = Command::cargo_bin("verifier")
+        .expect("the verifier binary is built")
+        .env_remove("REPLICATE_ROOT")
+        .env_remove("CARGO_TARGET_DIR")
+        .args([
+            "grade",
+            &checkout.path().display().to_string(),
+            "-e",
+            "1",
+            "-e",
+            "2",
+        ])
+        .output()?;
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("Ignored (only exercises/NN-slug/src/ is graded"),
+        "{out}"
+    );
+    assert!(out.contains("exercises/01-leveldb/build.rs (added)"), "{out}");
+    assert!(out.contains("exercises/01-leveldb/Cargo.toml (changed)"), "{out}");
+    assert!(out.contains("does not compile"), "{out}");
+    assert!(
+        out.contains("02-append-only-logs"),
+        "the other exercise is graded too:\n{out}"
+    );
+    assert!(
+        !marker.exists(),
+        "the build script ran and wrote {}",
+        marker.display()
+    );
     Ok(())
 }
 

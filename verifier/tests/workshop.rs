@@ -29,6 +29,13 @@ fn verifier(state: &Path) -> Command {
     command
 }
 
+/// The course copy whose `exercises/` are the stubs as committed: tests that need an
+/// unsolved stub run there, so a learner's solved work tree does not turn them red.
+fn stubs() -> verifier::harness::course_copy::CourseCopy {
+    let (copy, _) = verifier::harness::course_copy::committed_stubs(&root()).expect("a copy of the course");
+    copy
+}
+
 struct Output {
     code: i32,
     stdout: String,
@@ -41,7 +48,13 @@ fn shell(state: &Path, script: &str) -> Output {
 }
 
 fn run(state: &Path, args: &[&str], stdin: &str) -> Output {
+    run_in(&root(), state, args, stdin)
+}
+
+/// Runs the verifier inside the course checkout at `dir`.
+fn run_in(dir: &Path, state: &Path, args: &[&str], stdin: &str) -> Output {
     let output = verifier(state)
+        .current_dir(dir)
         .args(args)
         .write_stdin(stdin)
         .timeout(Duration::from_secs(600))
@@ -193,6 +206,8 @@ fn help_lists_every_command() {
 #[test]
 fn solution_asks_first_before_a_pass() {
     let state = state_dir();
+    let copy = stubs();
+    let shell = |state: &Path, script: &str| run_in(copy.root(), state, &[], script);
     let out = shell(state.path(), "select 2\nsolution\nn\nprogress\n");
     assert_eq!(out.code, 0);
     assert!(
@@ -223,6 +238,9 @@ fn solution_asks_first_before_a_pass() {
 #[test]
 fn run_shows_the_stubs_error_and_exit_status() {
     let state = state_dir();
+    let copy = stubs();
+    let shell = |state: &Path, script: &str| run_in(copy.root(), state, &[], script);
+    let run = |state: &Path, args: &[&str], stdin: &str| run_in(copy.root(), state, args, stdin);
     let out = shell(state.path(), "select 2\nrun read\nrun\nrun nope\n");
     assert_eq!(out.code, 0, "{}", out.stderr);
     let text = stable(&out.stdout, state.path());
@@ -336,7 +354,8 @@ fn slides_find_each_exercises_deck_by_what_it_declares() {
 #[test]
 fn verify_in_the_shell_reports_and_records_no_pass_for_the_stub() {
     let state = state_dir();
-    let out = shell(state.path(), "verify\nprogress\n");
+    let copy = stubs();
+    let out = run_in(copy.root(), state.path(), &[], "verify\nprogress\n");
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("checks failed."), "{}", out.stdout);
     assert!(out.stdout.contains("Passed 0 of"), "{}", out.stdout);
@@ -475,13 +494,14 @@ fn wait_for(lines: &mpsc::Receiver<String>, wanted: &str, limit: Duration, seen:
 /// Starts `verifier watch EXERCISE`, waits for its first verification, rewrites
 /// `file` (relative to the repository root) exactly as it is, and checks that a line
 /// containing `changed` announces a second verification, then that Ctrl-C stops it.
-fn watch_sees_a_save(exercise: &str, file: &str, changed: &str, watching: &str) {
+fn watch_sees_a_save(dir: &Path, exercise: &str, file: &str, changed: &str, watching: &str) {
     use nix::sys::signal::{Signal, killpg};
     use nix::unistd::Pid;
     use std::os::unix::process::CommandExt;
 
     let state = state_dir();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .current_dir(dir)
         .args(["watch", exercise])
         .env_remove("REPLICATE_ROOT")
         .env("REPLICATE_STATE_DIR", state.path())
@@ -502,7 +522,7 @@ fn watch_sees_a_save(exercise: &str, file: &str, changed: &str, watching: &str) 
         Duration::from_secs(900),
         &mut seen,
     );
-    let path = root().join(file);
+    let path = dir.join(file);
     let mut again = false;
     let mut waiting_again = false;
     if ready {
@@ -535,7 +555,9 @@ fn watch_sees_a_save(exercise: &str, file: &str, changed: &str, watching: &str) 
 
 #[test]
 fn watch_verifies_again_after_a_save() {
+    let copy = stubs();
     watch_sees_a_save(
+        copy.root(),
         "1",
         "exercises/01-leveldb/src/lib.rs",
         "src/lib.rs changed: verifying again",
@@ -546,6 +568,7 @@ fn watch_verifies_again_after_a_save() {
 #[test]
 fn watch_follows_the_earlier_exercise_it_is_built_on() {
     watch_sees_a_save(
+        &root(),
         "3",
         "exercises/02-append-only-logs/src/lib.rs",
         "exercises/02-append-only-logs/src/lib.rs changed: verifying again",
@@ -663,13 +686,23 @@ fn ctrl_c_stops_a_verify_in_the_shell_and_the_prompt_comes_back() {
     use std::os::unix::process::CommandExt;
 
     let state = state_dir();
-    let pids = state.path().join("pids");
+    // The program runs sandboxed (it may write only its work folder), so it is found
+    // by its command line, which names this script, not by a pid file it writes.
     let hang = state.path().join("hang.sh");
-    std::fs::write(
-        &hang,
-        format!("#!/bin/sh\necho $$ >> '{}'\nexec sleep 1000\n", pids.display()),
-    )
-    .expect("write the hanging program");
+    std::fs::write(&hang, "#!/bin/sh\nsleep 1000\n").expect("write the hanging program");
+    let hanging = || -> Vec<i32> {
+        let marker = hang.display().to_string();
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&marker))
+            })
+            .collect()
+    };
     std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
         .env_remove("REPLICATE_ROOT")
@@ -691,14 +724,10 @@ fn ctrl_c_stops_a_verify_in_the_shell_and_the_prompt_comes_back() {
 
     // Wait until a check has started the hanging program.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline && std::fs::read_to_string(&pids).map_or(true, |p| p.is_empty()) {
+    while Instant::now() < deadline && hanging().is_empty() {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let started: Vec<i32> = std::fs::read_to_string(&pids)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect();
+    let started: Vec<i32> = hanging();
     // Ctrl-C, as a terminal sends it: to the whole foreground process group.
     let pressed = Instant::now();
     let _ = killpg(group, Signal::SIGINT);
@@ -708,14 +737,7 @@ fn ctrl_c_stops_a_verify_in_the_shell_and_the_prompt_comes_back() {
     let took = pressed.elapsed();
     let back = wait_for(&lines, "Current: 1 leveldb", Duration::from_secs(10), &mut seen);
     // A killed process takes a moment to be gone; one that escaped never goes.
-    let still_running = || -> Vec<i32> {
-        std::fs::read_to_string(&pids)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.trim().parse().ok())
-            .filter(|pid| running(*pid))
-            .collect()
-    };
+    let still_running = || -> Vec<i32> { started.iter().copied().filter(|pid| running(*pid)).collect() };
     let deadline = Instant::now() + Duration::from_secs(2);
     let mut still = still_running();
     while !still.is_empty() && Instant::now() < deadline {

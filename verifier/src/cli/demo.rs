@@ -91,10 +91,8 @@ fn show(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> Result
 
 fn replicate() -> Result<(), String> {
     let programs = reference("replicate")?;
-    let dir = tempfile::Builder::new()
-        .prefix("replicate-demo-")
-        .tempdir()
-        .map_err(|e| e.to_string())?;
+    // Under the verifier's scratch root: removed even if the verifier is killed.
+    let dir = crate::runner::scratch_dir("replicate-demo-").map_err(|e| e.to_string())?;
     let dir = dir.path();
     println!("# Alice and Bob each append to their own log.");
     show(
@@ -169,10 +167,8 @@ const GOSSIP_TIME: Duration = Duration::from_millis(1500);
 
 fn gossip() -> Result<(), String> {
     let programs = reference("gossip")?;
-    let dir = tempfile::Builder::new()
-        .prefix("replicate-demo-")
-        .tempdir()
-        .map_err(|e| e.to_string())?;
+    // Under the verifier's scratch root: removed even if the verifier is killed.
+    let dir = crate::runner::scratch_dir("replicate-demo-").map_err(|e| e.to_string())?;
     let dir = dir.path();
     let ports: Vec<String> = (0..3)
         .map(|_| {

@@ -36,6 +36,9 @@ pub struct GradeArgs {
     /// Seconds building one exercise may take (a cold build compiles every dependency).
     #[arg(long, value_name = "SECONDS", default_value_t = 1200.0, value_parser = super::parse_seconds)]
     build_timeout: f64,
+    /// Grade a submission even where its programs and build cannot be sandboxed.
+    #[arg(long)]
+    allow_unsandboxed: bool,
     /// Replay the random choices of an earlier run.
     #[arg(long)]
     seed: Option<u64>,
@@ -95,6 +98,7 @@ pub fn run(args: GradeArgs) -> ExitCode {
         fail_fast: args.fail_fast,
         programs,
         build_timeout: Duration::from_secs_f64(args.build_timeout),
+        allow_unsandboxed: args.allow_unsandboxed,
         progress: Box::new(|step| eprintln!("… {step}")),
     };
     let graded = match grade(&options) {

@@ -13,7 +13,7 @@
 //! the build reports each crate as cargo finishes it, so nobody stares at a silent
 //! screen.
 
-use crate::runner::{Invocation, Limits, Spawned, Stdout, Wiring};
+use crate::runner::{Invocation, Limits, Sandbox, Spawned, Stdout, Wiring};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -133,12 +133,35 @@ pub fn build(root: &Path, package: &Package, progress: &dyn Fn(&Progress)) -> Re
     build_in(root, package, Profile::Dev, BUILD_TIMEOUT, progress)
 }
 
+/// Whose code a build compiles, which decides whether cargo runs in a sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// The course's own code, or a learner's on their own machine.
+    Trusted,
+    /// A submission being graded: build scripts, proc macros and `include_bytes!` run
+    /// inside the build sandbox (read the toolchain and the workspace, write only the
+    /// target dir, no downloads).
+    Untrusted,
+}
+
 /// Builds a package's programs in the given profile within `timeout`.
 pub fn build_in(
     root: &Path,
     package: &Package,
     profile: Profile,
     timeout: Duration,
+    progress: &dyn Fn(&Progress),
+) -> Result<Built, BuildError> {
+    build_as(root, package, profile, timeout, Trust::Trusted, progress)
+}
+
+/// Builds a package's programs, sandboxed when its code is not trusted.
+pub fn build_as(
+    root: &Path,
+    package: &Package,
+    profile: Profile,
+    timeout: Duration,
+    trust: Trust,
     progress: &dyn Fn(&Progress),
 ) -> Result<Built, BuildError> {
     let name = &package.name;
@@ -149,6 +172,10 @@ pub fn build_in(
     args.push(name.clone());
     if profile == Profile::Release {
         args.push("--release".into());
+    }
+    if trust == Trust::Untrusted {
+        // The sandbox has no network: every dependency must already be fetched.
+        args.push("--offline".into());
     }
     // The lock belongs to the directory cargo really builds in: two checkouts that
     // share one (CARGO_TARGET_DIR) share its `target/debug/NAME` files too.
@@ -176,8 +203,14 @@ pub fn build_in(
         stdout: Stdout::Piped,
         ..Wiring::default()
     };
-    let mut cargo = Spawned::start(&invocation, wiring, &limits)
-        .map_err(|e| BuildError::Harness(format!("could not run cargo: {e}")))?;
+    let started = match trust {
+        Trust::Trusted => Spawned::start(&invocation, wiring, &limits),
+        Trust::Untrusted => {
+            let sandbox = Sandbox::for_build(root, &building_in);
+            Spawned::start_in(&invocation, wiring, &limits, &sandbox)
+        }
+    };
+    let mut cargo = started.map_err(|e| BuildError::Harness(format!("could not run cargo: {e}")))?;
     let stdout = cargo
         .take_stdout()
         .ok_or_else(|| BuildError::Harness("cargo's stdout was not piped".into()))?;
@@ -349,6 +382,21 @@ fn is_package(id: &str, package: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_past_its_time_is_stopped_and_says_so() {
+        let root = crate::service::root::default_root();
+        let package = Package {
+            name: "sol01-leveldb".into(),
+            programs: vec!["put".into()],
+        };
+        let built = build_in(&root, &package, Profile::Dev, Duration::from_millis(1), &|_| {});
+        assert_eq!(built.err(), Some(BuildError::TimedOut(Duration::from_millis(1))));
+        assert_eq!(
+            BuildError::TimedOut(Duration::from_secs(1200)).to_string(),
+            "the build was still running after 1200 s and was stopped"
+        );
+    }
 
     #[test]
     fn reads_executables_errors_and_warnings() {

@@ -170,6 +170,11 @@ impl Files {
         self.insert(path.to_path_buf(), bytes, executable)
     }
 
+    /// Leaves one file out of the set (as a learner who deleted it would).
+    pub fn remove(&mut self, path: &Path) -> bool {
+        self.files.remove(path).is_some()
+    }
+
     /// Every path held, in order.
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
         self.files.keys().map(PathBuf::as_path)

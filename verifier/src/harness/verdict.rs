@@ -75,7 +75,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
     let exercise = context.exercise;
     let started = Instant::now();
     let prefix = format!("replicate-{:02}-{}-", exercise.number, check.name);
-    let dir = match tempfile::Builder::new().prefix(&prefix).tempdir() {
+    let dir = match crate::runner::scratch_dir(&prefix) {
         Ok(dir) => dir,
         Err(e) => return error_result(check, format!("cannot create a temporary directory: {e}")),
     };
@@ -112,7 +112,11 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
     let path = work.clone();
     let kept_dir = match (&verdict, settings.keep_failed) {
         (Verdict::Pass, _) | (_, false) => None,
-        _ => Some(dir.keep().join("work")),
+        // The latest failed run of each check is kept, no more (older ones removed).
+        _ => {
+            let label = format!("{:02}-{}", exercise.number, check.name);
+            Some(crate::runner::keep(dir, &label).join("work"))
+        }
     };
     CheckResult {
         check,

@@ -152,10 +152,8 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
         .command("replicate")
         .ok_or("the reference solution has no `replicate`")?
         .to_vec();
-    let dir = tempfile::Builder::new()
-        .prefix("replicate-bench-")
-        .tempdir()
-        .map_err(|e| e.to_string())?;
+    // Under the verifier's scratch root: removed even if the verifier is killed.
+    let dir = crate::runner::scratch_dir("replicate-bench-").map_err(|e| e.to_string())?;
     let dir = dir.path();
     let fail = |e: sled::Error| e.to_string();
 

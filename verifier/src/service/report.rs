@@ -159,6 +159,10 @@ pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: 
     out.push('\n');
     out.push_str(&summary_line(results));
     out.push('\n');
+    // What this machine could not enforce on the programs ("not isolated: …").
+    for note in crate::runner::protection_notes() {
+        let _ = writeln!(out, "Note: {note}.");
+    }
     if results.iter().any(|r| r.used_seed) {
         let _ = writeln!(
             out,

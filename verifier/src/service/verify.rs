@@ -6,7 +6,7 @@
 //! missing program, a compile error or a hung build gets the same verdict everywhere.
 
 use super::Outcome;
-use crate::harness::build::{BUILD_TIMEOUT, BuildError, Profile, Programs, Progress, build_in};
+use crate::harness::build::{BUILD_TIMEOUT, BuildError, Profile, Programs, Progress, Trust, build_as};
 use crate::harness::trial::{Check, Context, Exercise, Side};
 use crate::harness::verdict::{CheckResult, Settings, Verdict, run_check};
 use crate::runner::Limits;
@@ -28,6 +28,8 @@ pub struct Request {
     pub limits: Limits,
     /// How long building may take.
     pub build_timeout: Duration,
+    /// Whether the code under test is trusted to build outside the sandbox.
+    pub trust: Trust,
     pub seed: u64,
     /// Keep the working directory of a failed check for the learner to look at.
     pub keep_failed: bool,
@@ -46,6 +48,7 @@ impl Request {
             programs: Vec::new(),
             limits: Limits::default(),
             build_timeout: BUILD_TIMEOUT,
+            trust: Trust::Trusted,
             seed,
             keep_failed: true,
             compare_snapshots: true,
@@ -224,11 +227,12 @@ fn prepare(request: &Request, observer: &dyn Observer) -> Result<(Programs, Opti
         false => {
             let package = exercise.buildable(request.side);
             let progress = |p: &Progress| observer.building(p);
-            let built = build_in(
+            let built = build_as(
                 &request.code,
                 &package,
                 Profile::Dev,
                 request.build_timeout,
+                request.trust,
                 &progress,
             )
             .map_err(NotRun::Build)?;

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own share of these
 
 use std::path::{Path, PathBuf};
+use verifier::harness::course_copy::{CourseCopy, Files, with_committed_stubs};
 
 /// The root of this course checkout.
 pub fn root() -> PathBuf {
@@ -12,11 +13,17 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A target directory for builds of course copies. Cargo hashes workspace members by
-/// their path *inside* the workspace, so copies must never share this workspace's own
-/// target directory; they share this one (cargo's lock makes them take turns).
-pub fn copies_target_dir() -> PathBuf {
-    root().join("target").join("test-copies")
+/// The course copy the course tests check stubs in (`target/course-copies/stubs`),
+/// changed by `edit` first. Another checkout of the course, at another path, with a
+/// target directory of its own that stays warm between tests: the next holder of the
+/// copy puts back whatever `edit` changed.
+pub fn stubs_copy(edit: impl FnOnce(&mut Files)) -> CourseCopy {
+    let (mut files, _) = with_committed_stubs(&root()).expect("the course's files");
+    files
+        .stubs_on_references()
+        .expect("stubs built on the references");
+    edit(&mut files);
+    CourseCopy::write(&root(), "stubs", &files).expect("a copy of the course")
 }
 
 /// Copies the course's sources (not `target/`, not `.git/`, not `.replicate/`).

@@ -15,6 +15,7 @@ pub use placement::{OWNED, Placement, place};
 use super::Outcome;
 use super::report;
 use super::verify::{Observer, Request, Verification, verify};
+use crate::harness::build::Trust;
 use crate::harness::trial::{Exercise, Side};
 use crate::harness::verdict::{CheckResult, Verdict};
 use crate::runner::Limits;
@@ -87,6 +88,8 @@ pub struct Options {
     pub programs: Vec<(u32, String, Vec<String>)>,
     /// How long building one exercise may take.
     pub build_timeout: Duration,
+    /// Grade a submission even where its code cannot be isolated.
+    pub allow_unsandboxed: bool,
     /// Told about each step (building, checking), e.g. to show progress.
     pub progress: Box<dyn Fn(&str)>,
 }
@@ -114,6 +117,14 @@ impl Observer for Progressing<'_> {
 /// (see [`placement`]). An error means the grader itself could not run.
 pub fn grade(options: &Options) -> Result<Grade, String> {
     let placed = place(&options.course, &options.submission)?;
+    if placed.untrusted()
+        && !options.allow_unsandboxed
+        && let Some(why) = crate::runner::not_isolated()
+    {
+        return Err(format!(
+            "refusing to grade someone else's code without isolation ({why}); pass --allow-unsandboxed to grade it anyway"
+        ));
+    }
     for ignored in &placed.ignored {
         (options.progress)(&format!("ignored (only {OWNED} is graded): {ignored}"));
     }
@@ -124,6 +135,10 @@ pub fn grade(options: &Options) -> Result<Grade, String> {
         request.code = placed.code.clone();
         request.limits = options.limits;
         request.build_timeout = options.build_timeout;
+        request.trust = match placed.untrusted() {
+            true => Trust::Untrusted,
+            false => Trust::Trusted,
+        };
         request.keep_failed = false;
         request.programs = options
             .programs

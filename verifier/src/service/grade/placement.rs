@@ -25,7 +25,14 @@ pub struct Placement {
     /// course (`Cargo.toml (changed)`, `exercises/02-x/build.rs (added)`).
     pub ignored: Vec<String>,
     /// Held while grading: the copy is locked for this grader.
-    _copy: Option<CourseCopy>,
+    copy: Option<CourseCopy>,
+}
+
+impl Placement {
+    /// Whether the code comes from someone else's submission (built sandboxed).
+    pub fn untrusted(&self) -> bool {
+        self.copy.is_some()
+    }
 }
 
 /// Places the submission at `submission` into a trusted copy of the course at
@@ -40,7 +47,7 @@ pub fn place(course: &Path, submission: &Path) -> Result<Placement, String> {
         return Ok(Placement {
             code: course.to_path_buf(),
             ignored: Vec::new(),
-            _copy: None,
+            copy: None,
         });
     }
     let cannot = |e: &dyn std::fmt::Display| format!("cannot make a trusted copy of the course: {e}");
@@ -71,7 +78,7 @@ pub fn place(course: &Path, submission: &Path) -> Result<Placement, String> {
     Ok(Placement {
         code: copy.root().to_path_buf(),
         ignored,
-        _copy: Some(copy),
+        copy: Some(copy),
     })
 }
 

@@ -1,0 +1,100 @@
+//! Output capture: each pipe is read on a thread, at most a cap kept; a program that
+//! writes more raises the flood flag and is stopped.
+
+use super::OutputStream;
+use std::io::{self, Read};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// Reads one pipe on a thread, keeping at most `cap` bytes and raising the flood
+/// flag (with the stream's name) when the program writes more.
+pub(super) struct Capture {
+    kept: Arc<Mutex<Vec<u8>>>,
+    done: Option<mpsc::Receiver<()>>,
+}
+
+/// How long to wait for a pipe to close once the group is dead. A process that
+/// escaped the group could hold it open forever; then what was read so far is kept.
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+impl Capture {
+    pub(super) fn start<R: Read + Send + 'static>(
+        pipe: R,
+        cap: usize,
+        stream: OutputStream,
+        flood: Flood,
+    ) -> Capture {
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let (sender, done) = mpsc::channel();
+        let shared = kept.clone();
+        thread::spawn(move || {
+            read_capped(pipe, cap, &shared, || flood.raise(stream));
+            let _ = sender.send(());
+        });
+        Capture {
+            kept,
+            done: Some(done),
+        }
+    }
+
+    pub(super) fn empty() -> Capture {
+        Capture {
+            kept: Arc::default(),
+            done: None,
+        }
+    }
+
+    pub(super) fn finish(self) -> Vec<u8> {
+        if let Some(done) = self.done {
+            let _ = done.recv_timeout(DRAIN_GRACE);
+        }
+        self.kept.lock().map(|kept| kept.clone()).unwrap_or_default()
+    }
+}
+
+fn read_capped<R: Read>(mut pipe: R, cap: usize, kept: &Mutex<Vec<u8>>, flooded: impl Fn()) {
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        match pipe.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                let Ok(mut kept) = kept.lock() else { return };
+                let room = cap.saturating_sub(kept.len());
+                kept.extend_from_slice(&buffer[..n.min(room)]);
+                if n > room {
+                    flooded();
+                }
+            }
+        }
+    }
+}
+
+/// The flood flag shared by a program's captures: the first stream to overflow wins.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Flood(Arc<Mutex<Option<OutputStream>>>);
+
+impl Flood {
+    fn raise(&self, stream: OutputStream) {
+        if let Ok(mut flooded) = self.0.lock() {
+            flooded.get_or_insert(stream);
+        }
+    }
+
+    pub(super) fn stream(&self) -> Option<OutputStream> {
+        self.0.lock().ok().and_then(|flooded| *flooded)
+    }
+}
+
+/// Copies lines from a pipe to our stderr, each behind `prefix`, until end-of-file.
+pub(super) fn forward_lines<R: Read>(pipe: R, prefix: &str) {
+    use std::io::BufRead;
+    let mut reader = io::BufReader::new(pipe);
+    let mut line = Vec::new();
+    while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+        let text = String::from_utf8_lossy(&line);
+        eprintln!("{prefix}{}", text.trim_end_matches(['\n', '\r']));
+        line.clear();
+    }
+}

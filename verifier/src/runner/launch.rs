@@ -1,0 +1,127 @@
+//! The launcher: the verifier binary, started as `verifier __contain SPEC -- CMD…`,
+//! contains itself and then becomes the program. In this order it joins the run's
+//! cgroups, sets its resource limits (setrlimit), applies the sandbox, and execs
+//! CMD — so the program, from its first instruction, and everything it starts are
+//! bound by all of them. (The workspace forbids `unsafe`, and so `pre_exec`: a
+//! second exec is the safe way to run code between fork and exec.)
+//!
+//! A launcher that cannot apply something it was asked for does not run the program:
+//! it says why on stderr and exits with [`REFUSED`].
+
+use super::Sandbox;
+use nix::sys::resource::{Resource, setrlimit};
+use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The hidden subcommand that starts the launcher.
+pub const SUBCOMMAND: &str = "__contain";
+
+/// The exit code of a launcher that refused to run the program.
+pub const REFUSED: u8 = 125;
+
+/// Bumped when [`Spec`] changes, so a stale launcher refuses instead of misreading.
+const VERSION: u32 = 1;
+
+/// What the launcher applies before it execs the program.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    pub version: u32,
+    /// `cgroup.procs` files to write its own pid into.
+    pub join: Vec<PathBuf>,
+    /// Seconds of CPU time (RLIMIT_CPU; SIGXCPU at this, SIGKILL a second later).
+    pub cpu: Option<u64>,
+    /// Bytes of address space (RLIMIT_AS), where no memory cgroup counts memory.
+    pub address_space: Option<u64>,
+    /// Bytes any one file may grow to (RLIMIT_FSIZE).
+    pub file_size: Option<u64>,
+    /// The sandbox to apply last.
+    pub sandbox: Option<Sandbox>,
+}
+
+impl Spec {
+    pub fn new() -> Spec {
+        Spec {
+            version: VERSION,
+            ..Spec::default()
+        }
+    }
+
+    /// The launcher's command line for running `argv` contained.
+    pub fn command_line(&self, launcher: &std::path::Path, argv: &[String]) -> Vec<String> {
+        let spec = serde_json::to_string(self).unwrap_or_default();
+        [
+            launcher.to_string_lossy().into_owned(),
+            SUBCOMMAND.to_string(),
+            spec,
+            "--".to_string(),
+        ]
+        .into_iter()
+        .chain(argv.iter().cloned())
+        .collect()
+    }
+}
+
+/// The launcher's main: `args` are those after the subcommand (`SPEC -- CMD…`).
+pub fn main(args: &[OsString]) -> ExitCode {
+    match contain(args) {
+        Ok(never) => match never {},
+        Err(why) => {
+            eprintln!("the verifier could not contain the program, so it did not run it: {why}");
+            ExitCode::from(REFUSED)
+        }
+    }
+}
+
+enum Never {}
+
+fn contain(args: &[OsString]) -> Result<Never, String> {
+    let (spec, command) = match args {
+        [spec, dashes, program, rest @ ..] if dashes == "--" => (spec, (program, rest)),
+        _ => return Err("usage: verifier __contain SPEC -- PROGRAM [ARGS…]".to_string()),
+    };
+    let spec: Spec = serde_json::from_str(&spec.to_string_lossy()).map_err(|e| format!("bad spec: {e}"))?;
+    if spec.version != VERSION {
+        return Err(format!(
+            "the launcher is from another build (spec {} ≠ {VERSION}): rebuild the verifier",
+            spec.version
+        ));
+    }
+    let own = std::process::id().to_string();
+    for procs in &spec.join {
+        std::fs::write(procs, &own).map_err(|e| format!("cannot join {}: {e}", procs.display()))?;
+    }
+    limit(Resource::RLIMIT_CORE, Some(0))?;
+    if let Some(cpu) = spec.cpu {
+        // At the soft limit the kernel sends SIGXCPU, which the verdict can name; at
+        // the hard one SIGKILL, which could not be told from any other kill.
+        setrlimit(Resource::RLIMIT_CPU, cpu.max(1), cpu.max(1) + 1)
+            .map_err(|e| format!("RLIMIT_CPU: {e}"))?;
+    }
+    limit(Resource::RLIMIT_AS, spec.address_space)?;
+    limit(Resource::RLIMIT_FSIZE, spec.file_size)?;
+    if let Some(sandbox) = &spec.sandbox {
+        apply_sandbox(sandbox)?;
+    }
+    let error = std::process::Command::new(command.0).args(command.1).exec();
+    Err(format!("cannot execute {}: {error}", command.0.to_string_lossy()))
+}
+
+fn limit(resource: Resource, value: Option<u64>) -> Result<(), String> {
+    match value {
+        Some(value) => setrlimit(resource, value, value).map_err(|e| format!("{resource:?}: {e}")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn apply_sandbox(sandbox: &Sandbox) -> Result<(), String> {
+    super::linux::landlock::apply(sandbox)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn apply_sandbox(_: &Sandbox) -> Result<(), String> {
+    Err("this platform has no sandbox".to_string())
+}
