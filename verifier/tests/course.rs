@@ -99,6 +99,58 @@ fn stubs_compile_and_fail_every_check_with_a_friendly_message() {
     }
 }
 
+/// Exercise 03 in Python, written from the text alone, graded through `--program`
+/// like any learner's program in another language: every check, the speed budget
+/// included.
+#[test]
+fn a_python_solution_of_03_passes_every_check_through_program() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python/replicate.py");
+    let program = |name: &str| format!("{name}=python3 {} {name}", fixture.display());
+    let (append, read, replicate) = (program("append"), program("read"), program("replicate"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .args([
+            "verify",
+            "3",
+            "--no-keep",
+            "--all",
+            "--program",
+            &append,
+            "--program",
+            &read,
+        ])
+        .args(["--program", &replicate])
+        .output()
+        .expect("the verifier runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// Every mutant (a known-wrong solution, `verifier/mutants/NN-slug/NAME.patch`) has a
+/// well-formed header naming real checks, and still applies to its solution; the
+/// exercises that have mutants have at least 8. Trying them all takes many minutes,
+/// so it is a command of its own: `cargo run -- course-check --mutants [N...]`.
+#[test]
+fn mutants_are_well_formed_and_apply() {
+    use verifier::service::mutants::{applies, load};
+    let root = default_root();
+    for exercise in COURSE {
+        let mutants = load(&root, exercise).unwrap_or_else(|e| panic!("{e}"));
+        if mutants.is_empty() {
+            continue;
+        }
+        assert!(
+            mutants.len() >= 8,
+            "{} has only {} mutants",
+            exercise.dir_name(),
+            mutants.len()
+        );
+        for mutant in &mutants {
+            if let Err(problem) = applies(&root, mutant) {
+                panic!("{}: {problem}", mutant.id());
+            }
+        }
+    }
+}
+
 /// Files that stub and solution share, besides every `src/bin/*.rs` and `src/cli.rs`:
 /// the protocol and record types both sides agree on, written for the learner.
 const SHARED: &[(&str, &[&str])] = &[

@@ -43,18 +43,6 @@ pub struct Record {
     pub entry: String,
 }
 
-/// What [`Log::insert`] did with a record from another peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inserted {
-    /// The record was the next one of its peer's log and is now stored.
-    New,
-    /// We already hold that seq of that peer; nothing was changed.
-    Duplicate,
-    /// Storing the record would leave a hole: we hold that peer's log only up
-    /// to `head`, and the record's seq is beyond `head + 1`. Nothing was stored.
-    Gap { head: u64 },
-}
-
 /// A database of append-only logs: the local peer's own log, which only this
 /// database appends to, and copies of other peers' logs.
 ///
@@ -200,37 +188,8 @@ impl Log {
         }
     }
 
-    /// Stores a record of another peer's log, if it is the next one we miss.
-    ///
-    /// A record we already hold is a [`Inserted::Duplicate`] (never
-    /// overwritten); one that would leave a hole is a [`Inserted::Gap`]. Only
-    /// a record with seq = head + 1 is stored. Records with an unusable peer
-    /// id (empty, or containing a 0x00 byte) or seq 0 are errors.
-    pub fn insert(&self, record: &Record) -> Result<Inserted> {
-        ensure!(
-            is_valid_peer_id(&record.peer),
-            "invalid peer id {:?}: it must be non-empty and contain no 0x00 byte",
-            record.peer
-        );
-        ensure!(record.seq >= 1, "invalid seq 0: seqs start at 1");
-
-        let head = self.head(&record.peer)?;
-        if record.seq <= head {
-            return Ok(Inserted::Duplicate);
-        }
-        if record.seq > head + 1 {
-            return Ok(Inserted::Gap { head });
-        }
-        if self.store_if_absent(log_key(&record.peer, record.seq), &record.entry)? {
-            Ok(Inserted::New)
-        } else {
-            // Another thread stored the same record just before us.
-            Ok(Inserted::Duplicate)
-        }
-    }
-
     /// Stores a record of another peer's log without looking at what is
-    /// stored: faster than [`Log::insert`], which reads the log's head first.
+    /// stored (no read of the log's head first).
     ///
     /// The caller makes sure that the record is the next one of its log (its
     /// seq is one more than the head), as exercise 03 does with the heads it
@@ -493,41 +452,6 @@ mod tests {
     }
 
     #[test]
-    fn insert_refuses_gaps_and_drops_duplicates() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = Log::open(dir.path()).unwrap();
-        let alice = "a11ce00000000000";
-
-        assert_eq!(
-            log.insert(&record(alice, 2, "two")).unwrap(),
-            Inserted::Gap { head: 0 }
-        );
-        assert_eq!(log.insert(&record(alice, 1, "one")).unwrap(), Inserted::New);
-        assert_eq!(log.insert(&record(alice, 1, "one")).unwrap(), Inserted::Duplicate);
-        // A different entry under a seq we hold never overwrites it.
-        assert_eq!(
-            log.insert(&record(alice, 1, "forged")).unwrap(),
-            Inserted::Duplicate
-        );
-        assert_eq!(
-            log.insert(&record(alice, 3, "three")).unwrap(),
-            Inserted::Gap { head: 1 }
-        );
-        assert_eq!(log.insert(&record(alice, 2, "two")).unwrap(), Inserted::New);
-
-        assert_eq!(
-            log.entries_after(alice, 0).unwrap(),
-            [record(alice, 1, "one"), record(alice, 2, "two")]
-        );
-        // The own log is untouched by other peers' records.
-        assert!(log.read_after(0).unwrap().is_empty());
-
-        assert!(log.insert(&record("", 1, "no id")).is_err());
-        assert!(log.insert(&record("a\0b", 1, "separator in id")).is_err());
-        assert!(log.insert(&record(alice, 0, "seq zero")).is_err());
-    }
-
-    #[test]
     fn heads_list_every_log_held() {
         let dir = tempfile::tempdir().unwrap();
         let log = Log::open(dir.path()).unwrap();
@@ -537,7 +461,7 @@ mod tests {
         // Peer ids that are prefixes of each other must not mix.
         for (peer, count) in [("a", 3), ("ab", 1), ("b", 12)] {
             for seq in 1..=count {
-                log.insert(&record(peer, seq, "theirs")).unwrap();
+                log.store(&record(peer, seq, "theirs")).unwrap();
             }
         }
         let heads = log.heads().unwrap();

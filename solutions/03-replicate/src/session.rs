@@ -195,7 +195,7 @@ mod tests {
         for text in ["b1", "b2"] {
             bob.append(text).unwrap();
         }
-        bob.insert(&record(alice.peer(), 1, "a1")).unwrap();
+        bob.store(&record(alice.peer(), 1, "a1")).unwrap();
 
         let (from_alice, from_bob) = sync(&alice, &bob);
         assert_eq!(
@@ -259,7 +259,7 @@ mod tests {
     #[test]
     fn identical_duplicates_are_ignored() {
         let (_dir, log) = open();
-        log.insert(&record(CAROL, 1, "c1")).unwrap();
+        log.store(&record(CAROL, 1, "c1")).unwrap();
         let script = [
             handshake(CAROL, &[(CAROL, 2)]),
             entry(CAROL, 1, "c1"),
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn a_conflicting_duplicate_is_refused_and_changes_nothing() {
         let (_dir, log) = open();
-        log.insert(&record(CAROL, 1, "c1")).unwrap();
+        log.store(&record(CAROL, 1, "c1")).unwrap();
         let script = [handshake(CAROL, &[(CAROL, 1)]), entry(CAROL, 1, "forged"), end(1)];
         let error = error_of(against(&log, &script).0);
         assert!(error.starts_with("line 2: conflicting entry"), "{error}");

@@ -2,6 +2,7 @@
 //! live demo (the slides name these commands) or a curious learner.
 
 use super::usage_error;
+use crate::course::replication::wire::{self, Direction, Line, Message};
 use crate::course::{self, Side};
 use crate::harness::build::build;
 use crate::harness::duplex::{self, Event, Fault, Mode};
@@ -9,7 +10,6 @@ use crate::harness::redact::Redactor;
 use crate::harness::trial::{Programs, free_port};
 use crate::runner::{self, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
 use crate::service::root::default_root;
-use crate::wire::{self, Direction, Line, Message};
 use clap::{Args, ValueEnum};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

@@ -8,10 +8,10 @@
 //! a time-out 124).
 
 use super::parse_seconds;
+use crate::course::replication::wire;
 use crate::harness::duplex::{self, Event, Fault, Mode};
 use crate::harness::redact::Redactor;
 use crate::runner::{Ending, Invocation, Limits, Stderr};
-use crate::wire;
 use clap::Args;
 use std::process::ExitCode;
 use std::sync::Mutex;

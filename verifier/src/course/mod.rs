@@ -21,6 +21,8 @@ pub mod e08_logical_clocks;
 pub mod e09_merkle_dag;
 pub mod e10_two_phase_commit;
 pub mod logs;
+pub mod promises;
+pub mod replication;
 pub mod shapes;
 pub mod stores;
 

@@ -1,8 +1,9 @@
 //! Helpers for the key/value store exercises (05, 06, 07): writing, syncing and
 //! comparing stores, and the operations their logs hold.
 
+use super::replication::Peer;
 use crate::harness::records::Record;
-use crate::harness::trial::{Failure, Peer, Trial, Who};
+use crate::harness::trial::{Failure, Trial, Who};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

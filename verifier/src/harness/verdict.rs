@@ -56,6 +56,8 @@ pub struct CheckResult {
     pub used_seed: bool,
     /// How long the check took.
     pub elapsed: Duration,
+    /// Figures a timed check measured (shown under its verdict line).
+    pub measured: Vec<String>,
 }
 
 /// Runs every check of an exercise against the programs of the context.
@@ -100,14 +102,13 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         (Ok(Ok(())), None) => Verdict::Pass,
         (Ok(Ok(())), Some(Err(message))) => Verdict::Error(message.clone()),
         (Ok(Ok(())), Some(Ok(stored))) if snapshot::matches(stored, &transcript) => Verdict::Pass,
-        (Ok(Ok(())), Some(Ok(_))) => Verdict::Fail(Failure::new(
-            "the output differs from what the reference solution prints",
-        )),
+        (Ok(Ok(())), Some(Ok(stored))) => Verdict::Fail(first_difference(context, stored, &transcript)),
     };
     let expected = expected.and_then(Result::ok);
     let runs = trial.runs().to_vec();
     let wire = trial.wire().to_vec();
     let used_seed = trial.used_seed();
+    let measured = trial.measurements().to_vec();
     let path = work.clone();
     let kept_dir = match (&verdict, settings.keep_failed) {
         (Verdict::Pass, _) | (_, false) => None,
@@ -128,7 +129,87 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         wire,
         used_seed,
         elapsed: started.elapsed(),
+        measured,
     }
+}
+
+/// A failure whose first line names the first transcript line that differs from the
+/// reference's: which command printed what, where the reference printed what.
+fn first_difference(context: &Context, expected: &str, actual: &str) -> Failure {
+    let (expected, actual) = (snapshot::normalise(expected), snapshot::normalise(actual));
+    let (expected, actual): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    let at = expected
+        .iter()
+        .zip(&actual)
+        .position(|(e, a)| e != a)
+        .unwrap_or(expected.len().min(actual.len()));
+    let command = actual[..at.min(actual.len())]
+        .iter()
+        .rev()
+        .find_map(|line| line.strip_prefix("$ "))
+        .map(|line| line.split("   (").next().unwrap_or(line));
+    let by = match command {
+        Some(command) => format!("`{command}`"),
+        None => "your programs".to_string(),
+    };
+    let record = |line: &&str| line.starts_with('<');
+    let summary = match (expected.get(at), actual.get(at)) {
+        (Some(e), Some(a)) if e.starts_with("$ ") && a.starts_with("$ ") => {
+            format!(
+                "the check ran `{}` where, with the reference, it ran `{}`",
+                trim_command(a),
+                trim_command(e)
+            )
+        }
+        (Some(e), Some(a)) if record(e) && record(a) => match differing_field(context, command, e, a) {
+            Some((field, e_value, a_value)) => {
+                format!(
+                    "{by} printed {field} {a_value} where the reference printed {field} {e_value}: {a} instead of {e}"
+                )
+            }
+            None => format!("{by} printed {a} where the reference printed {e}"),
+        },
+        (Some(e), Some(a)) if record(a) => {
+            format!("{by} printed {a} where the reference's transcript goes on with `{e}`")
+        }
+        (Some(e), Some(a)) if record(e) => {
+            format!("{by} did not print {e}, as the reference did; the transcript goes on with `{a}`")
+        }
+        (Some(e), Some(a)) => format!("the transcript shows `{a}` where the reference's shows `{e}`"),
+        (Some(e), None) if record(e) => format!("{by} stopped short: the reference printed {e} next"),
+        (Some(e), None) => format!("the transcript ends where the reference's goes on with `{e}`"),
+        (None, Some(a)) if record(a) => format!("{by} printed {a}, which the reference did not print"),
+        (None, Some(a)) => format!("the transcript goes on with `{a}` where the reference's ends"),
+        (None, None) => "the output differs from what the reference solution prints".to_string(),
+    };
+    Failure::new(summary).detail("The whole transcript, the reference's against yours, is below.")
+}
+
+fn trim_command(line: &str) -> &str {
+    line.strip_prefix("$ ").unwrap_or(line)
+}
+
+/// For two records `<a, b, c>` of the same program, the first field that differs:
+/// its name and both values.
+fn differing_field<'l>(
+    context: &Context,
+    command: Option<&str>,
+    expected: &'l str,
+    actual: &'l str,
+) -> Option<(&'static str, &'l str, &'l str)> {
+    let program = command?
+        .trim_start_matches("[reference] ")
+        .split_whitespace()
+        .next()?;
+    let fields = context.exercise.program(program)?.prints?.fields;
+    let parts = |line: &'l str| -> Option<Vec<&'l str>> {
+        let inner = line.strip_prefix('<')?.strip_suffix('>')?;
+        let parts: Vec<&str> = inner.split(", ").collect();
+        (parts.len() == fields.len()).then_some(parts)
+    };
+    let (e, a) = (parts(expected)?, parts(actual)?);
+    let index = e.iter().zip(&a).position(|(e, a)| e != a)?;
+    Some((fields[index].name, e[index], a[index]))
 }
 
 /// The result of a check the verifier could not even start.
@@ -144,10 +225,56 @@ fn error_result(check: &'static Check, message: String) -> CheckResult {
         wire: Vec::new(),
         used_seed: false,
         elapsed: Duration::ZERO,
+        measured: Vec::new(),
     }
 }
 
 /// Whether every check passed.
 pub fn all_passed(results: &[CheckResult]) -> bool {
     results.iter().all(|r| r.verdict == Verdict::Pass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::trial::Programs;
+    use crate::runner::Limits;
+
+    fn first_line(expected: &str, actual: &str) -> String {
+        let exercise = crate::course::find("2").unwrap();
+        let context = Context::new(
+            exercise,
+            Programs::new(),
+            std::path::Path::new("."),
+            Limits::default(),
+        );
+        first_difference(&context, expected, actual).summary
+    }
+
+    #[test]
+    fn names_the_first_line_that_differs() {
+        let expected = "$ append x\n<peer#1, 1, \"x\">\n$ read\n<peer#1, 1, \"x\">\n<peer#1, 2, \"y\">";
+        assert_eq!(
+            first_line(
+                expected,
+                "$ append x\n<peer#1, 1, \"x\">\n$ read\n<peer#1, 1, \"x\">\n<peer#1, 1, \"y\">"
+            ),
+            "`read` printed seq 1 where the reference printed seq 2: <peer#1, 1, \"y\"> instead of <peer#1, 2, \"y\">"
+        );
+        assert_eq!(
+            first_line(
+                expected,
+                "$ append x\n<peer#1, 1, \"x\">\n$ read\n<peer#1, 1, \"x\">"
+            ),
+            "`read` stopped short: the reference printed <peer#1, 2, \"y\"> next"
+        );
+        assert_eq!(
+            first_line("$ read", "$ read\n<peer#1, 1, \"x\">"),
+            "`read` printed <peer#1, 1, \"x\">, which the reference did not print"
+        );
+        assert_eq!(
+            first_line("$ read\n# then", "$ read --after 1\n# then"),
+            "the check ran `read --after 1` where, with the reference, it ran `read`"
+        );
+    }
 }

@@ -5,10 +5,12 @@
 //! - [`report`]: the verdicts in words for a learner.
 //! - [`bench`]: figures, not verdicts.
 //! - [`root`]: where the course is: found from the current directory.
+//! - [`mutants`]: known-wrong solutions, each of which a named check must reject.
 
 pub mod bench;
 pub mod bench_2pc;
 pub mod grade;
+pub mod mutants;
 pub mod report;
 pub mod root;
 pub mod verify;

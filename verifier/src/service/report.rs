@@ -143,6 +143,9 @@ pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: 
             "  {mark}  {:width$}  {}",
             result.check.name, result.check.about
         );
+        for figure in &result.measured {
+            let _ = writeln!(out, "             {:width$}  {figure}", "");
+        }
     }
     let mut expanded = 0;
     for result in results {

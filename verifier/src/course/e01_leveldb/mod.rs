@@ -130,12 +130,20 @@ fn expect_value(trial: &mut Trial, args: &[&str], key: &str, expected: &str) -> 
 
 fn expect_missing(trial: &mut Trial, args: &[&str], key: &str) -> Result<(), Failure> {
     let outcome = trial.run_any_exit("get", args)?;
-    if outcome.ending != Ending::Exited(1) || !outcome.records.is_empty() {
+    if !outcome.records.is_empty() {
+        let value = outcome.records[0].text("value").unwrap_or_default().to_string();
         return Err(trial
             .fail(format!(
-                "`get {key}` of a missing key {} and printed {} record(s)",
-                outcome.ending.describe(),
-                outcome.records.len()
+                "`get {key}` printed a record (value {value:?}) for a key that is not there"
+            ))
+            .detail("A missing key prints nothing on stdout, a message on stderr, and exits with code 1.")
+            .advise("Tell \"no value\" (None from sled) apart from an empty value: print nothing, say so on stderr, and exit 1."));
+    }
+    if outcome.ending != Ending::Exited(1) {
+        return Err(trial
+            .fail(format!(
+                "`get {key}` of a missing key {}; it should exit with code 1",
+                outcome.ending.describe()
             ))
             .detail("A missing key prints nothing on stdout, a message on stderr, and exits with code 1."));
     }
@@ -272,6 +280,7 @@ fn text_round_trip(trial: &mut Trial) -> Result<(), Failure> {
         ("with space", "say \"hi\""),
         ("naïve-ключ", "ünïcode ✓ 日本"),
         ("empty", ""),
+        ("", "under the empty key"),
     ];
     for (key, value) in pairs {
         trial.run("put", &[key, value])?;

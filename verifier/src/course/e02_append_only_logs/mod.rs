@@ -91,13 +91,33 @@ fn expect_seqs(trial: &Trial, what: &str, records: &[Record], expected: &[u64]) 
     if got == expected {
         return Ok(());
     }
-    let mut failure = trial.fail(format!("{what} gave seqs {got:?}; expected {expected:?}"));
-    if got.windows(2).any(|w| w[0] > w[1]) && got.contains(&10) {
-        failure = failure.detail(
-            "Seq 10 came before seq 9: your keys sort as text. Encode seq as a big-endian u64 so keys sort numerically.",
-        );
-    }
-    Err(failure)
+    let failure = trial.fail(format!("{what} gave seqs {got:?}; expected {expected:?}"));
+    let mut seen = std::collections::BTreeSet::new();
+    let repeated = got.iter().find(|seq| !seen.insert(**seq));
+    Err(
+        if got.windows(2).any(|w| w[0] > w[1]) && got.contains(&10) && got.contains(&9) {
+            failure
+            .detail("Seq 10 came before seq 9: your keys sort as text.")
+            .advise("Encode seq as a big-endian u64 (seq.to_be_bytes()) in the key: decimal text sorts \"10\" before \"9\".")
+        } else if got.windows(2).any(|w| w[0] > w[1]) {
+            failure
+            .detail("The seqs come out of order.")
+            .advise("Print the log in key order, oldest first: one forward range scan over the keys of your peer.")
+        } else if let Some(seq) = repeated {
+            failure
+            .detail(format!("Seq {seq} appears twice: a later run numbered its entries again from the start."))
+            .advise("Find the next seq from the last key stored for your peer (range(..).next_back()), not from a counter that starts over in every process.")
+        } else if got.first() == Some(&0) {
+            failure
+                .advise("Seqs start at 1: the next seq is the head + 1, and the head of an empty log is 0.")
+        } else if got.len() < expected.len() && got.iter().all(|seq| expected.contains(seq)) {
+            failure
+            .detail("Entries are missing: a later run overwrote earlier ones, or `read` stopped early.")
+            .advise("Find the next seq from the LAST key of your log (range(..).next_back() over your peer's keys), and never overwrite a key.")
+        } else {
+            failure
+        },
+    )
 }
 
 fn one_peer<'r>(trial: &Trial, what: &str, records: &'r [Record]) -> Result<&'r str, Failure> {
@@ -119,7 +139,25 @@ fn first_append(trial: &mut Trial) -> Result<(), Failure> {
     let read = trial.run("read", &[])?;
     expect_seqs(trial, "`read`", &read, &[1])?;
     if read != appended {
-        return Err(trial.fail("`read` does not print the entry exactly as `append` printed it"));
+        let field = |records: &[Record], name: &str| {
+            records
+                .first()
+                .and_then(|r| {
+                    r.text(name)
+                        .map(str::to_string)
+                        .or_else(|| r.number(name).map(|n| n.to_string()))
+                })
+                .unwrap_or_default()
+        };
+        let differing = ["peer", "seq", "entry"]
+            .into_iter()
+            .find(|name| field(&read, name) != field(&appended, name))
+            .unwrap_or("entry");
+        return Err(trial.fail(format!(
+            "`read` printed {differing} {:?} where `append` printed {differing} {:?} for the same entry",
+            field(&read, differing),
+            field(&appended, differing)
+        )));
     }
     Ok(())
 }
@@ -198,8 +236,13 @@ fn empty_log(trial: &mut Trial) -> Result<(), Failure> {
     let read = trial.run("read", &[])?;
     expect_seqs(trial, "`read` of a new database", &read, &[])?;
     let outcome = trial.run_any_exit("append", &[])?;
-    if outcome.ending == Ending::Exited(0) {
-        return Err(trial.fail("`append` with no entries exited 0; it should be a usage error (exit code 2)"));
+    if outcome.ending != Ending::Exited(2) {
+        return Err(trial
+            .fail(format!(
+                "`append` with no entries {}; it should be a usage error (exit code 2)",
+                outcome.ending.describe()
+            ))
+            .advise("Give the entries argument `required = true` (clap), so that clap refuses an empty command line with exit code 2."));
     }
     Ok(())
 }

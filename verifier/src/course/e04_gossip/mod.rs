@@ -8,9 +8,10 @@
 pub mod network;
 
 use super::logs::{holds, logs_of};
+use super::replication::VERIFIER_PEER;
 use super::shapes::{LOG_ENTRY, READ_ALL_LOGS};
 use super::{Check, Exercise, Program};
-use crate::harness::trial::{Failure, Trial, VERIFIER_PEER, Who};
+use crate::harness::trial::{Failure, Trial, Who};
 use crate::wire::{Line, Message, decode};
 use network::{Entry, Network};
 use std::collections::BTreeSet;

@@ -6,11 +6,12 @@
 //! exercise 06's problem), sync in several orders, crash a sync, and compare every view
 //! with the view the verifier recomputes from the store's own log.
 
+use super::replication::Peer;
 use super::shapes::{KEY_VALUE, LOG_ENTRY};
 use super::stores::{as_map, expect, fold, operations, same_listings, store, sync, write};
 use super::{Check, Exercise, Program};
 use crate::harness::duplex::Fault;
-use crate::harness::trial::{Failure, Peer, Trial, Who};
+use crate::harness::trial::{Failure, Trial, Who};
 
 /// `put KEY VALUE`: a write, appended to the log as an operation.
 pub const PUT: Program = Program {

@@ -5,9 +5,10 @@
 //! The verifier controls each program's clock through `REPLICATE_CLOCK_OFFSET_MS`.
 
 use super::e05_kv_store::PROGRAMS;
+use super::replication::Peer;
 use super::stores::{expect, get, operations, same_listings, sync, write};
 use super::{Check, Exercise};
-use crate::harness::trial::{Failure, Peer, Trial, Who};
+use crate::harness::trial::{Failure, Trial, Who};
 use serde_json::Value;
 
 /// The environment variable that shifts a program's clock, in milliseconds.

@@ -4,10 +4,11 @@
 //! lost update of exercise 06.
 
 use super::e05_kv_store::{DEL, LOG, PUT, SYNC};
+use super::replication::Peer;
 use super::stores::{operations, same_listings, sync, write};
 use super::{Check, Exercise, Program};
 use crate::harness::records::{Field, FieldKind, Record, RecordShape};
-use crate::harness::trial::{Failure, Peer, Trial, Who};
+use crate::harness::trial::{Failure, Trial, Who};
 
 /// `{"key": …, "value": … or null, "peer": …, "seq": …}`: one current version of a key.
 pub const VERSION: RecordShape = RecordShape {

@@ -11,15 +11,15 @@ mod cluster;
 pub mod exercise;
 mod gate;
 mod network;
+mod peer;
 mod raw;
 mod serving;
-mod sync;
 
 pub use cluster::{Background, Cluster, Event, Written, show};
 pub use network::{Crossing, LiveProcess, Relay, free_port};
+pub use peer::Peer;
 pub use raw::{RawRun, RawTalk};
 pub use serving::{Cut, CutRelay, ScriptedServer, Server};
-pub use sync::{Conversation, Peer, SyncRun, VERIFIER_PEER, judge_direction};
 
 pub use crate::harness::build::Programs;
 use crate::harness::build::build;
@@ -131,20 +131,28 @@ impl Context {
 }
 
 /// The state of one check being run.
+///
+/// Its evidence is open to the crate, so that conversations of a protocol the course
+/// defines (`course::replication`) can add to it.
 pub struct Trial<'a> {
-    context: &'a Context,
+    pub(crate) context: &'a Context,
     dir: PathBuf,
-    transcript: Vec<String>,
-    redactor: Redactor,
-    runs: Vec<RunLog>,
+    pub(crate) transcript: Vec<String>,
+    pub(crate) redactor: Redactor,
+    pub(crate) runs: Vec<RunLog>,
     /// What crossed the wire in the latest conversation, in arrival order.
-    wire: Vec<String>,
+    pub(crate) wire: Vec<String>,
     seed: u64,
     rng: Option<fastrand::Rng>,
     /// While set, runs show this note instead of their records.
     hide_records: Option<String>,
     /// Environment variables given to every program run from now on.
     env: Vec<(String, String)>,
+    /// A wall-clock limit replacing the context's, for checks that time programs.
+    timeout: Option<std::time::Duration>,
+    /// Figures a timed check measured, for the verdict (they vary, so never in the
+    /// transcript).
+    measured: Vec<String>,
 }
 
 impl<'a> Trial<'a> {
@@ -160,17 +168,42 @@ impl<'a> Trial<'a> {
             rng: None,
             hide_records: None,
             env: Vec::new(),
+            timeout: None,
+            measured: Vec::new(),
+        }
+    }
+
+    /// Notes a measured figure for the verdict: `3.1 s, budget 6.0 s: sending …`.
+    pub fn measured(&mut self, line: impl Into<String>) {
+        self.measured.push(line.into());
+    }
+
+    /// The figures measured so far.
+    pub fn measurements(&self) -> &[String] {
+        &self.measured
+    }
+
+    /// Gives every program run from now on this wall-clock limit instead of the
+    /// usual one (`None`: back to the usual one).
+    pub fn set_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.timeout = timeout;
+    }
+
+    /// The limits the next program run gets (the context's, unless a check set its
+    /// own timeout).
+    pub fn limits(&self) -> Limits {
+        match self.timeout {
+            Some(timeout) => Limits {
+                timeout,
+                ..self.context.limits
+            },
+            None => self.context.limits,
         }
     }
 
     /// The trial's working directory.
     pub fn dir(&self) -> &Path {
         &self.dir
-    }
-
-    /// The limits every program of this trial runs under.
-    pub fn limits(&self) -> Limits {
-        self.context.limits
     }
 
     /// Every program run so far, in order.
@@ -247,7 +280,7 @@ impl<'a> Trial<'a> {
             Some(why) => format!("$ {}   ({why})", shown_line(who, &shown)),
         };
         self.transcript.push(line);
-        let finished = run(&invocation, None, &self.context.limits).map_err(|e| {
+        let finished = run(&invocation, None, &self.limits()).map_err(|e| {
             Failure::new(format!("could not start `{}`: {e}", invocation.short_line()))
                 .detail("Is the program built, and is the command right?")
         })?;
@@ -378,7 +411,7 @@ impl<'a> Trial<'a> {
             .ok_or_else(|| Failure::new(format!("harness bug: exercise has no program `{name}`")))
     }
 
-    fn invocation(&self, who: Who, program: &str, args: &[&str]) -> Result<Invocation, Failure> {
+    pub(crate) fn invocation(&self, who: Who, program: &str, args: &[&str]) -> Result<Invocation, Failure> {
         let programs = match who {
             Who::Tested => &self.context.tested,
             Who::Reference => self.context.reference()?,
@@ -404,7 +437,7 @@ impl<'a> Trial<'a> {
     }
 
     /// A failure of the last run, with what its stderr says about it.
-    fn misbehaved(&self, summary: &str) -> Failure {
+    pub(crate) fn misbehaved(&self, summary: &str) -> Failure {
         let stderr = self
             .runs
             .last()
@@ -454,7 +487,7 @@ impl<'a> Trial<'a> {
 }
 
 /// A command line as the transcript shows it, marking the reference's runs.
-fn shown_line(who: Who, invocation: &Invocation) -> String {
+pub(crate) fn shown_line(who: Who, invocation: &Invocation) -> String {
     match who {
         Who::Tested => invocation.short_line(),
         Who::Reference => format!("[reference] {}", invocation.short_line()),

@@ -6,40 +6,13 @@
 //! side's handshake says it lacks (each log in order, nothing twice, nothing extra),
 //! close with an `end` that counts them, and exit once both directions are done.
 
-use super::{Failure, RunLog, Trial, Who, shown_line};
+use super::wire::{self, Direction, Line, Message};
 use crate::harness::duplex::{self, Fault, Mode};
 use crate::harness::redact::{Redactor, placeholder_number};
-use crate::runner::{Ending, Stderr, run, seconds};
-use crate::wire::{self, Direction, Line, Message};
+use crate::harness::trial::{Failure, Peer, RunLog, Trial, Who, shown_line};
+use crate::runner::{Ending, Invocation, Stderr, run, seconds};
 use std::collections::BTreeMap;
-
-/// One side of a conversation: which build, which program, which arguments.
-#[derive(Debug, Clone)]
-pub struct Peer<'p> {
-    pub who: Who,
-    pub program: &'static str,
-    pub args: Vec<&'p str>,
-}
-
-impl<'p> Peer<'p> {
-    /// The program under test.
-    pub fn tested(program: &'static str, args: &[&'p str]) -> Self {
-        Peer {
-            who: Who::Tested,
-            program,
-            args: args.to_vec(),
-        }
-    }
-
-    /// The reference solution's program.
-    pub fn reference(program: &'static str, args: &[&'p str]) -> Self {
-        Peer {
-            who: Who::Reference,
-            program,
-            args: args.to_vec(),
-        }
-    }
-}
+use std::time::Duration;
 
 /// What happened in a relayed conversation.
 #[derive(Debug, Clone)]
@@ -67,6 +40,16 @@ pub struct Conversation {
     pub ending: Ending,
     pub replies: Vec<Line>,
     pub stderr: String,
+    /// From the start of the peer to its exit.
+    pub elapsed: Duration,
+}
+
+/// How a sync over plain pipes ended, and how long it took.
+#[derive(Debug, Clone, Copy)]
+pub struct PlainRun {
+    pub a: Ending,
+    pub b: Ending,
+    pub elapsed: Duration,
 }
 
 /// The peer id the verifier uses when it plays a peer itself.
@@ -82,6 +65,9 @@ impl Trial<'_> {
         let shown = grouped(&run.lines, &mut self.redactor);
         self.remember_wire(&run.lines);
         let names = [self.describe(&a, "A"), self.describe(&b, "B")];
+        if let Some(failure) = silent_side(&run, &names) {
+            return Err(failure);
+        }
         for (direction, ending, name) in [
             (Direction::AtoB, run.a, &names[0]),
             (Direction::BtoA, run.b, &names[1]),
@@ -146,10 +132,11 @@ impl Trial<'_> {
         Ok(run)
     }
 
-    /// Runs one peer with the verifier playing the other side: `messages` are fed to
-    /// its stdin (then end-of-file); its replies are decoded. The transcript shows what
-    /// the verifier sent; [`Trial::show_replies`] adds what the peer answered.
-    pub fn converse(&mut self, peer: Peer, messages: &[String]) -> Result<Conversation, Failure> {
+    /// Runs one peer with the verifier playing the other side: `messages` (lines,
+    /// without their `\n`; any bytes) are fed to its stdin, then end-of-file; its replies
+    /// are decoded. The transcript shows what the verifier sent; [`Trial::show_replies`]
+    /// adds what the peer answered.
+    pub fn converse(&mut self, peer: Peer, messages: &[impl AsRef<[u8]>]) -> Result<Conversation, Failure> {
         let invocation = self.invocation(peer.who, peer.program, &peer.args)?;
         self.transcript.push(format!(
             "$ {}   (the verifier plays the other side)",
@@ -157,26 +144,48 @@ impl Trial<'_> {
         ));
         let mut input = Vec::new();
         for message in messages {
-            let line = wire::decode(message.as_bytes()).show(&mut self.redactor);
+            let line = wire::decode(message.as_ref()).show(&mut self.redactor);
             self.transcript.push(format!("verifier → A  {line}"));
-            input.extend_from_slice(message.as_bytes());
+            input.extend_from_slice(message.as_ref());
             input.push(b'\n');
         }
-        let finished = run(&invocation, Some(&input), &self.context.limits)
+        self.talk(invocation, peer.program, &input, true)
+    }
+
+    /// Like [`Trial::converse`] for a conversation too long to show: the transcript
+    /// shows `why` instead of the messages. A hang is not judged here but returned,
+    /// for checks that time the peer and name a slow one as such.
+    pub fn converse_unshown(&mut self, peer: Peer, input: &[u8], why: &str) -> Result<Conversation, Failure> {
+        let invocation = self.invocation(peer.who, peer.program, &peer.args)?;
+        self.transcript
+            .push(format!("$ {}   ({why})", shown_line(peer.who, &invocation)));
+        self.talk(invocation, peer.program, input, false)
+    }
+
+    fn talk(
+        &mut self,
+        invocation: Invocation,
+        peer_program: &str,
+        input: &[u8],
+        judge_hang: bool,
+    ) -> Result<Conversation, Failure> {
+        let finished = run(&invocation, Some(input), &self.limits())
             .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
         self.runs.push(RunLog {
             invocation,
             ending: finished.ending,
             stderr: finished.stderr.clone(),
         });
-        self.stayed_inside(peer.program)?;
-        if let Ending::TimedOut(limit) = finished.ending {
+        self.stayed_inside(peer_program)?;
+        if let Ending::TimedOut(limit) = finished.ending
+            && judge_hang
+        {
             return Err(self
-                .misbehaved(&format!("Timed out after {} while waiting for `{}` to exit", seconds(limit), peer.program))
+                .misbehaved(&format!("Timed out after {} while waiting for `{}` to exit", seconds(limit), peer_program))
                 .detail("The verifier sent its messages and closed the stream: a peer must notice end-of-file and exit."));
         }
         if let Ending::Signalled(_) | Ending::Flooded(..) = finished.ending {
-            return Err(self.misbehaved(&format!("`{}` {}", peer.program, finished.ending.describe())));
+            return Err(self.misbehaved(&format!("`{}` {}", peer_program, finished.ending.describe())));
         }
         let replies: Vec<Line> = finished
             .stdout
@@ -192,6 +201,40 @@ impl Trial<'_> {
             ending: finished.ending,
             replies,
             stderr: String::from_utf8_lossy(&finished.stderr).into_owned(),
+            elapsed: finished.elapsed,
+        })
+    }
+
+    /// Replicates A with B over two plain pipes, nothing in between (no relay to
+    /// buffer, record or pace the messages): as in production, a side that does not
+    /// read while it writes blocks once a pipe is full. Neither ending is judged here;
+    /// the transcript shows the command, or `why` instead when given.
+    pub fn sync_plain(&mut self, a: Peer, b: Peer, why: Option<&str>) -> Result<PlainRun, Failure> {
+        let inv_a = self.invocation(a.who, a.program, &a.args)?;
+        let inv_b = self.invocation(b.who, b.program, &b.args)?;
+        let line = format!("$ {} ⇄ {}", shown_line(a.who, &inv_a), shown_line(b.who, &inv_b));
+        self.transcript.push(match why {
+            Some(why) => format!("{line}   ({why})"),
+            None => format!("{line}   (plain pipes)"),
+        });
+        let stderr = [Stderr::Captured, Stderr::Captured];
+        let outcome = duplex::run(&inv_a, &inv_b, Mode::Direct, stderr, &self.limits())
+            .map_err(|e| Failure::new(format!("could not start the two peers: {e}")))?;
+        self.runs.push(RunLog {
+            invocation: inv_a,
+            ending: outcome.a,
+            stderr: outcome.stderr_a,
+        });
+        self.runs.push(RunLog {
+            invocation: inv_b,
+            ending: outcome.b,
+            stderr: outcome.stderr_b,
+        });
+        self.stayed_inside(a.program)?;
+        Ok(PlainRun {
+            a: outcome.a,
+            b: outcome.b,
+            elapsed: outcome.elapsed,
         })
     }
 
@@ -221,7 +264,7 @@ impl Trial<'_> {
             observer: None,
         };
         let stderr = [Stderr::Captured, Stderr::Captured];
-        let outcome = duplex::run(&inv_a, &inv_b, mode, stderr, &self.context.limits)
+        let outcome = duplex::run(&inv_a, &inv_b, mode, stderr, &self.limits())
             .map_err(|e| Failure::new(format!("could not start the two peers: {e}")))?;
         if fault == Fault::None {
             self.transcript.push(format!(
@@ -341,6 +384,29 @@ impl Trial<'_> {
         }
         failure
     }
+}
+
+/// A side that hung without ever getting its handshake out: it was never flushed (or
+/// never written), so the other side waited for it, and it for the other's `end`.
+fn silent_side(run: &SyncRun, names: &[String; 2]) -> Option<Failure> {
+    let [a, b] = handshakes(run);
+    let sides = [(run.a, a.is_none(), &names[0]), (run.b, b.is_none(), &names[1])];
+    let (limit, name) = sides.iter().find_map(|(ending, silent, name)| match ending {
+        Ending::TimedOut(limit) if *silent => Some((*limit, name)),
+        _ => None,
+    })?;
+    Some(
+        Failure::new(format!(
+            "{name} never sent its handshake: in {} not one line came out of it, so both sides waited",
+            seconds(limit)
+        ))
+        .detail(
+            "If your program writes it, it is still in a buffer: nothing leaves a BufWriter before a flush.",
+        )
+        .advise(
+            "Send the handshake at once and flush it: the other side sends nothing before it has your heads.",
+        ),
+    )
 }
 
 /// The handshake each side sent (A's first, B's second), if any.

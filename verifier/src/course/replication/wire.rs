@@ -5,6 +5,7 @@
 //! count entries on the wire, check that each side sends exactly what the other lacks,
 //! and draw a transcript a learner can read: `A → B  handshake peer#1 {peer#1: 3}`.
 
+pub use crate::harness::duplex::Direction;
 use crate::harness::redact::Redactor;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -43,16 +44,16 @@ pub fn decode(raw: &[u8]) -> Line {
     }
 }
 
-pub use crate::harness::duplex::Direction;
-
 impl Line {
     /// The line for a transcript, ids redacted: `entry <peer#1, 2, "hi">`.
     pub fn show(&self, redactor: &mut Redactor) -> String {
         match self {
             Line::Message(Message::Handshake { peer, heads }) => {
                 let peer = redactor.placeholder("peer", peer);
+                // A head of 0 written out means the same as no head at all.
                 let mut heads: Vec<String> = heads
                     .iter()
+                    .filter(|(_, seq)| **seq > 0)
                     .map(|(p, seq)| format!("{}: {seq}", redactor.placeholder("peer", p)))
                     .collect();
                 heads.sort();
@@ -116,6 +117,8 @@ mod tests {
         let mut r = Redactor::new();
         let hs = decode(br#"{"type":"handshake","peer":"bb","heads":{"aa":3,"bb":1}}"#);
         assert_eq!(hs.show(&mut r), "handshake peer#1 {peer#1: 1, peer#2: 3}");
+        let zero = decode(br#"{"type":"handshake","peer":"bb","heads":{"bb":0}}"#);
+        assert_eq!(zero.show(&mut r), "handshake peer#1 {}");
         let e = decode(br#"{"type":"entry","peer":"aa","seq":2,"entry":"say \"hi\""}"#);
         assert_eq!(e.show(&mut r), r#"entry <peer#2, 2, "say \"hi\"">"#);
         assert_eq!(decode(br#"{"type":"end","sent":2}"#).show(&mut r), "end (2 sent)");
