@@ -30,11 +30,3 @@ pub mod runner;
 pub mod service;
 pub mod slides;
 pub mod workshop;
-
-// Old paths, kept while parallel branches still name them; removed once all have landed.
-#[doc(hidden)]
-pub use course::replication::wire;
-#[doc(hidden)]
-pub use harness::{build, duplex, records, redact, snapshot, trial, verdict as verify};
-#[doc(hidden)]
-pub use service::{bench, grade, report};

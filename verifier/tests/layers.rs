@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// The layer of a top-level module, lowest first.
 fn layer(top: &str) -> Option<u8> {
     Some(match top {
-        "runner" | "cgroup" => 0,
+        "runner" => 0,
         "harness" => 1,
         "course" | "wire" => 2,
         "service" => 3,

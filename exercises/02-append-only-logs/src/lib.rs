@@ -53,18 +53,6 @@ pub struct Record {
     pub entry: String,
 }
 
-/// What [`Log::insert`] did with a record from another peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inserted {
-    /// The record was the next one of its peer's log and is now stored.
-    New,
-    /// We already hold that seq of that peer; nothing was changed.
-    Duplicate,
-    /// Storing the record would leave a hole: we hold that peer's log only up
-    /// to `head`, and the record's seq is beyond `head + 1`. Nothing was stored.
-    Gap { head: u64 },
-}
-
 /// A database of append-only logs: the local peer's own log, which only this
 /// database appends to, and copies of other peers' logs.
 ///
@@ -189,19 +177,8 @@ impl Log {
         }
     }
 
-    /// Stores a record of another peer's log, if it is the next one we miss.
-    ///
-    /// A record we already hold is a [`Inserted::Duplicate`] (never
-    /// overwritten); one that would leave a hole is a [`Inserted::Gap`]. Only
-    /// a record with seq = head + 1 is stored. Records with an unusable peer
-    /// id (empty, or containing a 0x00 byte) or seq 0 are errors.
-    pub fn insert(&self, _record: &Record) -> Result<Inserted> {
-        // TODO (step 6, used from exercise 03 on)
-        anyhow::bail!("not implemented yet: Log::insert — see exercises/02-append-only-logs/README.md")
-    }
-
     /// Stores a record of another peer's log without looking at what is
-    /// stored: faster than [`Log::insert`], which reads the log's head first.
+    /// stored.
     ///
     /// The caller makes sure that the record is the next one of its log (its
     /// seq is one more than the head), as exercise 03 does with the heads it

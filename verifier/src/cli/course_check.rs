@@ -188,7 +188,10 @@ fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings, only:
         println!("    bug: {}", mutant.bug);
         for (check, first_line) in lines {
             let first_line = first_line.lines().next().unwrap_or_default().to_string();
-            println!("    {check}: {}", crate::records::shorten(&first_line, 160));
+            println!(
+                "    {check}: {}",
+                crate::harness::records::shorten(&first_line, 160)
+            );
         }
     }
     println!(

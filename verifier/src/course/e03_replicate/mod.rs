@@ -398,7 +398,10 @@ fn expect_clean_exit(trial: &Trial, talk: &Conversation) -> Result<(), Failure> 
             "`replicate alice.db` {} after a conversation that broke no rule",
             talk.ending.describe()
         ))
-        .detail(format!("It said: {}", crate::records::shorten(said.trim(), 200))))
+        .detail(format!(
+            "It said: {}",
+            crate::harness::records::shorten(said.trim(), 200)
+        )))
 }
 
 fn interop_with_reference(trial: &mut Trial) -> Result<(), Failure> {
@@ -861,7 +864,7 @@ fn refuses_bad_messages(trial: &mut Trial) -> Result<(), Failure> {
                 .fail(format!(
                     "`replicate alice.db` exited 1 after {attack}, but its reason does not name line {line}, the bad one"
                 ))
-                .detail(format!("It said: {}", crate::records::shorten(last, 200)))
+                .detail(format!("It said: {}", crate::harness::records::shorten(last, 200)))
                 .advise(format!("Number the lines you receive from 1 and say which one was refused: `error: line {line}: …`. A reason that names another line means the bad one was let through.")));
         }
         trial.note(match line {

@@ -6,11 +6,11 @@
 //! a gossip peer is: its command line (`peer --db --port --connect`), the records it
 //! prints, and what "converged" means.
 
+use crate::course::replication::wire::{Line, Message, decode};
 use crate::course::shapes::LOG_ENTRY;
 use crate::harness::records::parse_line;
 use crate::harness::trial::{Failure, LiveProcess, Relay, Trial, Who, free_port};
 use crate::runner::seconds;
-use crate::wire::{Line, Message, decode};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};

@@ -1,9 +1,9 @@
 //! The checks of the data and of replication between well-behaved peers.
 
 use super::super::stores::{expect, get, listing, same_listings, write};
-use crate::records::Record;
+use crate::harness::records::Record;
+use crate::harness::trial::{Failure, Outcome, Server, Trial, Who};
 use crate::runner::Ending;
-use crate::trial::{Failure, Outcome, Server, Trial, Who};
 
 /// A value as a failure names it: `"blue"`, or `not found`.
 fn shown(value: &Option<String>) -> String {

@@ -3,8 +3,8 @@
 
 use super::super::stores::{expect, get, listing, same_listings};
 use super::checks::{learnt, number, pull, pull_at, put, serve};
+use crate::harness::trial::{Cut, CutRelay, Failure, Outcome, ScriptedServer, Server, Trial, Who};
 use crate::runner::Ending;
-use crate::trial::{Cut, CutRelay, Failure, Outcome, ScriptedServer, Server, Trial, Who};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -12,7 +12,7 @@ mod faults;
 
 use super::shapes::KEY_VALUE;
 use super::{Check, Exercise, Program};
-use crate::records::{Field, FieldKind, RecordShape};
+use crate::harness::records::{Field, FieldKind, RecordShape};
 
 /// `{"peer":…,"seq":…,"key":…,"clock":…,"type":…,"value":…}`: a record of the log.
 pub const LOG_RECORD: RecordShape = RecordShape {

@@ -1,7 +1,7 @@
 //! The checks of exercise 10, one scenario each (the seeded schedules are in
 //! [`super::schedule`]).
 
-use crate::trial::{Background, Cluster, Event, Failure, Trial, Who, Written};
+use crate::harness::trial::{Background, Cluster, Event, Failure, Trial, Who, Written};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -160,7 +160,7 @@ pub(super) fn not_enough_peers(trial: &mut Trial) -> Result<(), Failure> {
             trial,
             Failure::new(format!(
                 "`get --node p1 k` shows {} while p1 is cut off, expected \"1\": reads are served from committed values",
-                crate::trial::show(got.as_deref())
+                crate::harness::trial::show(got.as_deref())
             )),
         ));
     }
@@ -371,7 +371,7 @@ fn kill_between_phases(
                 trial,
                 Failure::new(format!(
                     "`get --node {name} {key}` shows {} while {tx} is undecided",
-                    crate::trial::show(got.as_deref())
+                    crate::harness::trial::show(got.as_deref())
                 ))
                 .detail("Pending writes stay out of the values `get` reads until they commit."),
             ));
@@ -420,8 +420,8 @@ fn kill_between_phases(
             trial,
             Failure::new(format!(
                 "after {tx} ended, `get {key}` shows {} on p1 but {} on {name}: a partial write",
-                crate::trial::show(first.as_deref()),
-                crate::trial::show(other.as_deref())
+                crate::harness::trial::show(first.as_deref()),
+                crate::harness::trial::show(other.as_deref())
             )),
         ));
     }
@@ -572,8 +572,8 @@ fn same_everywhere(
             trial,
             Failure::new(format!(
                 "after a round of concurrent writes to k, p1 shows {} but {name} shows {}",
-                crate::trial::show(first.as_deref()),
-                crate::trial::show(other.as_deref())
+                crate::harness::trial::show(first.as_deref()),
+                crate::harness::trial::show(other.as_deref())
             ))
             .detail("Overlapping transactions on one key must not both commit: lock the key when preparing."),
         ));
@@ -587,7 +587,7 @@ fn same_everywhere(
             trial,
             Failure::new(format!(
                 "after a round of concurrent writes to k every node shows {}, which is not what the committed writes left",
-                crate::trial::show(first.as_deref())
+                crate::harness::trial::show(first.as_deref())
             )),
         ));
     }
@@ -715,7 +715,7 @@ pub(super) fn garbage_from_a_peer(trial: &mut Trial) -> Result<(), Failure> {
                         trial,
                         Failure::new(format!(
                             "p1 answered {what} with {:?}, expected {{\"type\":\"error\",\"reason\":…}}",
-                            crate::records::shorten(line.trim(), 80)
+                            crate::harness::records::shorten(line.trim(), 80)
                         )),
                     ));
                 }

@@ -11,7 +11,7 @@ mod checks;
 mod schedule;
 
 use super::{Check, Exercise, Program};
-use crate::records::{Field, FieldKind, RecordShape};
+use crate::harness::records::{Field, FieldKind, RecordShape};
 
 pub use schedule::schedule;
 

@@ -10,7 +10,7 @@
 //! on every node.
 
 use super::checks::{expect, tested};
-use crate::trial::{Cluster, Failure, Trial, Written, show};
+use crate::harness::trial::{Cluster, Failure, Trial, Written, show};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

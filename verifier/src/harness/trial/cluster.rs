@@ -469,7 +469,7 @@ impl Cluster {
         });
         let name = self.name(node);
         let reason = String::from_utf8_lossy(&finished.stderr).trim().to_string();
-        self.last_reason = crate::records::shorten(&reason, 200);
+        self.last_reason = crate::harness::records::shorten(&reason, 200);
         match finished.ending {
             Ending::Exited(code) => match Written::of(code) {
                 Some(written) if finished.stdout.is_empty() => Ok((command, written)),
@@ -533,7 +533,7 @@ impl Cluster {
                 trial,
                 Failure::new(format!(
                     "`get --node {name} {key}` printed {:?}: expected one record {{\"key\": \"{key}\", \"value\": \"text\" or null}}",
-                    crate::records::shorten(text.trim(), 80)
+                    crate::harness::records::shorten(text.trim(), 80)
                 )),
             )),
         }
@@ -699,7 +699,7 @@ fn read_events<R: Read>(stdout: R, printed: &Mutex<Printed>) {
         match parse_event(&line) {
             Ok(event) => printed.events.push(event),
             Err(problem) => {
-                let text = crate::records::shorten(&String::from_utf8_lossy(&line), 80);
+                let text = crate::harness::records::shorten(&String::from_utf8_lossy(&line), 80);
                 printed.garbage.push(format!("{text} ({problem})"));
             }
         }
