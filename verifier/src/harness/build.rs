@@ -116,6 +116,9 @@ impl Progress {
     }
 }
 
+/// How often a build says how far it has come, even when cargo is quiet.
+const HEARTBEAT: Duration = Duration::from_secs(2);
+
 /// A first build compiles every dependency; on a 2-core machine that takes minutes.
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
@@ -229,22 +232,34 @@ pub fn build_as(
     let deadline = started + timeout;
     let mut output = Vec::new();
     let mut crates = 0;
+    let mut last = String::from("starting");
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match arriving.recv_timeout(left) {
+        // A sign of life at least every few seconds, even while one crate (sled, say)
+        // takes a minute to compile.
+        match arriving.recv_timeout(left.min(HEARTBEAT)) {
             Ok(line) => {
                 if let Some(finished) = artifact_crate(&line) {
                     crates += 1;
+                    last = finished;
                     progress(&Progress {
                         package: name.clone(),
                         crates,
-                        last: finished,
+                        last: last.clone(),
                         elapsed: started.elapsed(),
                     });
                 }
                 output.extend_from_slice(&line);
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
+                progress(&Progress {
+                    package: name.clone(),
+                    crates,
+                    last: last.clone(),
+                    elapsed: started.elapsed(),
+                });
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 let _ = cargo.collect(crate::runner::Ending::TimedOut(timeout));
                 return Err(BuildError::TimedOut(timeout));

@@ -1,5 +1,9 @@
 //! The checks of exercise 10, one scenario each (the seeded schedules are in
 //! [`super::schedule`]).
+//!
+//! Why one file over 500 lines: nine scenarios of one protocol, each a page, sharing the
+//! cluster set-up and the "visible on every node or on none" judgement; read side by
+//! side they show what each fault adds to the one before.
 
 use crate::harness::trial::{Background, Cluster, Event, Failure, Trial, Who, Written};
 use std::io::{BufRead, BufReader, Write};

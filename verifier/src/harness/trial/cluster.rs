@@ -7,6 +7,11 @@
 //! types in a gate to stop a transaction between its phases. Clients are ordinary
 //! runs with a deadline; their exit code says how a write ended. The transcript names
 //! nodes (p1, p2, …) and transactions (tx#1), never ports or raw ids.
+//!
+//! Why one file over 500 lines: starting nodes, their event streams, partitions through
+//! gates, restarts and background clients all act on one `Cluster` value and its
+//! invariants (every node's gate, its last known events); split by verb they would each
+//! need the whole of it.
 
 use super::gate::Gate;
 use super::{Failure, RunLog, Trial, Who, free_port};
