@@ -251,7 +251,7 @@ static CASES: &[Case] = &[
     e03(
         "stdin-forever",
         "replicate reads all of stdin before it writes anything (both sides wait forever)",
-        &["Timed out after 2 s while waiting for", "never sent `end`"],
+        &["never sent its handshake", "so both sides waited"],
     ),
     e03(
         "no-close",
@@ -356,6 +356,17 @@ static CASES: &[Case] = &[
             &["`append 'hello world'` exited with code 1"],
         )
     },
+    // A program must not drive the reader's terminal: its bytes are shown escaped.
+    e02(
+        "terminal-escapes",
+        "append prints a clear-screen, a set-title and a NUL on stdout and stderr",
+        &["\\x1b[2J\\x1b]0;pwned\\x07\\0cleared", "is not JSON"],
+    ),
+    e02(
+        "duplicate-key",
+        "records carry the key \"seq\" twice",
+        &["has the key \"seq\" twice"],
+    ),
     // A child in its own session is out of the process group the verifier kills; the
     // verifier is a child subreaper, so the orphan comes back to it and is killed.
     e02(
@@ -676,6 +687,11 @@ fn judge(case: &Case, outcome: &Outcome, python: &Python) -> Vec<String> {
         problems.push(format!(
             "{mode}: left running after the verifier exited:\n  {}",
             outcome.survivors.join("\n  ")
+        ));
+    }
+    if outcome.stdout.contains(['\u{1b}', '\0']) || outcome.stderr.contains(['\u{1b}', '\0']) {
+        problems.push(format!(
+            "{mode}: a raw escape character or NUL reached the verifier's output"
         ));
     }
     if outcome.port_free == Some(false) {

@@ -61,9 +61,12 @@ pub(super) fn contain(
     if let Some(resources) = resources {
         spec.cpu = Some(resources.cpu.as_secs());
         spec.file_size = Some(resources.file_size);
+        // Address space counts reservations that use no memory (each thread's stack,
+        // malloc's per-thread arenas of 64 MiB): a multi-threaded program with sled
+        // reserves several times what it uses, so the cap is four times the limit.
         spec.address_space = match cgroup.as_ref().is_some_and(RunCgroup::caps_memory) {
             true => None,
-            false => Some(resources.memory),
+            false => Some(resources.memory.saturating_mul(ADDRESS_SPACE_PER_BYTE)),
         };
     }
     spec.join = cgroup.as_ref().map(RunCgroup::procs_files).unwrap_or_default();
@@ -96,3 +99,7 @@ fn run_cgroup(resources: &Resources) -> Option<RunCgroup> {
 fn run_cgroup(_: &Resources) -> Option<RunCgroup> {
     None
 }
+
+/// Bytes of address space allowed per byte of the memory limit, where address space
+/// is all the kernel can cap.
+pub const ADDRESS_SPACE_PER_BYTE: u64 = 4;

@@ -36,7 +36,8 @@ pub struct Resources {
     /// busy loop is named as such rather than as a hang.
     pub cpu: Duration,
     /// Memory, everything mapped counted: a memory cgroup where the machine has one
-    /// (the kernel's OOM killer ends the program), else RLIMIT_AS (allocations fail).
+    /// (the kernel's OOM killer ends the program), else RLIMIT_AS at four times the limit
+    /// (allocations fail).
     pub memory: u64,
     /// Size of any one file it writes (RLIMIT_FSIZE): SIGXFSZ beyond it.
     pub file_size: u64,

@@ -1,12 +1,13 @@
 //! The portable Unix runner (macOS, BSDs, and Linux with `REPLICATE_PLATFORM=portable`):
 //! process groups and rlimits only. No cgroup caps processes or counts memory (memory
-//! is capped as address space, RLIMIT_AS, and an allocation beyond it just fails), no
+//! is capped as address space, RLIMIT_AS, four times the limit since address space
+//! counts mere reservations, and an allocation beyond it just fails), no
 //! subreaper brings back processes that leave their group, no sandbox. Every report
 //! of a run here names what is not enforced.
 
 /// What the portable runner does not enforce, for every report.
 pub const NOT_ENFORCED: &str = "not enforced on this platform: the process cap (no pids cgroup), \
-memory as the kernel counts it (capped as address space instead, and not named when hit), \
+memory as the kernel counts it (capped as address space instead, four times the memory limit, and not named when hit), \
 killing processes that leave their process group (no subreaper)";
 
 /// Why runs are not isolated here.
