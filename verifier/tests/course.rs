@@ -213,15 +213,11 @@ fn stub_and_solution_scaffolding_are_identical_but_for_the_crate_name() {
     }
 }
 
-/// Exercises whose third hint has no compile-error clinic yet. Empty this list, do
-/// not grow it: exercises 08 and 09 landed before the clinics did.
-const CLINIC_PENDING: &[u32] = &[8, 9];
-
 /// Hint level 3 is "nearly the answer" plus a compile-error clinic, keyed by the error
 /// text a learner sees (`error[E0382]: use of moved value: …`).
 #[test]
 fn every_third_hint_has_a_compile_error_clinic() {
-    for exercise in COURSE.iter().filter(|e| !CLINIC_PENDING.contains(&e.number)) {
+    for exercise in COURSE {
         let hints = exercise.hints();
         let third = hints
             .get(2)
