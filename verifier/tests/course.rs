@@ -158,6 +158,28 @@ const SHARED: &[(&str, &[&str])] = &[
     ("05-kv-store", &["src/op.rs"]),
     ("06-last-writer-wins", &["src/op.rs"]),
     ("07-siblings", &["src/op.rs", "src/version.rs"]),
+    ("08-logical-clocks", &["src/wire.rs"]),
+    (
+        "09-merkle-dag",
+        &[
+            "src/identity.rs",
+            "src/lib.rs",
+            "src/protocol.rs",
+            "src/stream.rs",
+            "src/session.rs",
+        ],
+    ),
+    (
+        "10-two-phase-commit",
+        &[
+            "src/client.rs",
+            "src/events.rs",
+            "src/server.rs",
+            "src/lib.rs",
+            "src/protocol.rs",
+            "src/peers.rs",
+        ],
+    ),
 ];
 
 #[test]
