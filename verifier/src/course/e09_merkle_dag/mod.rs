@@ -112,6 +112,12 @@ pub static EXERCISE: Exercise = Exercise {
             run: scripted::missing_parent_never_stored,
         },
         Check {
+            name: "waiting-is-bounded",
+            about: "more than 1,000 nodes waiting for their parents end the session; none of them is stored",
+            advice: "Keep at most 1,000 nodes waiting for a parent; the next one is an error, before anything else arrives.",
+            run: scripted::waiting_is_bounded,
+        },
+        Check {
             name: "tampered-node-refused",
             about: "a node whose value was changed, key kept, is refused",
             advice: "Recompute the key of every node you receive from its log, seq, links and value; a different key is an error.",

@@ -253,3 +253,56 @@ pub fn equivocation_detected(trial: &mut Trial) -> Result<(), Failure> {
         "the second node #1 of a log that already had one",
     )
 }
+
+/// The buffer of nodes waiting for their parents is bounded: 1,001 nodes whose
+/// parents have not come, then the parent that would let all of them in. A peer
+/// without a bound stores them all and exits 0; a bounded one refuses at the 1,001st
+/// and stores none of them.
+pub fn waiting_is_bounded(trial: &mut Trial) -> Result<(), Failure> {
+    const WAITING: u64 = 1_001;
+    let a1 = add(trial, "alice.db", &[], "a1")?;
+    let verifier = Author::new(0x22);
+    let chain = verifier.chain(WAITING + 1, "w");
+    let (first, rest) = chain.split_first().ok_or_else(|| trial.fail("an empty chain"))?;
+    let tip = chain.last().unwrap_or(first);
+    let mut input = String::new();
+    let log = verifier.log();
+    let messages = [have(&[(&log, tip.seq, &tip.key)]), want(&[(&a1.log, 1)])]
+        .into_iter()
+        .chain(rest.iter().rev().map(node))
+        .chain([node(first), done(WAITING + 1)]);
+    for message in messages {
+        input.push_str(&message);
+        input.push('\n');
+    }
+    let peer = replicate("alice.db");
+    trial.show(format!(
+        "$ {}   (the verifier plays the other side)",
+        trial.peer_line(&peer)
+    ));
+    trial.show(format!(
+        "verifier → A  have, want, then w{}…w2 newest first ({WAITING} nodes, each waiting for its parent), then w1, then done",
+        WAITING + 1
+    ));
+    let talk = trial.converse_raw(&peer, input.as_bytes())?;
+    if talk.ending.success() {
+        return Err(trial
+            .fail(format!(
+                "`replicate alice.db` kept {WAITING} nodes waiting for their parents and exited 0: its buffer has no bound"
+            ))
+            .advise(
+                "Count the nodes waiting for a parent; when one more would make 1,001, stop with an error. A hostile peer must not be able to make you hold its whole DAG in memory.",
+            ));
+    }
+    if talk.stderr.trim().is_empty() {
+        return Err(
+            trial.fail("`replicate alice.db` refused the flood of waiting nodes but said nothing on stderr")
+        );
+    }
+    trial.note("refused, with a reason on stderr");
+    let held = list(trial, "alice.db")?;
+    for node in [first, tip] {
+        lacks(trial, "alice.db", &held, node, "after refusing the session")?;
+    }
+    Ok(())
+}
