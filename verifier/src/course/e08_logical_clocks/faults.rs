@@ -345,6 +345,12 @@ pub(super) fn pull_cost(trial: &mut Trial) -> Result<(), Failure> {
     let started = Instant::now();
     let second = pull_at(trial, Who::Tested, "bob.db", &server.address(), "verifier", &[])?;
     let elapsed = started.elapsed();
+    trial.measured(format!(
+        "{:.2} s, budget {} s: pulling 10 new records (the first pull, of 5,000, took {:.2} s)",
+        elapsed.as_secs_f64(),
+        PULL_BUDGET.as_secs(),
+        full.as_secs_f64()
+    ));
     if second.ending != Ending::Exited(0) {
         return Err(trial.fail(format!("the pull of 10 new records {}", second.ending.describe())));
     }

@@ -407,6 +407,11 @@ pub fn catch_up_costs_what_is_new(trial: &mut Trial) -> Result<(), Failure> {
     feed(trial, "alice.db", &verifier, new)?;
     let synced = sync(trial, replicate("alice.db"), replicate("bob.db"))?;
     expect_crossing(trial, &synced, 3, 0)?;
+    trial.measured(format!(
+        "{} ms, budget {} ms: catching up 3 nodes on a DAG of {LARGE}",
+        synced.elapsed.as_millis(),
+        BUDGET.as_millis()
+    ));
     if synced.elapsed > BUDGET {
         return Err(trial
             .fail(format!(
