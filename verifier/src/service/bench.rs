@@ -365,11 +365,17 @@ fn spawn_overhead(times: usize) -> Result<(Duration, Duration), String> {
             .map_err(|e| e.to_string())?;
         Ok(started.elapsed())
     })?;
+    // A folder of its own, as a check gives: the runner measures what a run adds to
+    // its folder, and a shared /tmp full of build trees would be walked every time.
+    let folder = tempfile::Builder::new()
+        .prefix("replicate-bench-run-")
+        .tempdir_in(crate::runner::scratch_root().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
     let invocation = Invocation {
         program: "true".into(),
         args: Vec::new(),
         argv: vec!["true".into()],
-        cwd: std::env::temp_dir(),
+        cwd: folder.path().to_path_buf(),
         env: Vec::new(),
     };
     let runner = median(times, |_| {
