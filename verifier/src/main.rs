@@ -5,5 +5,9 @@ fn main() -> std::process::ExitCode {
     if let Some(code) = verifier::runner::helper_main() {
         return code;
     }
+    // The benchmark measures bare storage in a process of its own.
+    if let Some(code) = verifier::service::bench::helper_main() {
+        return code;
+    }
     verifier::cli::main()
 }

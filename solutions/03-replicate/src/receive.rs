@@ -4,7 +4,9 @@
 //! Two threads share the work, so that both cores are busy: one reads and
 //! decodes lines, and checks that the messages come in the right order; the
 //! other, the caller's, checks each entry against our heads and stores the
-//! new ones.
+//! new ones. Entries cross from one thread to the other in batches: handing
+//! them over one by one would wake the storing thread a hundred thousand
+//! times in a large sync, and those wake-ups cost more than the decoding.
 //! Storing costs one sled write per new entry and nothing more: the heads
 //! are kept in memory (from our handshake, raised as entries are stored)
 //! instead of asking the database for the head of a log every time.
@@ -21,8 +23,13 @@ use logs::{Log, Record};
 
 use crate::protocol::{Heads, Message, decode};
 
-/// How many decoded entries may wait for the storing thread.
-const QUEUE: usize = 1024;
+/// How many batches of decoded entries may wait for the storing thread.
+const QUEUE: usize = 16;
+
+/// The most entries in one batch. A batch is also handed over as soon as
+/// everything read so far is decoded, so that nothing waits in a half-full
+/// batch while the reader waits for the other side.
+const BATCH: usize = 512;
 
 /// What the receiving half got from the other side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +54,13 @@ pub fn receive(
     // Not joined: if an entry is refused we return at once, without waiting
     // for the reading thread to finish a read that may never end.
     thread::spawn(move || {
-        let outcome = read_messages(input, on_handshake, &to_store);
-        let _ = to_store.send(Item::Finished(outcome));
+        let mut handover = Handover {
+            to_store,
+            batch: Vec::with_capacity(BATCH),
+        };
+        let outcome = read_messages(input, on_handshake, &mut handover);
+        // The entries decoded before the end, or before an error, are stored too.
+        handover.finish(outcome);
     });
     let mut store = Store {
         log,
@@ -68,11 +80,46 @@ pub fn receive(
 
 /// What the reading thread passes to the storing one.
 enum Item {
-    /// An entry to store, with the number of the line it came on.
-    Entry(u64, Record),
+    /// Entries to store, in order, each with the number of the line it came on.
+    Entries(Vec<(u64, Record)>),
     /// The reading is over: the number of entry messages received, or why
     /// it stopped. Always the last item.
     Finished(Result<u64>),
+}
+
+/// The reading thread's end of the channel: collects decoded entries into
+/// batches and hands them to the storing thread.
+struct Handover {
+    to_store: mpsc::SyncSender<Item>,
+    batch: Vec<(u64, Record)>,
+}
+
+impl Handover {
+    /// Adds the entry that came on line `number` to the current batch.
+    fn push(&mut self, number: u64, record: Record) {
+        self.batch.push((number, record));
+    }
+
+    /// Hands the batch over if it is full, or if `idle` (everything read so
+    /// far is decoded, and the next read would wait for the other side).
+    /// Fails only if the storing thread stopped, and then it says why.
+    fn hand_over(&mut self, idle: bool) -> Result<()> {
+        if self.batch.len() < BATCH && !(idle && !self.batch.is_empty()) {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.to_store
+            .send(Item::Entries(full))
+            .map_err(|_| anyhow!("storing stopped"))
+    }
+
+    /// Hands over what is left, then how the reading ended.
+    fn finish(mut self, outcome: Result<u64>) {
+        if !self.batch.is_empty() {
+            let _ = self.to_store.send(Item::Entries(std::mem::take(&mut self.batch)));
+        }
+        let _ = self.to_store.send(Item::Finished(outcome));
+    }
 }
 
 /// Stores the entries the reading thread passes on, in order, until it is
@@ -81,7 +128,11 @@ enum Item {
 fn store_entries(store: &mut Store, incoming: mpsc::Receiver<Item>) -> Result<u64> {
     for item in incoming {
         match item {
-            Item::Entry(number, record) => store.entry(record).with_context(|| format!("line {number}"))?,
+            Item::Entries(batch) => {
+                for (number, record) in batch {
+                    store.entry(record).with_context(|| format!("line {number}"))?;
+                }
+            }
             Item::Finished(outcome) => return outcome,
         }
     }
@@ -102,11 +153,7 @@ enum Stage {
 /// Reads and decodes every line up to the end of the stream, checks that the
 /// messages come in order, and passes the entries on to be stored. Returns
 /// the number of entry messages received.
-fn read_messages(
-    input: impl Read,
-    on_handshake: impl FnOnce(Heads),
-    to_store: &mpsc::SyncSender<Item>,
-) -> Result<u64> {
+fn read_messages(input: impl Read, on_handshake: impl FnOnce(Heads), handover: &mut Handover) -> Result<u64> {
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let mut on_handshake = Some(on_handshake);
     let mut stage = Stage::Handshake;
@@ -114,6 +161,7 @@ fn read_messages(
     let mut line = Vec::new();
     let mut number = 0u64;
     loop {
+        handover.hand_over(input.buffer().is_empty())?;
         line.clear();
         let read = input
             .read_until(b'\n', &mut line)
@@ -147,11 +195,8 @@ fn read_messages(
             }
             (Stage::Entries, Message::Entry { peer, seq, entry }) => {
                 received += 1;
-                // This fails only if the storing thread stopped, and then it
-                // says why.
-                to_store
-                    .send(Item::Entry(number, Record { peer, seq, entry }))
-                    .map_err(|_| anyhow!("storing stopped"))
+                handover.push(number, Record { peer, seq, entry });
+                Ok(())
             }
             (Stage::Entries, Message::End { sent }) => {
                 if sent != received {
