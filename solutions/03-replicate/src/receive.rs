@@ -104,7 +104,8 @@ impl Handover {
     /// far is decoded, and the next read would wait for the other side).
     /// Fails only if the storing thread stopped, and then it says why.
     fn hand_over(&mut self, idle: bool) -> Result<()> {
-        if self.batch.len() < BATCH && !(idle && !self.batch.is_empty()) {
+        let worth_sending = self.batch.len() == BATCH || (idle && !self.batch.is_empty());
+        if !worth_sending {
             return Ok(());
         }
         let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
