@@ -3,20 +3,27 @@
 //! A record is printed only once what it says is true on disk: `prepared` after the
 //! pending write is durable, `committed` after the value is. The verifier reads them to
 //! know when to kill a node between the phases, and to catch a node that decides alone.
+//!
+//! Records are queued and a task prints them: every record queued by the time it runs
+//! goes out in one write and one flush, so a node committing thousands of writes a
+//! second does not make a system call per record.
 
 use std::io::Write;
-use std::sync::Mutex;
 
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 /// Where a node's records go (stdout; a buffer in tests).
 pub struct Events {
-    out: Mutex<Box<dyn Write + Send>>,
+    queue: mpsc::UnboundedSender<String>,
 }
 
 impl Events {
+    /// Starts the task that prints to `out`: call within a tokio runtime.
     pub fn new(out: Box<dyn Write + Send>) -> Self {
-        Events { out: Mutex::new(out) }
+        let (queue, records) = mpsc::unbounded_channel();
+        tokio::spawn(print_in_batches(out, records));
+        Events { queue }
     }
 
     /// `{"event":"ready"}`: enough peers are connected to take writes.
@@ -44,9 +51,20 @@ impl Events {
     }
 
     fn print(&self, record: Value) {
-        if let Ok(mut out) = self.out.lock() {
-            // Nothing sensible is left to do when stdout is gone.
-            let _ = writeln!(out, "{record}").and_then(|_| out.flush());
+        let _ = self.queue.send(format!("{record}\n"));
+    }
+}
+
+/// Prints every record queued, one write and one flush per batch.
+async fn print_in_batches(mut out: Box<dyn Write + Send>, mut records: mpsc::UnboundedReceiver<String>) {
+    let mut batch = String::new();
+    while let Some(record) = records.recv().await {
+        batch.push_str(&record);
+        while let Ok(more) = records.try_recv() {
+            batch.push_str(&more);
         }
+        // Nothing sensible is left to do when stdout is gone.
+        let _ = out.write_all(batch.as_bytes()).and_then(|_| out.flush());
+        batch.clear();
     }
 }

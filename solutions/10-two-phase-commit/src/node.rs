@@ -80,6 +80,7 @@ impl Node {
             Message::Status { txid } => self
                 .store
                 .decision(&txid)
+                .await
                 .map(|outcome| Message::Outcome { txid, outcome }),
             other => Ok(Message::Error {
                 reason: format!("a node does not take `{}` as a request", kind(&other)),
@@ -108,31 +109,27 @@ impl Node {
         let outcome = if commit { Outcome::Commit } else { Outcome::Abort };
         // The decision is on disk before anyone hears it: after a crash the
         // coordinator says the same thing again.
-        let decided = self.store.decide(&txid, outcome);
-        if let Err(e) = async {
-            decided?;
-            self.store.durable().await
-        }
-        .await
-        {
+        if let Err(e) = self.store.decide(&txid, outcome).await {
             return Message::Aborted {
                 txid,
                 reason: format!("cannot record the decision: {e:#}"),
             };
         }
-        if let Err(e) = self.end(&txid, outcome).await {
-            return Message::Aborted {
-                txid,
-                reason: format!("cannot apply the decision: {e:#}"),
-            };
-        }
-        if commit {
-            // Acknowledged only once every peer has applied it.
-            self.clone().announce(txid.clone(), outcome).await;
-            Message::Committed { txid }
-        } else {
+        if !commit {
             tokio::spawn(self.clone().announce(txid.clone(), outcome));
-            Message::Aborted { txid, reason }
+            let _ = self.end(&txid, outcome).await;
+            return Message::Aborted { txid, reason };
+        }
+        // Phase 2, here and on every peer at once; the client hears "committed" only
+        // once every node has applied the write.
+        let (here, ()) = tokio::join!(self.end(&txid, outcome), self.clone().announce(txid.clone(), outcome));
+        match here {
+            Ok(()) => Message::Committed { txid },
+            // Committed (the decision is on disk and announced), but not applied here
+            // yet: the client must not hear "aborted".
+            Err(e) => Message::Error {
+                reason: format!("{txid} is committed but not yet applied on this node: {e:#}"),
+            },
         }
     }
 
@@ -182,7 +179,7 @@ impl Node {
 
     /// Phase 1 as a participant: a yes vote is a durable promise.
     async fn prepare(self: &Arc<Self>, txid: String, op: Op) -> Result<Message> {
-        if self.store.decision(&txid)? != Outcome::Unknown {
+        if self.store.decided(&txid)? {
             // A late prepare of a transaction already decided: never lock for it.
             return Ok(no(txid, "this transaction is already decided".into()));
         }
@@ -217,13 +214,7 @@ impl Node {
             op: op.clone(),
             coordinator,
         };
-        let recorded = self.store.prepare(txid, &pending);
-        match async {
-            recorded?;
-            self.store.durable().await
-        }
-        .await
-        {
+        match self.store.prepare(txid, &pending).await {
             Ok(()) => {
                 self.events.transaction("prepared", txid, &key);
                 Ok(())
@@ -264,9 +255,7 @@ impl Node {
     /// Applies a decision to a pending write (once; again is a no-op), durably,
     /// then prints it and frees the key.
     async fn end(&self, txid: &str, outcome: Outcome) -> Result<()> {
-        let ended = self.store.finish(txid, outcome)?;
-        self.store.durable().await?;
-        if let Some(op) = ended {
+        if let Some(op) = self.store.finish(txid, outcome).await? {
             let event = match outcome {
                 Outcome::Commit => "committed",
                 _ => "aborted",
@@ -289,12 +278,11 @@ impl Node {
             if pending.coordinator {
                 tokio::spawn(async move {
                     // No decision on disk means nobody was told "commit": abort.
-                    let outcome = match node.store.decision(&txid) {
+                    let outcome = match node.store.decision(&txid).await {
                         Ok(Outcome::Commit) => Outcome::Commit,
                         _ => Outcome::Abort,
                     };
-                    let _ = node.store.decide(&txid, outcome);
-                    if node.store.durable().await.is_ok() && node.end(&txid, outcome).await.is_ok() {
+                    if node.store.decide(&txid, outcome).await.is_ok() && node.end(&txid, outcome).await.is_ok() {
                         node.announce(txid, outcome).await;
                     }
                 });

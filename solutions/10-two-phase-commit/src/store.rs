@@ -9,20 +9,23 @@
 //! Moving a write from `pending` to `values` is one sled transaction over the trees, so a
 //! crash leaves it on one side or the other, never both or neither.
 //!
-//! Durability is batched: a change is made in memory at once, and [`Store::durable`]
-//! waits for the next flush to disk. One flush covers every change made before it
-//! started, so concurrent transactions share one fsync instead of paying one each.
+//! Every change is **durable when its call returns**, and concurrent transactions
+//! share the cost: the changes go through one writer ([`group_commit`]) that applies
+//! whatever is queued in one sled transaction and flushes once for all of it. Reads
+//! (`get`, the lists used after a restart) go straight to the trees.
+
+mod group_commit;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::protocol::{Op, Outcome};
+use group_commit::{Change, Done, Queued, Trees};
 
 /// A write prepared on this node and not decided yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,22 +38,19 @@ pub struct Pending {
 /// The database of one node.
 #[derive(Clone)]
 pub struct Store {
-    values: sled::Tree,
-    pending: sled::Tree,
-    decisions: sled::Tree,
-    announce: sled::Tree,
-    flusher: mpsc::UnboundedSender<oneshot::Sender<()>>,
+    trees: Trees,
+    /// The queue of the writer: every change goes through it.
+    writer: mpsc::UnboundedSender<Queued>,
     /// This node's id and incarnation: the prefix of every txid it makes.
     prefix: Arc<String>,
-    counter: Arc<std::sync::atomic::AtomicU64>,
-    /// False with `--no-fsync`: [`Store::durable`] returns at once.
-    fsync: bool,
+    counter: Arc<AtomicU64>,
 }
 
 impl Store {
     /// Opens (or creates) the database and starts this run as a new incarnation, so
-    /// that txids made now never repeat those of an earlier run. Call within a tokio
-    /// runtime: the flusher is a task.
+    /// that txids made now never repeat those of an earlier run. With `fsync` false
+    /// (`--no-fsync`) nothing is flushed: changes are batched all the same. Call
+    /// within a tokio runtime: the writer is a task.
     pub fn open(path: &Path, fsync: bool) -> Result<Store> {
         let db = sled::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
         let meta = db.open_tree("meta")?;
@@ -75,56 +75,51 @@ impl Store {
             .unwrap_or(1);
         // The incarnation must be on disk before any txid of it leaves this node.
         db.flush()?;
-        let (flusher, requests) = mpsc::unbounded_channel();
-        tokio::spawn(flush_in_batches(db.clone(), requests));
-        Ok(Store {
+        let trees = Trees {
             values: db.open_tree("values")?,
             pending: db.open_tree("pending")?,
             decisions: db.open_tree("decisions")?,
             announce: db.open_tree("announce")?,
-            flusher,
+            db,
+        };
+        let (writer, queue) = mpsc::unbounded_channel();
+        tokio::spawn(group_commit::write_in_rounds(trees.clone(), queue, fsync));
+        Ok(Store {
+            trees,
+            writer,
             prefix: Arc::new(format!("{id}-{incarnation}")),
             counter: Arc::default(),
-            fsync,
         })
     }
 
     /// A transaction id no node has used: `NODE-INCARNATION-N`.
     pub fn next_txid(&self) -> String {
-        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
         format!("{}-{n}", self.prefix)
-    }
-
-    /// Waits until every change made so far is on disk.
-    pub async fn durable(&self) -> Result<()> {
-        if !self.fsync {
-            return Ok(());
-        }
-        let (done, flushed) = oneshot::channel();
-        self.flusher
-            .send(done)
-            .map_err(|_| anyhow!("the flusher stopped"))?;
-        flushed.await.map_err(|_| anyhow!("flushing the database failed"))
     }
 
     /// The committed value of a key.
     pub fn get(&self, key: &str) -> Result<Option<String>> {
         Ok(self
+            .trees
             .values
             .get(key)?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    /// Records a prepared write (not yet durable: call [`Store::durable`]).
-    pub fn prepare(&self, txid: &str, pending: &Pending) -> Result<()> {
-        self.pending.insert(txid, serde_json::to_vec(pending)?)?;
-        Ok(())
+    /// Records a prepared write in `pending`; returns once it is durable.
+    pub async fn prepare(&self, txid: &str, pending: &Pending) -> Result<()> {
+        let change = Change::Prepare {
+            txid: txid.to_string(),
+            pending: pending.clone(),
+        };
+        self.write(change).await.map(|_| ())
     }
 
     /// Every prepared write, to lock keys again and finish them after a restart.
     pub fn all_pending(&self) -> Result<Vec<(String, Pending)>> {
         let mut all = Vec::new();
-        for item in self.pending.iter() {
+        for item in self.trees.pending.iter() {
             let (txid, bytes) = item?;
             let pending: Pending = serde_json::from_slice(&bytes)?;
             all.push((String::from_utf8_lossy(&txid).into_owned(), pending));
@@ -132,75 +127,73 @@ impl Store {
         Ok(all)
     }
 
-    /// What this node knows became of a transaction.
-    pub fn decision(&self, txid: &str) -> Result<Outcome> {
-        Ok(match self.decisions.get(txid)?.as_deref() {
-            Some(b"commit") => Outcome::Commit,
-            Some(b"abort") => Outcome::Abort,
-            _ => Outcome::Unknown,
-        })
+    /// What this node knows became of a transaction, as far as it is on disk: the
+    /// answer to `status` (a decision still on its way to the disk is not told).
+    pub async fn decision(&self, txid: &str) -> Result<Outcome> {
+        match self.write(Change::Ask { txid: txid.to_string() }).await? {
+            Done::Known(outcome) => Ok(outcome),
+            _ => Ok(Outcome::Unknown),
+        }
+    }
+
+    /// Whether any decision for this transaction was taken or heard here, on disk or
+    /// not yet (to refuse a late prepare: refusing is always safe).
+    pub fn decided(&self, txid: &str) -> Result<bool> {
+        Ok(self.trees.decisions.contains_key(txid)?)
     }
 
     /// A coordinator's decision: recorded, and to be announced until every peer
-    /// acknowledged it (not yet durable: call [`Store::durable`]).
-    pub fn decide(&self, txid: &str, outcome: Outcome) -> Result<()> {
-        let word = outcome_word(outcome);
-        (&self.decisions, &self.announce)
-            .transaction(|(decisions, announce)| {
-                decisions.insert(txid.as_bytes(), word)?;
-                announce.insert(txid.as_bytes(), word)?;
-                Ok(())
-            })
-            .map_err(|e: TransactionError<()>| anyhow!("cannot record the decision: {e:?}"))
+    /// acknowledged it; returns once it is durable.
+    pub async fn decide(&self, txid: &str, outcome: Outcome) -> Result<()> {
+        let change = Change::Decide {
+            txid: txid.to_string(),
+            outcome,
+        };
+        self.write(change).await.map(|_| ())
     }
 
-    /// Every peer has acknowledged the decision: stop announcing it.
+    /// Every peer has acknowledged the decision: stop announcing it. Not flushed: if
+    /// this is lost in a crash, the decision is announced once more, which is harmless.
     pub fn announced(&self, txid: &str) -> Result<()> {
-        self.announce.remove(txid)?;
+        self.trees.announce.remove(txid)?;
         Ok(())
     }
 
     /// Decisions still to be announced (after a restart).
     pub fn to_announce(&self) -> Result<Vec<(String, Outcome)>> {
         let mut all = Vec::new();
-        for item in self.announce.iter() {
+        for item in self.trees.announce.iter() {
             let (txid, word) = item?;
-            let outcome = match word.as_ref() {
-                b"commit" => Outcome::Commit,
-                _ => Outcome::Abort,
-            };
-            all.push((String::from_utf8_lossy(&txid).into_owned(), outcome));
+            all.push((String::from_utf8_lossy(&txid).into_owned(), outcome_of(Some(&word))));
         }
         Ok(all)
     }
 
     /// Ends a prepared write: on commit its value goes into `values`; either way it
-    /// leaves `pending` and the decision is kept. Returns the write if this call ended
-    /// it, `None` if it was not pending (already ended, or never prepared here). Not
-    /// yet durable: call [`Store::durable`].
-    pub fn finish(&self, txid: &str, outcome: Outcome) -> Result<Option<Op>> {
-        let word = outcome_word(outcome);
-        let ended =
-            (&self.values, &self.pending, &self.decisions).transaction(|(values, pending, decisions)| {
-                decisions.insert(txid.as_bytes(), word)?;
-                let Some(bytes) = pending.remove(txid.as_bytes())? else {
-                    return Ok(None);
-                };
-                let record: Pending = serde_json::from_slice(&bytes)
-                    .map_err(|_| ConflictableTransactionError::Abort("a pending record is corrupt"))?;
-                if outcome == Outcome::Commit {
-                    match &record.op {
-                        Op::Put { key, value } => {
-                            values.insert(key.as_bytes(), value.as_bytes())?;
-                        }
-                        Op::Del { key } => {
-                            values.remove(key.as_bytes())?;
-                        }
-                    }
-                }
-                Ok(Some(record.op))
-            });
-        ended.map_err(|e| anyhow!("cannot finish {txid}: {e:?}"))
+    /// leaves `pending` and the decision is kept, all in one sled transaction. Returns
+    /// the write if this call ended it, `None` if it was not pending (already ended,
+    /// or never prepared here); returns once it is durable.
+    pub async fn finish(&self, txid: &str, outcome: Outcome) -> Result<Option<Op>> {
+        let change = Change::Finish {
+            txid: txid.to_string(),
+            outcome,
+        };
+        match self.write(change).await? {
+            Done::Ended(op) => Ok(op),
+            _ => Ok(None),
+        }
+    }
+
+    /// Hands a change to the writer and waits until it is durable.
+    async fn write(&self, change: Change) -> Result<Done> {
+        let (done, result) = oneshot::channel();
+        self.writer
+            .send((change, done))
+            .map_err(|_| anyhow!("the database writer stopped"))?;
+        result
+            .await
+            .map_err(|_| anyhow!("the database writer stopped"))?
+            .map_err(|reason| anyhow!(reason))
     }
 }
 
@@ -211,21 +204,12 @@ fn outcome_word(outcome: Outcome) -> &'static [u8] {
     }
 }
 
-/// Flushes the database for everyone waiting, one flush per batch of waiters.
-async fn flush_in_batches(db: sled::Db, mut requests: mpsc::UnboundedReceiver<oneshot::Sender<()>>) {
-    while let Some(first) = requests.recv().await {
-        let mut waiting = vec![first];
-        while let Ok(more) = requests.try_recv() {
-            waiting.push(more);
-        }
-        let db = db.clone();
-        let flushed = tokio::task::spawn_blocking(move || db.flush()).await;
-        if matches!(flushed, Ok(Ok(_))) {
-            for done in waiting {
-                let _ = done.send(());
-            }
-        }
-        // On failure the waiters are dropped: they see an error and do not vote yes.
+/// The decision a stored word says (`None`: no decision).
+fn outcome_of(word: Option<&[u8]>) -> Outcome {
+    match word {
+        Some(b"commit") => Outcome::Commit,
+        Some(b"abort") => Outcome::Abort,
+        _ => Outcome::Unknown,
     }
 }
 
@@ -242,19 +226,60 @@ mod tests {
             key: "k".into(),
             value: "v".into(),
         };
-        store.prepare(
-            &txid,
-            &Pending {
-                op: op.clone(),
-                coordinator: false,
-            },
-        )?;
-        store.durable().await?;
+        let pending = Pending {
+            op: op.clone(),
+            coordinator: false,
+        };
+        store.prepare(&txid, &pending).await?;
         assert_eq!(store.get("k")?, None, "a pending write is not visible");
-        assert_eq!(store.finish(&txid, Outcome::Commit)?, Some(op));
-        assert_eq!(store.finish(&txid, Outcome::Commit)?, None, "only once");
+        assert_eq!(store.all_pending()?, vec![(txid.clone(), pending)]);
+        assert_eq!(store.finish(&txid, Outcome::Commit).await?, Some(op));
+        assert_eq!(store.finish(&txid, Outcome::Commit).await?, None, "only once");
         assert_eq!(store.get("k")?.as_deref(), Some("v"));
-        assert_eq!(store.decision(&txid)?, Outcome::Commit);
+        assert_eq!(store.decision(&txid).await?, Outcome::Commit);
+        assert!(store.all_pending()?.is_empty());
         Ok(())
+    }
+
+    #[test]
+    fn concurrent_changes_are_all_written_and_survive_a_restart() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        // Each run of the node is a runtime of its own: dropping it stops the writer.
+        let run = || tokio::runtime::Builder::new_current_thread().enable_all().build();
+        let txids = run()?.block_on(async {
+            let store = Store::open(dir.path(), true)?;
+            let txids: Vec<String> = (0..100).map(|_| store.next_txid()).collect();
+            let mut prepares = tokio::task::JoinSet::new();
+            for (i, txid) in txids.iter().enumerate() {
+                let pending = Pending {
+                    op: Op::Put {
+                        key: format!("k{i}"),
+                        value: format!("v{i}"),
+                    },
+                    coordinator: true,
+                };
+                let (store, txid) = (store.clone(), txid.clone());
+                prepares.spawn(async move { store.prepare(&txid, &pending).await });
+            }
+            while let Some(prepared) = prepares.join_next().await {
+                prepared??;
+            }
+            for txid in &txids[..50] {
+                store.decide(txid, Outcome::Commit).await?;
+                store.finish(txid, Outcome::Commit).await?;
+            }
+            anyhow::Ok(txids)
+        })?;
+        run()?.block_on(async {
+            let store = Store::open(dir.path(), true)?;
+            assert_eq!(store.all_pending()?.len(), 50, "the undecided half is still pending");
+            assert_eq!(store.get("k0")?.as_deref(), Some("v0"));
+            assert_eq!(store.get("k99")?, None);
+            assert_eq!(store.decision(&txids[0]).await?, Outcome::Commit);
+            assert_eq!(store.decision(&txids[99]).await?, Outcome::Unknown);
+            assert_eq!(store.to_announce()?.len(), 50);
+            assert!(!txids.contains(&store.next_txid()), "a new run makes new txids");
+            Ok(())
+        })
     }
 }
