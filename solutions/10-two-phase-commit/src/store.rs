@@ -10,10 +10,11 @@
 //! crash leaves it on one side or the other, never both or neither.
 //!
 //! Every change is **durable when its call returns**, and concurrent transactions
-//! share the cost: the changes go through one writer ([`group_commit`]) that applies
-//! whatever is queued in one sled transaction and flushes once for all of it. Reads
+//! share the cost: the changes ([`changes`]) go through one writer ([`group_commit`])
+//! that applies whatever is queued at once and flushes once for all of it. Reads
 //! (`get`, the lists used after a restart) go straight to the trees.
 
+mod changes;
 mod group_commit;
 
 use std::path::Path;
@@ -25,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::protocol::{Op, Outcome};
-use group_commit::{Change, Done, Queued, Trees};
+use changes::{Change, Done, Trees};
+use group_commit::Queued;
 
 /// A write prepared on this node and not decided yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
