@@ -74,6 +74,7 @@ impl Node {
             Message::Status { txid } => self
                 .store
                 .decision(&txid)
+                .await
                 .map(|outcome| Message::Outcome { txid, outcome }),
             other => Ok(Message::Error {
                 reason: format!("a node does not take `{}` as a request", kind(&other)),
@@ -87,13 +88,14 @@ impl Node {
     /// Runs one write as its coordinator and says how it ended: `Refused` at once when
     /// fewer than `--min-consensus` peers are connected; else prepare locally (lock,
     /// pending record, durable, `prepared`), `prepare` on every peer, commit only if
-    /// every one voted yes, record the decision durably, apply it ([`Node::end`]),
-    /// send it to every peer until acknowledged, and only then `Committed` (an abort
-    /// is answered at once, its announcement goes on in the background).
+    /// every one voted yes, record the decision durably ([`Store::decide`] returns once
+    /// it is), then apply it here ([`Node::end`]) and send it to every peer until
+    /// acknowledged — both at once — and only then `Committed` (an abort is answered
+    /// at once, its announcement goes on in the background).
     ///
     /// You'll need: `self.peers.connected()`, `self.peers.min_consensus()`,
     /// `self.store.next_txid()`, `Peer::request(&msg, "vote", &txid, timeout)`,
-    /// `tokio::task::JoinSet`, `Store::decide`, `Store::durable`, `tokio::spawn`.
+    /// `tokio::task::JoinSet`, `Store::decide`, `tokio::join!`, `tokio::spawn`.
     // Compile error here? `cannot move out of *self` on a method taking `self: Arc<Self>`:
     // see hint 3.
     async fn write(self: &Arc<Self>, op: Op) -> Message {
@@ -114,9 +116,9 @@ impl Node {
         anyhow::bail!("not implemented yet: Node::prepare — see exercises/10-two-phase-commit/README.md")
     }
 
-    /// Applies a decision to a pending write, durably ([`Store::finish`], then
-    /// [`Store::durable`]); if this call ended it, prints `committed` or `aborted`
-    /// and frees the key. Deciding again is a no-op that still succeeds.
+    /// Applies a decision to a pending write, durably ([`Store::finish`] returns once it
+    /// is); if this call ended it, prints `committed` or `aborted` and frees the key.
+    /// Deciding again is a no-op that still succeeds.
     async fn end(&self, txid: &str, outcome: Outcome) -> Result<()> {
         let _ = (txid, outcome, &self.locks);
         anyhow::bail!("not implemented yet: Node::end — see exercises/10-two-phase-commit/README.md")

@@ -9,18 +9,25 @@
 //! Moving a write from `pending` to `values` is one sled transaction over the trees, so a
 //! crash leaves it on one side or the other, never both or neither.
 //!
-//! Durability is batched: a change is made in memory at once, and [`Store::durable`]
-//! waits for the next flush to disk. One flush covers every change made before it
-//! started, so concurrent transactions share one fsync instead of paying one each.
+//! Every change is **durable when its call returns**, and concurrent transactions
+//! share the cost: the changes ([`changes`]) go through one writer ([`group_commit`])
+//! that applies whatever is queued at once and flushes once for all of it. Reads
+//! (`get`, the lists used after a restart) go straight to the trees.
+
+pub mod changes;
+pub mod group_commit;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::protocol::{Op, Outcome};
+use changes::{Change, Done, Trees};
+use group_commit::Queued;
 
 /// A write prepared on this node and not decided yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,22 +40,19 @@ pub struct Pending {
 /// The database of one node.
 #[derive(Clone)]
 pub struct Store {
-    values: sled::Tree,
-    pending: sled::Tree,
-    decisions: sled::Tree,
-    announce: sled::Tree,
-    flusher: mpsc::UnboundedSender<oneshot::Sender<()>>,
+    trees: Trees,
+    /// The queue of the writer: every change goes through it.
+    writer: mpsc::UnboundedSender<Queued>,
     /// This node's id and incarnation: the prefix of every txid it makes.
     prefix: Arc<String>,
-    counter: Arc<std::sync::atomic::AtomicU64>,
-    /// False with `--no-fsync`: [`Store::durable`] returns at once.
-    fsync: bool,
+    counter: Arc<AtomicU64>,
 }
 
 impl Store {
     /// Opens (or creates) the database and starts this run as a new incarnation, so
-    /// that txids made now never repeat those of an earlier run. Call within a tokio
-    /// runtime: the flusher is a task.
+    /// that txids made now never repeat those of an earlier run. With `fsync` false
+    /// (`--no-fsync`) nothing is flushed: changes are batched all the same. Call
+    /// within a tokio runtime: the writer is a task.
     pub fn open(path: &Path, fsync: bool) -> Result<Store> {
         let db = sled::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
         let meta = db.open_tree("meta")?;
@@ -73,59 +77,51 @@ impl Store {
             .unwrap_or(1);
         // The incarnation must be on disk before any txid of it leaves this node.
         db.flush()?;
-        let (flusher, requests) = mpsc::unbounded_channel();
-        tokio::spawn(flush_in_batches(db.clone(), requests));
-        Ok(Store {
+        let trees = Trees {
             values: db.open_tree("values")?,
             pending: db.open_tree("pending")?,
             decisions: db.open_tree("decisions")?,
             announce: db.open_tree("announce")?,
-            flusher,
+            db,
+        };
+        let (writer, queue) = mpsc::unbounded_channel();
+        tokio::spawn(group_commit::write_in_rounds(trees.clone(), queue, fsync));
+        Ok(Store {
+            trees,
+            writer,
             prefix: Arc::new(format!("{id}-{incarnation}")),
             counter: Arc::default(),
-            fsync,
         })
     }
 
     /// A transaction id no node has used: `NODE-INCARNATION-N`.
     pub fn next_txid(&self) -> String {
-        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
         format!("{}-{n}", self.prefix)
-    }
-
-    /// Waits until every change made so far is on disk.
-    pub async fn durable(&self) -> Result<()> {
-        if !self.fsync {
-            return Ok(());
-        }
-        let (done, flushed) = oneshot::channel();
-        self.flusher
-            .send(done)
-            .map_err(|_| anyhow!("the flusher stopped"))?;
-        flushed.await.map_err(|_| anyhow!("flushing the database failed"))
     }
 
     /// The committed value of a key.
     pub fn get(&self, key: &str) -> Result<Option<String>> {
         Ok(self
+            .trees
             .values
             .get(key)?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    /// Records a prepared write under its txid in `pending` (serde_json of [`Pending`]).
-    /// Not yet durable: the caller then awaits [`Store::durable`].
-    ///
-    /// You'll need: `self.pending.insert`, `serde_json::to_vec`.
-    pub fn prepare(&self, txid: &str, pending: &Pending) -> Result<()> {
-        let _ = (txid, pending);
-        anyhow::bail!("not implemented yet: Store::prepare — see exercises/10-two-phase-commit/README.md")
+    /// Records a prepared write in `pending`; returns once it is durable.
+    pub async fn prepare(&self, txid: &str, pending: &Pending) -> Result<()> {
+        let change = Change::Prepare {
+            txid: txid.to_string(),
+            pending: pending.clone(),
+        };
+        self.write(change).await.map(|_| ())
     }
 
     /// Every prepared write, to lock keys again and finish them after a restart.
     pub fn all_pending(&self) -> Result<Vec<(String, Pending)>> {
         let mut all = Vec::new();
-        for item in self.pending.iter() {
+        for item in self.trees.pending.iter() {
             let (txid, bytes) = item?;
             let pending: Pending = serde_json::from_slice(&bytes)?;
             all.push((String::from_utf8_lossy(&txid).into_owned(), pending));
@@ -133,76 +129,81 @@ impl Store {
         Ok(all)
     }
 
-    /// What this node knows became of a transaction.
-    pub fn decision(&self, txid: &str) -> Result<Outcome> {
-        Ok(match self.decisions.get(txid)?.as_deref() {
-            Some(b"commit") => Outcome::Commit,
-            Some(b"abort") => Outcome::Abort,
-            _ => Outcome::Unknown,
-        })
+    /// What this node knows became of a transaction, as far as it is on disk: the
+    /// answer to `status` (a decision still on its way to the disk is not told).
+    pub async fn decision(&self, txid: &str) -> Result<Outcome> {
+        match self.write(Change::Ask { txid: txid.to_string() }).await? {
+            Done::Known(outcome) => Ok(outcome),
+            _ => Ok(Outcome::Unknown),
+        }
     }
 
-    /// A coordinator's decision: in `decisions` (to answer `status`) and in `announce`
-    /// (to resend until acknowledged), both or neither. Not yet durable.
-    ///
-    /// You'll need: `(&self.decisions, &self.announce).transaction(|(d, a)| …)`,
-    /// [`outcome_word`].
-    pub fn decide(&self, txid: &str, outcome: Outcome) -> Result<()> {
-        let _ = (txid, outcome_word(outcome));
-        anyhow::bail!("not implemented yet: Store::decide — see exercises/10-two-phase-commit/README.md")
+    /// Whether any decision for this transaction was taken or heard here, on disk or
+    /// not yet (to refuse a late prepare: refusing is always safe).
+    pub fn decided(&self, txid: &str) -> Result<bool> {
+        Ok(self.trees.decisions.contains_key(txid)?)
     }
 
-    /// Every peer has acknowledged the decision: stop announcing it.
+    /// A coordinator's decision: recorded, and to be announced until every peer
+    /// acknowledged it; returns once it is durable.
+    pub async fn decide(&self, txid: &str, outcome: Outcome) -> Result<()> {
+        let change = Change::Decide {
+            txid: txid.to_string(),
+            outcome,
+        };
+        self.write(change).await.map(|_| ())
+    }
+
+    /// Every peer has acknowledged the decision: stop announcing it. Not flushed: if
+    /// this is lost in a crash, the decision is announced once more, which is harmless.
     pub fn announced(&self, txid: &str) -> Result<()> {
-        self.announce.remove(txid)?;
+        self.trees.announce.remove(txid)?;
         Ok(())
     }
 
     /// Decisions still to be announced (after a restart).
     pub fn to_announce(&self) -> Result<Vec<(String, Outcome)>> {
         let mut all = Vec::new();
-        for item in self.announce.iter() {
+        for item in self.trees.announce.iter() {
             let (txid, word) = item?;
-            let outcome = match word.as_ref() {
-                b"commit" => Outcome::Commit,
-                _ => Outcome::Abort,
-            };
-            all.push((String::from_utf8_lossy(&txid).into_owned(), outcome));
+            all.push((String::from_utf8_lossy(&txid).into_owned(), outcome_of(Some(&word))));
         }
         Ok(all)
     }
 
-    /// Ends a prepared write, in ONE sled transaction over `values`, `pending` and
-    /// `decisions`: record the decision; take the pending record out; on commit apply
-    /// its operation to `values`. Returns the operation if this call ended the write,
-    /// `None` if it was not pending (ended before, or never prepared here): deciding
-    /// twice must be harmless. Not yet durable.
-    ///
-    /// You'll need: `sled::Transactional`, `ConflictableTransactionError::Abort`,
-    /// `TransactionError`.
-    // Compile error here? `error[E0282]: type annotations needed` on `.transaction`: see hint 3.
-    pub fn finish(&self, txid: &str, outcome: Outcome) -> Result<Option<Op>> {
-        let _ = (txid, outcome);
-        anyhow::bail!("not implemented yet: Store::finish — see exercises/10-two-phase-commit/README.md")
+    /// Ends a prepared write: on commit its value goes into `values`; either way it
+    /// leaves `pending` and the decision is kept, all in one sled transaction. Returns
+    /// the write if this call ended it, `None` if it was not pending (already ended,
+    /// or never prepared here); returns once it is durable.
+    pub async fn finish(&self, txid: &str, outcome: Outcome) -> Result<Option<Op>> {
+        let change = Change::Finish {
+            txid: txid.to_string(),
+            outcome,
+        };
+        match self.write(change).await? {
+            Done::Ended(op) => Ok(op),
+            _ => Ok(None),
+        }
+    }
+
+    /// Hands a change to the writer and waits until it is durable.
+    async fn write(&self, change: Change) -> Result<Done> {
+        let (done, result) = oneshot::channel();
+        self.writer
+            .send((change, done))
+            .map_err(|_| anyhow!("the database writer stopped"))?;
+        result
+            .await
+            .map_err(|_| anyhow!("the database writer stopped"))?
+            .map_err(|reason| anyhow!(reason))
     }
 }
 
-fn outcome_word(outcome: Outcome) -> &'static [u8] {
-    match outcome {
-        Outcome::Commit => b"commit",
-        _ => b"abort",
-    }
-}
-
-/// Flushes the database for everyone waiting, one flush per batch of waiters: take
-/// the first request, then every other one already queued (`try_recv`), flush once
-/// (`db.flush()` blocks: run it in `tokio::task::spawn_blocking`), then answer them
-/// all. If the flush fails, drop the senders: their `durable` sees an error.
-///
-/// Until you write it, every request is dropped, so every `durable` fails.
-async fn flush_in_batches(db: sled::Db, mut requests: mpsc::UnboundedReceiver<oneshot::Sender<()>>) {
-    let _ = db;
-    while let Some(waiter) = requests.recv().await {
-        drop(waiter);
+/// The decision a stored word says (`None`: no decision).
+fn outcome_of(word: Option<&[u8]>) -> Outcome {
+    match word {
+        Some(b"commit") => Outcome::Commit,
+        Some(b"abort") => Outcome::Abort,
+        _ => Outcome::Unknown,
     }
 }

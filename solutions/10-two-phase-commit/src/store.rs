@@ -14,8 +14,8 @@
 //! that applies whatever is queued at once and flushes once for all of it. Reads
 //! (`get`, the lists used after a restart) go straight to the trees.
 
-mod changes;
-mod group_commit;
+pub mod changes;
+pub mod group_commit;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -196,13 +196,6 @@ impl Store {
             .await
             .map_err(|_| anyhow!("the database writer stopped"))?
             .map_err(|reason| anyhow!(reason))
-    }
-}
-
-fn outcome_word(outcome: Outcome) -> &'static [u8] {
-    match outcome {
-        Outcome::Commit => b"commit",
-        _ => b"abort",
     }
 }
 

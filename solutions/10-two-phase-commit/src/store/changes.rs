@@ -10,7 +10,7 @@
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{Pending, outcome_of, outcome_word};
+use super::{Pending, outcome_of};
 use crate::protocol::{Op, Outcome};
 
 /// One change to the database, as a transaction asks for it.
@@ -131,4 +131,12 @@ fn finish(
         }
     }
     Ok(Ok(Done::Ended(Some(record.op))))
+}
+
+/// How a decision is stored (and [`outcome_of`] reads it back).
+fn outcome_word(outcome: Outcome) -> &'static [u8] {
+    match outcome {
+        Outcome::Commit => b"commit",
+        _ => b"abort",
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! Every change to the database goes through one task, the writer. It takes the first
 //! change waiting, lets the other ready tasks run and takes what they queued too, applies
-//! the whole round at once ([`changes::apply`]) and flushes **once**; only then does it
+//! the whole round at once ([`super::changes::apply`]) and flushes **once**; only then does it
 //! answer each change of the round. So:
 //!
 //! - nobody hears "done" before the flush that covers their change: a yes vote, a
