@@ -3,8 +3,11 @@
 //! As **coordinator** (a client sent it a write): refuse at once if fewer than
 //! `--min-consensus` peers are connected; prepare locally (lock the key, record the
 //! write as pending, durably); ask every peer to prepare; decide commit only if every
-//! peer voted yes; record the decision durably *before* telling anyone; apply it; tell
-//! every peer until each acknowledges; answer the client only then.
+//! peer voted yes; record the decision durably *before* telling anyone; then apply it
+//! and tell every peer, at once, until each acknowledges; answer the client only then.
+//!
+//! Every store call returns once its change is durable, and many transactions share a
+//! flush ([`crate::store`]): so each rule reads "record, then speak" and stays fast.
 //!
 //! As **participant** (a peer sent `prepare`): vote no if the key is locked by another
 //! transaction (no waiting, so no deadlock); else lock it, record the write durably,

@@ -132,7 +132,12 @@ impl Store {
     /// What this node knows became of a transaction, as far as it is on disk: the
     /// answer to `status` (a decision still on its way to the disk is not told).
     pub async fn decision(&self, txid: &str) -> Result<Outcome> {
-        match self.write(Change::Ask { txid: txid.to_string() }).await? {
+        match self
+            .write(Change::Ask {
+                txid: txid.to_string(),
+            })
+            .await?
+        {
             Done::Known(outcome) => Ok(outcome),
             _ => Ok(Outcome::Unknown),
         }
@@ -166,7 +171,10 @@ impl Store {
         let mut all = Vec::new();
         for item in self.trees.announce.iter() {
             let (txid, word) = item?;
-            all.push((String::from_utf8_lossy(&txid).into_owned(), outcome_of(Some(&word))));
+            all.push((
+                String::from_utf8_lossy(&txid).into_owned(),
+                outcome_of(Some(&word)),
+            ));
         }
         Ok(all)
     }

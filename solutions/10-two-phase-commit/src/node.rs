@@ -3,8 +3,11 @@
 //! As **coordinator** (a client sent it a write): refuse at once if fewer than
 //! `--min-consensus` peers are connected; prepare locally (lock the key, record the
 //! write as pending, durably); ask every peer to prepare; decide commit only if every
-//! peer voted yes; record the decision durably *before* telling anyone; apply it; tell
-//! every peer until each acknowledges; answer the client only then.
+//! peer voted yes; record the decision durably *before* telling anyone; then apply it
+//! and tell every peer, at once, until each acknowledges; answer the client only then.
+//!
+//! Every store call returns once its change is durable, and many transactions share a
+//! flush ([`crate::store`]): so each rule reads "record, then speak" and stays fast.
 //!
 //! As **participant** (a peer sent `prepare`): vote no if the key is locked by another
 //! transaction (no waiting, so no deadlock); else lock it, record the write durably,
@@ -122,11 +125,14 @@ impl Node {
         }
         // Phase 2, here and on every peer at once; the client hears "committed" only
         // once every node has applied the write.
-        let (here, ()) = tokio::join!(self.end(&txid, outcome), self.clone().announce(txid.clone(), outcome));
+        let (here, ()) = tokio::join!(
+            self.end(&txid, outcome),
+            self.clone().announce(txid.clone(), outcome)
+        );
         match here {
             Ok(()) => Message::Committed { txid },
-            // Committed (the decision is on disk and announced), but not applied here
-            // yet: the client must not hear "aborted".
+            // Committed (the decision is on disk and announced) but not applied here:
+            // the client must not hear "aborted"; an error leaves the outcome unknown.
             Err(e) => Message::Error {
                 reason: format!("{txid} is committed but not yet applied on this node: {e:#}"),
             },
@@ -282,7 +288,9 @@ impl Node {
                         Ok(Outcome::Commit) => Outcome::Commit,
                         _ => Outcome::Abort,
                     };
-                    if node.store.decide(&txid, outcome).await.is_ok() && node.end(&txid, outcome).await.is_ok() {
+                    if node.store.decide(&txid, outcome).await.is_ok()
+                        && node.end(&txid, outcome).await.is_ok()
+                    {
                         node.announce(txid, outcome).await;
                     }
                 });

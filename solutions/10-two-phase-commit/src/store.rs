@@ -132,7 +132,12 @@ impl Store {
     /// What this node knows became of a transaction, as far as it is on disk: the
     /// answer to `status` (a decision still on its way to the disk is not told).
     pub async fn decision(&self, txid: &str) -> Result<Outcome> {
-        match self.write(Change::Ask { txid: txid.to_string() }).await? {
+        match self
+            .write(Change::Ask {
+                txid: txid.to_string(),
+            })
+            .await?
+        {
             Done::Known(outcome) => Ok(outcome),
             _ => Ok(Outcome::Unknown),
         }
@@ -166,7 +171,10 @@ impl Store {
         let mut all = Vec::new();
         for item in self.trees.announce.iter() {
             let (txid, word) = item?;
-            all.push((String::from_utf8_lossy(&txid).into_owned(), outcome_of(Some(&word))));
+            all.push((
+                String::from_utf8_lossy(&txid).into_owned(),
+                outcome_of(Some(&word)),
+            ));
         }
         Ok(all)
     }
@@ -267,7 +275,11 @@ mod tests {
         })?;
         run()?.block_on(async {
             let store = Store::open(dir.path(), true)?;
-            assert_eq!(store.all_pending()?.len(), 50, "the undecided half is still pending");
+            assert_eq!(
+                store.all_pending()?.len(),
+                50,
+                "the undecided half is still pending"
+            );
             assert_eq!(store.get("k0")?.as_deref(), Some("v0"));
             assert_eq!(store.get("k99")?, None);
             assert_eq!(store.decision(&txids[0]).await?, Outcome::Commit);

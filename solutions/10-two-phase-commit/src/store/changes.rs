@@ -51,15 +51,24 @@ pub struct Trees {
 /// says what became of each: all of them, or, when sled fails, none, and then every
 /// change of the round gets the error.
 pub fn apply<T>(trees: &Trees, round: &[(Change, T)]) -> Vec<Result<Done, String>> {
-    if round.iter().all(|(change, _)| matches!(change, Change::Prepare { .. } | Change::Ask { .. })) {
-        return round.iter().map(|(change, _)| apply_alone(trees, change)).collect();
+    if round
+        .iter()
+        .all(|(change, _)| matches!(change, Change::Prepare { .. } | Change::Ask { .. }))
+    {
+        return round
+            .iter()
+            .map(|(change, _)| apply_alone(trees, change))
+            .collect();
     }
     let all = (&trees.values, &trees.pending, &trees.decisions, &trees.announce).transaction(
         |(values, pending, decisions, announce)| {
             let mut results = Vec::with_capacity(round.len());
             for (change, _) in round {
                 results.push(match change {
-                    Change::Prepare { txid, pending: record } => match serde_json::to_vec(record) {
+                    Change::Prepare {
+                        txid,
+                        pending: record,
+                    } => match serde_json::to_vec(record) {
                         Ok(bytes) => {
                             pending.insert(txid.as_bytes(), bytes)?;
                             Ok(Done::Recorded)
@@ -72,7 +81,9 @@ pub fn apply<T>(trees: &Trees, round: &[(Change, T)]) -> Vec<Result<Done, String
                         Ok(Done::Recorded)
                     }
                     Change::Finish { txid, outcome } => finish(values, pending, decisions, txid, *outcome)?,
-                    Change::Ask { txid } => Ok(Done::Known(outcome_of(decisions.get(txid.as_bytes())?.as_deref()))),
+                    Change::Ask { txid } => Ok(Done::Known(outcome_of(
+                        decisions.get(txid.as_bytes())?.as_deref(),
+                    ))),
                 });
             }
             Ok::<_, ConflictableTransactionError<()>>(results)
@@ -89,7 +100,8 @@ fn apply_alone(trees: &Trees, change: &Change) -> Result<Done, String> {
     let failed = |e: sled::Error| format!("cannot write to the database: {e}");
     match change {
         Change::Prepare { txid, pending } => {
-            let bytes = serde_json::to_vec(pending).map_err(|e| format!("cannot encode the pending write: {e}"))?;
+            let bytes =
+                serde_json::to_vec(pending).map_err(|e| format!("cannot encode the pending write: {e}"))?;
             trees.pending.insert(txid.as_bytes(), bytes).map_err(failed)?;
             Ok(Done::Recorded)
         }
