@@ -60,10 +60,15 @@ pub fn throughput(root: &Path, load: Load, progress: &dyn Fn(&str)) -> Result<St
     out.push_str(
         "two-phase commit, 3 local nodes, --min-consensus 2, every put to node 1, 100-byte values\n",
     );
-    out.push_str(&format!("machine: {} (noisy figures on a shared machine)\n", machine_load()));
+    out.push_str(&format!(
+        "machine: {} (noisy figures on a shared machine)\n",
+        machine_load()
+    ));
     for fsync in [true, false] {
         let setting = match fsync {
-            true => "fsynced (every vote, decision and ack waits for a flush; one flush per round of changes: group commit)",
+            true => {
+                "fsynced (every vote, decision and ack waits for a flush; one flush per round of changes: group commit)"
+            }
             false => "unsynced (--no-fsync: the original's setting, leveldb's default)",
         };
         progress(setting);
@@ -103,7 +108,11 @@ pub fn throughput(root: &Path, load: Load, progress: &dyn Fn(&str)) -> Result<St
             "      original: {ORIGINAL_CONCURRENT}: this is {:.1}–{:.1}× it; target ≥ 10× (28,400/s): {}\n",
             c.per_second / ORIGINAL_CONCURRENT_PER_SECOND.1,
             c.per_second / ORIGINAL_CONCURRENT_PER_SECOND.0,
-            if c.per_second >= 10.0 * ORIGINAL_CONCURRENT_PER_SECOND.0 { "met" } else { "not met" }
+            if c.per_second >= 10.0 * ORIGINAL_CONCURRENT_PER_SECOND.0 {
+                "met"
+            } else {
+                "not met"
+            }
         ));
     }
     out.push_str(&format!(

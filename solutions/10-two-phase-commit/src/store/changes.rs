@@ -51,6 +51,7 @@ pub struct Trees {
 /// says what became of each: all of them, or, when sled fails, none, and then every
 /// change of the round gets the error.
 pub fn apply<T>(trees: &Trees, round: &[(Change, T)]) -> Vec<Result<Done, String>> {
+    // Only prepares and questions: no transaction needed (see the module's comment).
     if round
         .iter()
         .all(|(change, _)| matches!(change, Change::Prepare { .. } | Change::Ask { .. }))
@@ -68,12 +69,12 @@ pub fn apply<T>(trees: &Trees, round: &[(Change, T)]) -> Vec<Result<Done, String
                     Change::Prepare {
                         txid,
                         pending: record,
-                    } => match serde_json::to_vec(record) {
+                    } => match encode(record) {
                         Ok(bytes) => {
                             pending.insert(txid.as_bytes(), bytes)?;
                             Ok(Done::Recorded)
                         }
-                        Err(e) => Err(format!("cannot encode the pending write: {e}")),
+                        Err(reason) => Err(reason),
                     },
                     Change::Decide { txid, outcome } => {
                         decisions.insert(txid.as_bytes(), outcome_word(*outcome))?;
@@ -100,8 +101,7 @@ fn apply_alone(trees: &Trees, change: &Change) -> Result<Done, String> {
     let failed = |e: sled::Error| format!("cannot write to the database: {e}");
     match change {
         Change::Prepare { txid, pending } => {
-            let bytes =
-                serde_json::to_vec(pending).map_err(|e| format!("cannot encode the pending write: {e}"))?;
+            let bytes = encode(pending)?;
             trees.pending.insert(txid.as_bytes(), bytes).map_err(failed)?;
             Ok(Done::Recorded)
         }
@@ -143,6 +143,11 @@ fn finish(
         }
     }
     Ok(Ok(Done::Ended(Some(record.op))))
+}
+
+/// How a pending record is stored (JSON; [`super::Store::all_pending`] reads it back).
+fn encode(pending: &Pending) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(pending).map_err(|e| format!("cannot encode the pending write: {e}"))
 }
 
 /// How a decision is stored (and [`outcome_of`] reads it back).
