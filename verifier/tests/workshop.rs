@@ -436,6 +436,7 @@ fn reset_restores_the_stub_from_git_after_a_backup() {
     std::fs::write(&lib, "// mine\n").expect("write");
     let error = verifier::workshop::reset::reset(plain.path(), COURSE[0], &plain.path().join("backups"))
         .expect_err("not a git repository");
+    let error = format!("{error:#}");
     assert!(
         error.contains("not a git repository") && error.contains("nothing was changed"),
         "{error}"
