@@ -22,6 +22,15 @@
 //!
 //! The replication protocol of exercise 03 (its messages, `course::replication::wire`,
 //! also shown by `dupsh`, and the judge of conversations) belongs to the course.
+//!
+//! Errors: a learner's wrong program is a `Failure` (a verdict, in words that explain
+//! it). The verifier being unable to do its job (cannot build, cannot start a process,
+//! cannot read the course) is an `anyhow::Error` with context, printed once by the front
+//! end with `{:#}` ("outer: inner"). Typed error enums exist only where a caller decides
+//! by the kind (`BuildError`, `CopyError`, `ParseError`), and the process layer speaks
+//! `io::Result`. The protocol judges that say what a learner's program sent wrong hand
+//! that phrase on as a plain `String` for its `Failure`; `tests/layers.rs` lists them,
+//! and fails on any other `Result<_, String>`.
 
 pub mod cli;
 pub mod course;

@@ -133,7 +133,7 @@ fn mutants_are_well_formed_and_apply() {
     use verifier::service::mutants::{applies, load};
     let root = default_root();
     for exercise in COURSE {
-        let mutants = load(&root, exercise).unwrap_or_else(|e| panic!("{e}"));
+        let mutants = load(&root, exercise).unwrap_or_else(|e| panic!("{e:#}"));
         if mutants.is_empty() {
             continue;
         }
@@ -145,7 +145,7 @@ fn mutants_are_well_formed_and_apply() {
         );
         for mutant in &mutants {
             if let Err(problem) = applies(&root, mutant) {
-                panic!("{}: {problem}", mutant.id());
+                panic!("{}: {problem:#}", mutant.id());
             }
         }
     }

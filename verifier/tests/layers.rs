@@ -198,3 +198,150 @@ fn the_test_sees_imports() {
     let found: Vec<&str> = found.iter().map(String::as_str).collect();
     assert_eq!(found, ["course", "harness::trial", "runner"]);
 }
+
+/// Functions whose `Err` is a `String` on purpose. Their message is not an error of the
+/// verifier but a phrase saying what a learner's program did wrong, which the caller
+/// puts into a `Failure` (each file says so in its module comment); with it, the unit
+/// tests that pass such a phrase on. Everything else that can fail in the verifier says
+/// so with `anyhow::Result` (or a typed error a caller matches on, or `io::Result`).
+const STRING_ERRORS_ALLOWED: &[(&str, &str)] = &[
+    ("course/e09_merkle_dag/wire.rs", "judge"),
+    (
+        "course/e09_merkle_dag/wire.rs",
+        "judges_a_session_and_names_each_fault",
+    ),
+    ("course/e09_merkle_dag/wire.rs", "parse"),
+    ("course/e09_merkle_dag/wire.rs", "sent"),
+    ("course/e10_two_phase_commit/checks.rs", "answer_to"),
+    ("course/replication/sync.rs", "judge"),
+    ("course/replication/sync.rs", "judge_direction"),
+    ("harness/trial/cluster.rs", "parse_event"),
+];
+
+/// Each `Result<…, String>` in `text` (comments left out), as the name of the last
+/// function begun before it (the one whose signature or body it is in; `-` if none)
+/// and the line it starts on.
+fn string_errors(text: &str) -> Vec<(String, usize)> {
+    let code: String = text
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("Result<") {
+        if code[..at]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        // The type arguments, up to the matching `>` (an arrow's `>` does not close).
+        let inside = &code[at + "Result<".len()..];
+        let (mut depth, mut end, mut last_comma) = (1usize, None, None);
+        let mut previous = ' ';
+        for (i, c) in inside.char_indices() {
+            match c {
+                '<' | '(' | '[' => depth += 1,
+                '>' if previous == '-' => {}
+                '>' | ')' | ']' => depth -= 1,
+                ',' if depth == 1 => last_comma = Some(i),
+                _ => {}
+            }
+            if depth == 0 {
+                end = Some(i);
+                break;
+            }
+            previous = c;
+        }
+        let (Some(end), Some(comma)) = (end, last_comma) else {
+            continue;
+        };
+        let error = inside[comma + 1..end].trim();
+        if !matches!(error, "String" | "std::string::String" | "string::String") {
+            continue;
+        }
+        let before = &code[..at];
+        let function = before
+            .match_indices("fn ")
+            .filter(|(i, _)| {
+                before[..*i]
+                    .chars()
+                    .last()
+                    .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+            })
+            .last()
+            .map(|(i, _)| {
+                before[i + 3..]
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "-".to_string());
+        found.push((function, before.lines().count().max(1)));
+    }
+    found
+}
+
+#[test]
+fn errors_of_the_verifier_are_not_strings() {
+    let mut all = Vec::new();
+    files(&src(), &mut all);
+    all.sort();
+    let mut unexpected = Vec::new();
+    let mut used = BTreeSet::new();
+    for path in all {
+        let relative = path.strip_prefix(src()).unwrap_or(&path);
+        let file = relative.to_string_lossy().replace('\\', "/");
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        for (function, line) in string_errors(&text) {
+            match STRING_ERRORS_ALLOWED
+                .iter()
+                .find(|(f, name)| *f == file && *name == function)
+            {
+                Some(allowed) => {
+                    used.insert(*allowed);
+                }
+                None => unexpected.push(format!("{file}:{line} (fn {function})")),
+            }
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "`Result<_, String>` where the verifier's errors are `anyhow::Result` (with context, \
+         printed once with `{{:#}}` by the front end), a typed error a caller matches on, or \
+         `io::Result`:\n{}",
+        unexpected.join("\n")
+    );
+    let stale: Vec<String> = STRING_ERRORS_ALLOWED
+        .iter()
+        .filter(|allowed| !used.contains(*allowed))
+        .map(|(file, function)| format!("{file} (fn {function})"))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "allowed `String` errors that are gone: take them off STRING_ERRORS_ALLOWED:\n{}",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn the_test_sees_string_errors() {
+    let text = "fn a() -> Result<Vec<(u8, String)>, String> {}\n\
+        fn b() -> Result<(String, String), Failure> {}\n\
+        fn c(m: HashMap<String, String>) -> io::Result<String> {}\n\
+        fn d(f: impl Fn() -> Result<u8, std::string::String>) {}\n\
+        struct S { r: OnceLock<Result<Programs,\n String>> }\n\
+        // fn e() -> Result<(), String>\n\
+        fn f() -> anyhow::Result<()> { let g = |x: u8| -> Result<u8, String> { Ok(x) }; }\n";
+    assert_eq!(
+        string_errors(text),
+        [
+            ("a".to_string(), 1),
+            ("d".to_string(), 4),
+            ("d".to_string(), 5),
+            ("f".to_string(), 8),
+        ]
+    );
+}

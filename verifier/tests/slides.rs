@@ -389,74 +389,183 @@ fn the_decks_teach_what_the_exercises_do() {
     }
 }
 
-#[test]
-fn on_a_terminal_single_keys_present_and_the_terminal_is_restored() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::Stdio;
-    // `script` gives the presenter a terminal of its own (a pseudo-terminal); `stty -a`
-    // afterwards shows the mode the presenter left it in.
-    if !Path::new("/usr/bin/script").exists() {
-        eprintln!("skipped: util-linux's `script` is not installed");
-        return;
-    }
-    let command = format!("{} slides 2; stty -a", env!("CARGO_BIN_EXE_verifier"));
-    let mut child = std::process::Command::new("/usr/bin/script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .env_remove("REPLICATE_ROOT")
-        .env("TERM", "xterm")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("script starts");
-    let mut stdin = child.stdin.take().expect("piped");
-    let stdout = child.stdout.take().expect("piped");
-    let (sender, screens) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = Vec::new();
-        while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
-            let _ = sender.send(String::from_utf8_lossy(&line).into_owned());
-            line.clear();
+/// A pseudo-terminal (util-linux's `script`) running a shell command, whose screens
+/// are read as they come.
+struct Terminal {
+    child: std::process::Child,
+    keys: std::process::ChildStdin,
+    screens: std::sync::mpsc::Receiver<String>,
+    seen: String,
+}
+
+impl Terminal {
+    /// `None` (the test is skipped) where `script` is not installed.
+    fn run(command: &str) -> Option<Terminal> {
+        use std::io::{BufRead, BufReader, Read};
+        use std::process::Stdio;
+        if !Path::new("/usr/bin/script").exists() {
+            eprintln!("skipped: util-linux's `script` is not installed");
+            return None;
         }
-        let mut rest = String::new();
-        let _ = reader.read_to_string(&mut rest);
-        let _ = sender.send(rest);
-    });
-    let mut seen = String::new();
-    let mut wait_for = |wanted: &str| {
+        let mut child = std::process::Command::new("/usr/bin/script")
+            .args(["-q", "-e", "-c", command, "/dev/null"])
+            .env_remove("REPLICATE_ROOT")
+            .env("TERM", "xterm")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("script starts");
+        let keys = child.stdin.take().expect("piped");
+        let stdout = child.stdout.take().expect("piped");
+        let (sender, screens) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                let _ = sender.send(String::from_utf8_lossy(&line).into_owned());
+                line.clear();
+            }
+            let mut rest = String::new();
+            let _ = reader.read_to_string(&mut rest);
+            let _ = sender.send(rest);
+        });
+        Some(Terminal {
+            child,
+            keys,
+            screens,
+            seen: String::new(),
+        })
+    }
+
+    /// Waits up to 20 s for `wanted` on the screen; says whether it came.
+    fn wait_for(&mut self, wanted: &str) -> bool {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !seen.contains(wanted) {
+        while !self.seen.contains(wanted) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match screens.recv_timeout(left) {
-                Ok(text) => seen.push_str(&text),
-                Err(_) => return (false, seen.clone()),
+            match self.screens.recv_timeout(left) {
+                Ok(text) => self.seen.push_str(&text),
+                Err(_) => return false,
             }
         }
-        (true, seen.clone())
+        true
+    }
+
+    fn type_keys(&mut self, keys: &[u8]) {
+        use std::io::Write;
+        self.keys.write_all(keys).expect("keys typed");
+    }
+
+    /// The terminal's mode as `stty -a` printed it at the end of the command.
+    fn modes(&self) -> &str {
+        &self.seen[self.seen.find("speed").unwrap_or(0)..]
+    }
+
+    fn assert_restored(&self) {
+        let modes = self.modes();
+        assert!(
+            modes.contains(" icanon") && modes.contains(" echo") && !modes.contains("-icanon"),
+            "the terminal was left in raw mode:\n{modes}"
+        );
+    }
+
+    /// The process of the terminal running `program`.
+    fn process_of(&self, program: &str) -> Option<i32> {
+        let program = fs::canonicalize(program).ok()?;
+        let mut family = vec![self.child.id() as i32];
+        let mut index = 0;
+        while index < family.len() {
+            let parent = family[index];
+            index += 1;
+            for entry in fs::read_dir("/proc").ok()?.flatten() {
+                let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                    continue;
+                };
+                let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+                // pid (comm) state ppid …: the comm may hold spaces, so split after it.
+                let ppid = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                    .and_then(|p| p.parse::<i32>().ok());
+                if ppid == Some(parent) && !family.contains(&pid) {
+                    if fs::read_link(entry.path().join("exe")).ok().as_ref() == Some(&program) {
+                        return Some(pid);
+                    }
+                    family.push(pid);
+                }
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn on_a_terminal_single_keys_present_and_the_terminal_is_restored() {
+    // `stty -a` afterwards shows the mode the presenter left the terminal in.
+    let command = format!("{} slides 2; stty -a", env!("CARGO_BIN_EXE_verifier"));
+    let Some(mut terminal) = Terminal::run(&command) else {
+        return;
     };
-    let first = wait_for("Append-only logs — slide 1/10");
+    assert!(
+        terminal.wait_for("Append-only logs — slide 1/10"),
+        "no first slide:\n{}",
+        terminal.seen
+    );
     // One key each, no Enter: n, then the right arrow, then a number and Enter, then q.
-    stdin.write_all(b"n").expect("a key");
-    let second = wait_for("slide 2/10");
-    stdin.write_all(b"\x1b[C").expect("the right arrow");
-    let third = wait_for("slide 3/10");
-    stdin.write_all(b"7\r").expect("7 and Enter");
-    let seventh = wait_for("slide 7/10");
-    stdin.write_all(b"q").expect("q");
-    let after = wait_for("icanon");
-    let _ = child.kill();
-    let _ = child.wait();
-    let transcript = after.1.clone();
-    assert!(first.0, "no first slide:\n{}", first.1);
+    terminal.type_keys(b"n");
+    let second = terminal.wait_for("slide 2/10");
+    terminal.type_keys(b"\x1b[C");
+    let third = terminal.wait_for("slide 3/10");
+    terminal.type_keys(b"7\r");
+    let seventh = terminal.wait_for("slide 7/10");
     assert!(
-        second.0 && third.0 && seventh.0,
-        "the keys did not move the slides:\n{transcript}"
+        second && third && seventh,
+        "the keys did not move the slides:\n{}",
+        terminal.seen
     );
-    assert!(after.0, "the presenter did not quit on q:\n{transcript}");
-    let modes = &transcript[transcript.find("speed").unwrap_or(0)..];
+    terminal.type_keys(b"q");
     assert!(
-        modes.contains(" icanon") && modes.contains(" echo") && !modes.contains("-icanon"),
-        "the terminal was left in raw mode:\n{modes}"
+        terminal.wait_for("icanon"),
+        "the presenter did not quit on q:\n{}",
+        terminal.seen
     );
+    terminal.assert_restored();
+}
+
+#[test]
+fn a_presenter_ended_by_sigterm_restores_the_terminal() {
+    let verifier = env!("CARGO_BIN_EXE_verifier");
+    let command = format!("{verifier} slides 3; echo exit=$?; stty -a");
+    let Some(mut terminal) = Terminal::run(&command) else {
+        return;
+    };
+    assert!(
+        terminal.wait_for("slide 1/"),
+        "no first slide:\n{}",
+        terminal.seen
+    );
+    let presenter = terminal.process_of(verifier).expect("the presenter's process");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(presenter),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM sent");
+    assert!(
+        terminal.wait_for("icanon"),
+        "the presenter did not end on SIGTERM:\n{}",
+        terminal.seen
+    );
+    assert!(
+        terminal.seen.contains("exit=143"),
+        "SIGTERM should end it with status 143:\n{}",
+        terminal.seen
+    );
+    terminal.assert_restored();
 }

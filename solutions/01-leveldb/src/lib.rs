@@ -281,7 +281,7 @@ mod tests {
             let users = store_with(dir.path(), Some("users"), &["ada"]);
             assert_eq!(keys(&users.range(&Bounds::default()).unwrap()), ["ada"]);
         }
-        let default = Store::open(dir.path(), None).unwrap();
+        let default = reopen(dir.path(), None);
         assert_eq!(default.get("ada").unwrap(), None);
         assert!(default.range(&Bounds::default()).unwrap().is_empty());
     }
@@ -293,7 +293,19 @@ mod tests {
             let store = store_with(dir.path(), Some("notes"), &["kept"]);
             store.flush().unwrap();
         }
-        let store = Store::open(dir.path(), Some("notes")).unwrap();
+        let store = reopen(dir.path(), Some("notes"));
         assert_eq!(store.get("kept").unwrap().as_deref(), Some("value of kept"));
+    }
+
+    /// Opens a database again in the same process. sled lets go of its lock from a
+    /// background thread shortly after the last handle is dropped: wait for it.
+    fn reopen(path: &Path, collection: Option<&str>) -> Store {
+        for _ in 0..200 {
+            if let Ok(store) = Store::open(path, collection) {
+                return store;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Store::open(path, collection).unwrap()
     }
 }

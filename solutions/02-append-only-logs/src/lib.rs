@@ -348,6 +348,18 @@ pub fn print_json_lines<T: Serialize>(records: impl IntoIterator<Item = T>) -> R
 mod tests {
     use super::*;
 
+    /// Opens a log again in the same process. sled lets go of its lock from a
+    /// background thread shortly after the last handle is dropped: wait for it.
+    fn reopen(path: &Path) -> Log {
+        for _ in 0..200 {
+            if let Ok(log) = Log::open(path) {
+                return log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Log::open(path).unwrap()
+    }
+
     fn record(peer: &str, seq: u64, entry: &str) -> Record {
         Record {
             peer: peer.to_string(),
@@ -404,7 +416,7 @@ mod tests {
             assert!(id.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
         }
         // Reopening finds the same id.
-        assert_eq!(Log::open(first_dir.path()).unwrap().peer(), first);
+        assert_eq!(reopen(first_dir.path()).peer(), first);
     }
 
     #[test]
@@ -417,7 +429,7 @@ mod tests {
             log.flush().unwrap();
             log.peer().to_string()
         };
-        let log = Log::open(dir.path()).unwrap();
+        let log = reopen(dir.path());
         assert_eq!(log.peer(), peer);
         assert_eq!(log.append("third").unwrap(), record(&peer, 3, "third"));
         assert_eq!(seqs(&log.read_after(0).unwrap()), [1, 2, 3]);

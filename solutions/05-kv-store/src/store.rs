@@ -238,7 +238,7 @@ mod tests {
             put(&store, "x", "1");
             store.flush().unwrap();
         }
-        let store = Store::<Values>::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(value(&store, "x").as_deref(), Some("1"));
         // Nothing was left to apply: the view was up to date.
         assert_eq!(store.catch_up().unwrap(), 0);

@@ -59,7 +59,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
             print!("{report}");
             return ExitCode::SUCCESS;
         }
-        Some(Err(message)) => return super::usage_error(&format!("the benchmark could not run: {message}")),
+        Some(Err(error)) => return super::error_exit(&error.context("the benchmark could not run")),
         None => {}
     }
     let sizes = Sizes {
@@ -74,6 +74,6 @@ pub fn run(args: BenchArgs) -> ExitCode {
             print!("{}", figures.report());
             ExitCode::SUCCESS
         }
-        Err(message) => super::usage_error(&format!("the benchmark could not run: {message}")),
+        Err(error) => super::error_exit(&error.context("the benchmark could not run")),
     }
 }

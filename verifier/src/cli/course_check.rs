@@ -6,7 +6,7 @@
 //! known-wrong variants of the solutions instead (see [`crate::service::mutants`]): each must be
 //! rejected by the checks its header names.
 
-use super::usage_error;
+use super::{error_exit, usage_error};
 use crate::course::{self, COURSE, Exercise, Side};
 use crate::harness::course_copy::committed_stubs;
 use crate::harness::verdict::Settings;
@@ -41,7 +41,7 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
     for query in &args.exercises {
         match course::find(query) {
             Ok(exercise) => chosen.push(exercise),
-            Err(message) => return usage_error(&message),
+            Err(error) => return error_exit(&error),
         }
     }
     if chosen.is_empty() {
@@ -100,15 +100,16 @@ pub fn run(args: CourseCheckArgs) -> ExitCode {
     }
 }
 
-/// How many checks pass on one side, or why nothing could run: the code built in
-/// `code`, judged with the course at `root`.
+/// How many checks pass on one side, or why nothing could run (the first error of a
+/// check, else the report's first line): the code built in `code`, judged with the
+/// course at `root`.
 fn passes(
     exercise: &'static Exercise,
     side: Side,
     code: &Path,
     root: &Path,
     settings: &Settings,
-) -> Result<usize, String> {
+) -> anyhow::Result<usize> {
     let mut request = Request::new(exercise, side, root.to_path_buf(), settings.seed);
     request.code = code.to_path_buf();
     request.keep_failed = settings.keep_failed;
@@ -123,15 +124,15 @@ fn passes(
                 _ => None,
             })
             .unwrap_or_else(|| explained.lines().next().unwrap_or_default().to_string());
-        return Err(first);
+        anyhow::bail!(first);
     }
     Ok(verified.passed())
 }
 
-fn describe(result: &Result<usize, String>, exercise: &Exercise) -> String {
+fn describe(result: &anyhow::Result<usize>, exercise: &Exercise) -> String {
     match result {
         Ok(passed) => format!("{passed}/{} pass", exercise.checks.len()),
-        Err(message) => format!("error ({message})"),
+        Err(error) => format!("error ({error:#})"),
     }
 }
 
@@ -145,7 +146,7 @@ fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings, only:
                     .into_iter()
                     .filter(|m| only.is_empty() || only.contains(&m.name)),
             ),
-            Err(message) => return usage_error(&message),
+            Err(error) => return error_exit(&error),
         }
     }
     if all.is_empty() {
@@ -154,7 +155,7 @@ fn mutants(chosen: &[&'static Exercise], root: &Path, settings: &Settings, only:
     let started = std::time::Instant::now();
     let mut scratch = match Scratch::mirror(root) {
         Ok(scratch) => scratch,
-        Err(message) => return usage_error(&message),
+        Err(error) => return error_exit(&error),
     };
     println!(
         "Trying {} mutants in {} (seed {})\n",

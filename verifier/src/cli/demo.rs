@@ -1,7 +1,7 @@
 //! `verifier demo replicate|gossip|clocks|merkle-dag`: the reference solutions at work, for a teacher's
 //! live demo (the slides name these commands) or a curious learner.
 
-use super::usage_error;
+use super::error_exit;
 use crate::course::replication::wire::{self, Direction, Line, Message};
 use crate::course::{self, Side};
 use crate::harness::build::build;
@@ -10,6 +10,7 @@ use crate::harness::redact::Redactor;
 use crate::harness::trial::{Programs, free_port};
 use crate::runner::{self, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
 use crate::service::root::default_root;
+use anyhow::anyhow;
 use clap::{Args, ValueEnum};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -50,26 +51,25 @@ pub fn run(args: DemoArgs) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => usage_error(&format!("the demo could not run: {message}")),
+        Err(error) => error_exit(&error.context("the demo could not run")),
     }
 }
 
 /// Builds a reference solution, quietly.
-fn reference(slug: &str) -> Result<Programs, String> {
+fn reference(slug: &str) -> anyhow::Result<Programs> {
     let exercise = course::find(slug)?;
     eprintln!(
         "(building the reference solution of exercise {} …)",
         exercise.number
     );
-    build(&default_root(), &exercise.buildable(Side::Reference), &|_| {})
-        .map(|built| built.programs)
-        .map_err(|e| e.to_string())
+    let built = build(&default_root(), &exercise.buildable(Side::Reference), &|_| {})?;
+    Ok(built.programs)
 }
 
-fn invocation(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> Result<Invocation, String> {
+fn invocation(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> anyhow::Result<Invocation> {
     let command = programs
         .command(program)
-        .ok_or(format!("no program `{program}`"))?;
+        .ok_or_else(|| anyhow!("no program `{program}`"))?;
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     Ok(Invocation {
         program: program.to_string(),
@@ -81,10 +81,10 @@ fn invocation(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> 
 }
 
 /// Runs one program and shows the command and its output, as in a terminal.
-fn show(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> Result<(), String> {
+fn show(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> anyhow::Result<()> {
     let invocation = invocation(programs, program, args, dir)?;
     println!("$ {}", invocation.short_line());
-    let finished = runner::run(&invocation, None, &Limits::default()).map_err(|e| e.to_string())?;
+    let finished = runner::run(&invocation, None, &Limits::default())?;
     print!("{}", String::from_utf8_lossy(&finished.stdout));
     if !finished.ending.success() {
         println!("({})", finished.ending.describe());
@@ -92,10 +92,10 @@ fn show(programs: &Programs, program: &str, args: &[&str], dir: &Path) -> Result
     Ok(())
 }
 
-fn replicate() -> Result<(), String> {
+fn replicate() -> anyhow::Result<()> {
     let programs = reference("replicate")?;
     // Under the verifier's scratch root: removed even if the verifier is killed.
-    let dir = crate::runner::scratch_dir("replicate-demo-").map_err(|e| e.to_string())?;
+    let dir = crate::runner::scratch_dir("replicate-demo-")?;
     let dir = dir.path();
     println!("# Alice and Bob each append to their own log.");
     show(
@@ -132,7 +132,7 @@ fn replicate() -> Result<(), String> {
         observer: Some(Box::new(observer)),
     };
     let stderr = [Stderr::Forwarded("A| ".into()), Stderr::Forwarded("B| ".into())];
-    let outcome = duplex::run(&a, &b, mode, stderr, &Limits::default()).map_err(|e| e.to_string())?;
+    let outcome = duplex::run(&a, &b, mode, stderr, &Limits::default())?;
     println!("(A {}; B {})", outcome.a.describe(), outcome.b.describe());
     let names = match (redactor.lock(), ids.lock()) {
         (Ok(redactor), Ok(ids)) => {
@@ -168,17 +168,13 @@ fn who_is_who(alice: Option<String>, bob: Option<String>) -> String {
 /// How long the gossip demo lets entries travel before it shows what each peer printed.
 const GOSSIP_TIME: Duration = Duration::from_millis(1500);
 
-fn gossip() -> Result<(), String> {
+fn gossip() -> anyhow::Result<()> {
     let programs = reference("gossip")?;
     // Under the verifier's scratch root: removed even if the verifier is killed.
-    let dir = crate::runner::scratch_dir("replicate-demo-").map_err(|e| e.to_string())?;
+    let dir = crate::runner::scratch_dir("replicate-demo-")?;
     let dir = dir.path();
     let ports: Vec<String> = (0..3)
-        .map(|_| {
-            free_port()
-                .map(|port| port.to_string())
-                .map_err(|e| e.to_string())
-        })
+        .map(|_| free_port().map(|port| port.to_string()))
         .collect::<Result<_, _>>()?;
     println!("# Three peers in a line: p1 – p2 – p3 (p1 and p3 never meet).");
     let limits = Limits {
@@ -204,7 +200,7 @@ fn gossip() -> Result<(), String> {
             stdout: Stdout::Piped,
             stderr: Stderr::Forwarded(format!("{name}| ")),
         };
-        let mut peer = Spawned::start(&invocation, wiring, &limits).map_err(|e| e.to_string())?;
+        let mut peer = Spawned::start(&invocation, wiring, &limits)?;
         if let Some(stdout) = peer.take_stdout() {
             let printed = printed.clone();
             let name = name.clone();
@@ -237,12 +233,9 @@ fn gossip() -> Result<(), String> {
 }
 
 /// Two `serve`s and pulls without a resolver: alice and bob keep different values.
-fn clocks() -> Result<(), String> {
+fn clocks() -> anyhow::Result<()> {
     let programs = reference("logical-clocks")?;
-    let dir = tempfile::Builder::new()
-        .prefix("replicate-demo-")
-        .tempdir()
-        .map_err(|e| e.to_string())?;
+    let dir = tempfile::Builder::new().prefix("replicate-demo-").tempdir()?;
     let dir = dir.path();
     println!("# Alice and Bob each write k once, without pulling first: both clocks are 1.");
     show(&programs, "put", &["--db", "alice.db", "k", "from alice"], dir)?;
@@ -250,12 +243,14 @@ fn clocks() -> Result<(), String> {
     let mut servers = Vec::new();
     let mut addresses = Vec::new();
     for db in ["alice.db", "bob.db"] {
-        let port = free_port().map_err(|e| e.to_string())?.to_string();
+        let port = free_port()?.to_string();
         let invocation = invocation(&programs, "serve", &["--db", db, "--port", &port], dir)?;
         println!("$ {} &", invocation.short_line());
-        servers.push(
-            Spawned::start(&invocation, Wiring::default(), &Limits::default()).map_err(|e| e.to_string())?,
-        );
+        servers.push(Spawned::start(
+            &invocation,
+            Wiring::default(),
+            &Limits::default(),
+        )?);
         let address = format!("127.0.0.1:{port}");
         while std::net::TcpStream::connect(&address).is_err() {
             thread::sleep(Duration::from_millis(20));
@@ -291,11 +286,11 @@ fn show_nodes(
     args: (&str, &[&str]),
     dir: &Path,
     redactor: &Mutex<Redactor>,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let (program, args) = args;
     let invocation = invocation(programs, program, args, dir)?;
-    let finished = runner::run(&invocation, None, &Limits::default()).map_err(|e| e.to_string())?;
-    let mut redactor = redactor.lock().map_err(|e| e.to_string())?;
+    let finished = runner::run(&invocation, None, &Limits::default())?;
+    let mut redactor = redactor.lock().map_err(|e| anyhow!("{e}"))?;
     let shown: Vec<String> = invocation
         .args
         .iter()
@@ -322,11 +317,11 @@ fn dag_sync(
     dbs: [&str; 2],
     dir: &Path,
     redactor: &Mutex<Redactor>,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     println!("$ verifier dupsh 'replicate {}' 'replicate {}'", dbs[0], dbs[1]);
     let a = invocation(programs, "replicate", &[dbs[0]], dir)?;
     let b = invocation(programs, "replicate", &[dbs[1]], dir)?;
-    let redactor = Mutex::new(redactor.lock().map_err(|e| e.to_string())?.clone());
+    let redactor = Mutex::new(redactor.lock().map_err(|e| anyhow!("{e}"))?.clone());
     let observer = move |event: &Event| {
         if let Ok(mut redactor) = redactor.lock() {
             let line = course::e09_merkle_dag::show_line(&event.raw, &mut redactor);
@@ -338,17 +333,14 @@ fn dag_sync(
         observer: Some(Box::new(observer)),
     };
     let stderr = [Stderr::Forwarded("A| ".into()), Stderr::Forwarded("B| ".into())];
-    let outcome = duplex::run(&a, &b, mode, stderr, &Limits::default()).map_err(|e| e.to_string())?;
+    let outcome = duplex::run(&a, &b, mode, stderr, &Limits::default())?;
     println!("(A {}; B {})", outcome.a.describe(), outcome.b.describe());
     Ok(())
 }
 
-fn merkle_dag() -> Result<(), String> {
+fn merkle_dag() -> anyhow::Result<()> {
     let programs = reference("merkle-dag")?;
-    let dir = tempfile::Builder::new()
-        .prefix("replicate-demo-")
-        .tempdir()
-        .map_err(|e| e.to_string())?;
+    let dir = tempfile::Builder::new().prefix("replicate-demo-").tempdir()?;
     let dir = dir.path();
     let r = Mutex::new(Redactor::new());
     println!("# Cause 1? \"No common root.\" Two databases, no node in common:");
@@ -363,7 +355,7 @@ fn merkle_dag() -> Result<(), String> {
     show_nodes(&programs, ("add", &["log.db", "both logs, merged"]), dir, &r)?;
     println!("\n# Cause 2: copy a database directory, then write to both copies.");
     println!("$ cp -r log.db log3.db");
-    course::e09_merkle_dag::copy_dir(&dir.join("log.db"), &dir.join("log3.db")).map_err(|e| e.to_string())?;
+    course::e09_merkle_dag::copy_dir(&dir.join("log.db"), &dir.join("log3.db"))?;
     show_nodes(&programs, ("add", &["log.db", "from the original"]), dir, &r)?;
     show_nodes(&programs, ("add", &["log3.db", "from the copy"]), dir, &r)?;
     println!();

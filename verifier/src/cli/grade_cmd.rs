@@ -4,12 +4,13 @@
 //! compile, hangs or crashes fails), 2 a usage error or a problem of the verifier.
 
 use super::limits::LimitArgs;
-use super::usage_error;
+use super::{error_exit, usage_error};
 use crate::course::{self, COURSE, Exercise};
 use crate::harness::verdict::Settings;
 use crate::service::Outcome;
 use crate::service::grade::{Format, Options, grade, render};
 use crate::service::root::default_root;
+use anyhow::{Context as _, bail};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,13 +48,13 @@ pub struct GradeArgs {
     programs: Vec<(String, String, Vec<String>)>,
 }
 
-fn parse_program(text: &str) -> Result<(String, String, Vec<String>), String> {
+fn parse_program(text: &str) -> anyhow::Result<(String, String, Vec<String>)> {
     let usage = "expected EXERCISE:NAME=COMMAND, e.g. 2:append='python3 log.py append'";
-    let (exercise, rest) = text.split_once(':').ok_or(usage)?;
-    let (name, command) = rest.split_once('=').ok_or(usage)?;
-    let words = shlex::split(command).ok_or("the command has unbalanced quotes")?;
+    let (exercise, rest) = text.split_once(':').context(usage)?;
+    let (name, command) = rest.split_once('=').context(usage)?;
+    let words = shlex::split(command).context("the command has unbalanced quotes")?;
     if exercise.is_empty() || name.is_empty() || words.is_empty() {
-        return Err(usage.into());
+        bail!(usage);
     }
     Ok((exercise.to_string(), name.to_string(), words))
 }
@@ -66,7 +67,7 @@ pub fn run(args: GradeArgs) -> ExitCode {
                 exercises.push(exercise)
             }
             Ok(_) => {}
-            Err(message) => return usage_error(&message),
+            Err(error) => return error_exit(&error),
         }
     }
     if exercises.is_empty() {
@@ -76,7 +77,7 @@ pub fn run(args: GradeArgs) -> ExitCode {
     for (query, name, command) in &args.programs {
         let exercise = match course::find(query) {
             Ok(exercise) => exercise,
-            Err(message) => return usage_error(&message),
+            Err(error) => return error_exit(&error),
         };
         if exercise.program(name).is_none() {
             return usage_error(&format!("exercise {} has no program `{name}`", exercise.number));
@@ -87,7 +88,7 @@ pub fn run(args: GradeArgs) -> ExitCode {
     let submission = args.submission.clone().unwrap_or_else(|| course.clone());
     let submission = match checkout(&submission) {
         Ok(path) => path,
-        Err(message) => return usage_error(&message),
+        Err(error) => return error_exit(&error),
     };
     let options = Options {
         submission,
@@ -103,8 +104,8 @@ pub fn run(args: GradeArgs) -> ExitCode {
     };
     let graded = match grade(&options) {
         Ok(graded) => graded,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            eprintln!("error: {error:#}");
             return Outcome::Error.exit_code();
         }
     };
@@ -127,24 +128,21 @@ pub fn run(args: GradeArgs) -> ExitCode {
 }
 
 /// The submission's checkout, or exactly why the path is not one.
-fn checkout(path: &std::path::Path) -> Result<PathBuf, String> {
+fn checkout(path: &std::path::Path) -> anyhow::Result<PathBuf> {
     let shown = path.display();
-    let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("{shown} does not exist"),
-        _ => format!("cannot read {shown}: {e}"),
-    })?;
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!("{shown} does not exist"),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
+    };
     if !metadata.is_dir() {
-        return Err(format!(
-            "{shown} is a file, not a folder: give the folder of a checkout of this course"
-        ));
+        bail!("{shown} is a file, not a folder: give the folder of a checkout of this course");
     }
     let path = path
         .canonicalize()
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+        .with_context(|| format!("cannot read {shown}"))?;
     if !path.join("exercises").is_dir() {
-        return Err(format!(
-            "{shown} is not a checkout of this course (it has no exercises/ folder)"
-        ));
+        bail!("{shown} is not a checkout of this course (it has no exercises/ folder)");
     }
     Ok(path)
 }

@@ -3,6 +3,9 @@
 //!
 //! Exit codes, for every subcommand: 0 success (all checks passed), 1 a check failed or
 //! the code does not compile, 2 a usage error or a problem of the verifier itself.
+//!
+//! A problem of the verifier (or a usage error found past clap) arrives here as an
+//! `anyhow::Error` and is printed once, by [`error_exit`], with its whole context chain.
 
 mod bench;
 mod course_check;
@@ -100,8 +103,8 @@ pub fn main() -> ExitCode {
         cli.command,
         Some(Command::List | Command::Print { .. } | Command::Hint { .. } | Command::Dupsh(_))
     );
-    if needs_course && let Err(message) = crate::service::root::course_root() {
-        return usage_error(&message);
+    if needs_course && let Err(error) = crate::service::root::course_root() {
+        return error_exit(&error);
     }
     match cli.command {
         None => crate::workshop::shell(),
@@ -141,7 +144,7 @@ fn shown(result: std::io::Result<()>) -> ExitCode {
 fn with_exercise(query: &str, action: impl FnOnce(&'static Exercise) -> ExitCode) -> ExitCode {
     match course::find(query) {
         Ok(exercise) => action(exercise),
-        Err(message) => usage_error(&message),
+        Err(error) => error_exit(&error),
     }
 }
 
@@ -151,11 +154,17 @@ pub(crate) fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Prints `error: …` for an error with its context chain on one line (`{:#}`: "outer:
+/// inner"), and returns the exit code of a usage or verifier error.
+pub(crate) fn error_exit(error: &anyhow::Error) -> ExitCode {
+    usage_error(&format!("{error:#}"))
+}
+
 /// A number of seconds for a time limit, from the command line.
-pub(crate) fn parse_seconds(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_seconds(text: &str) -> anyhow::Result<f64> {
     match text.parse::<f64>() {
         Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
-        _ => Err("expected a number of seconds between 0 and 3600".into()),
+        _ => anyhow::bail!("expected a number of seconds between 0 and 3600"),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `verifier reset N`: put the original stub of an exercise back, from git, after
 //! copying your files to `.replicate/backups/` (the shell's `reset`).
 
-use super::usage_error;
+use super::error_exit;
 use crate::course;
 use crate::workshop::input::StdinAsk;
 use crate::workshop::{Ask, Workshop, Yes, reset};
@@ -20,7 +20,7 @@ pub struct ResetArgs {
 pub fn run(args: ResetArgs) -> ExitCode {
     let exercise = match course::find(&args.exercise) {
         Ok(exercise) => exercise,
-        Err(message) => return usage_error(&message),
+        Err(error) => return error_exit(&error),
     };
     let workshop = Workshop::for_command();
     let ask: &mut dyn Ask = if args.yes { &mut Yes } else { &mut StdinAsk };

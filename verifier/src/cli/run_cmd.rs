@@ -1,7 +1,7 @@
 //! `verifier run N PROGRAM [ARGS]`: build your package and run one program by hand, in
 //! the exercise's scratch folder, without judging it (the shell's `run`).
 
-use super::usage_error;
+use super::error_exit;
 use crate::course;
 use crate::workshop::{Workshop, run};
 use clap::Args;
@@ -21,7 +21,7 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> ExitCode {
     let exercise = match course::find(&args.exercise) {
         Ok(exercise) => exercise,
-        Err(message) => return usage_error(&message),
+        Err(error) => return error_exit(&error),
     };
     let workshop = Workshop::for_command();
     run::run_program(&workshop, exercise, &args.program, &args.args).exit_code()

@@ -1,7 +1,7 @@
 //! `verifier slides [DECK] [--notes]`: present a deck in the terminal, list the decks,
 //! or with `--html DIR` export them as a static site for a browser.
 
-use super::usage_error;
+use super::{error_exit, usage_error};
 use crate::slides::{self, Deck, html, present};
 use clap::Args;
 use std::io;
@@ -35,7 +35,7 @@ pub fn run(args: SlidesArgs) -> ExitCode {
     let dir = args.dir.clone().unwrap_or_else(|| root.join("slides"));
     let files = match slides::deck_files(&dir) {
         Ok(files) => files,
-        Err(message) => return usage_error(&message),
+        Err(error) => return error_exit(&error),
     };
     if let Some(out) = &args.html {
         return export(&files, &args.decks, out);
@@ -54,8 +54,8 @@ fn list(files: &[PathBuf], dir: Option<&Path>) -> ExitCode {
     for file in files {
         match slides::load(file) {
             Ok(deck) => decks.push(deck),
-            Err(message) => {
-                eprintln!("error: {message}");
+            Err(error) => {
+                eprintln!("error: {error:#}");
                 failed = true;
             }
         }
@@ -93,7 +93,7 @@ fn list(files: &[PathBuf], dir: Option<&Path>) -> ExitCode {
 fn present(files: &[PathBuf], query: &str, root: &Path, notes: bool) -> ExitCode {
     let deck = match slides::find(files, query).and_then(|file| slides::load(file)) {
         Ok(deck) => deck,
-        Err(message) => return usage_error(&message),
+        Err(error) => return error_exit(&error),
     };
     let mut presenter = present::Presenter::new(&deck, root, present::Style::detect(), notes);
     match presenter.present(io::stdin().lock(), &mut io::stdout().lock()) {
@@ -113,14 +113,14 @@ fn export(files: &[PathBuf], queries: &[String], out: &Path) -> ExitCode {
         match slides::find(files, query) {
             Ok(file) if !chosen.contains(&file) => chosen.push(file),
             Ok(_) => {}
-            Err(message) => return usage_error(&message),
+            Err(error) => return error_exit(&error),
         }
     }
     let mut decks: Vec<Deck> = Vec::new();
     for file in chosen {
         match slides::load(file) {
             Ok(deck) => decks.push(deck),
-            Err(message) => return usage_error(&message),
+            Err(error) => return error_exit(&error),
         }
     }
     match html::export(&decks, out) {
@@ -136,6 +136,6 @@ fn export(files: &[PathBuf], queries: &[String], out: &Path) -> ExitCode {
             println!("Open {} in a browser.", out.join("index.html").display());
             ExitCode::SUCCESS
         }
-        Err(message) => usage_error(&message),
+        Err(error) => error_exit(&error),
     }
 }

@@ -2,7 +2,7 @@
 //! `solution`), paged on a terminal; `--diff` against your own code. Before you pass,
 //! it asks first unless given `--yes`.
 
-use super::usage_error;
+use super::error_exit;
 use crate::course;
 use crate::workshop::input::StdinAsk;
 use crate::workshop::solution::{self, Shown};
@@ -25,7 +25,7 @@ pub struct SolutionArgs {
 pub fn run(args: SolutionArgs) -> ExitCode {
     let exercise = match course::find(&args.exercise) {
         Ok(exercise) => exercise,
-        Err(message) => return usage_error(&message),
+        Err(error) => return error_exit(&error),
     };
     let workshop = Workshop::for_command();
     let ask: &mut dyn Ask = if args.yes { &mut Yes } else { &mut StdinAsk };

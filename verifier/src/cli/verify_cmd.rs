@@ -1,7 +1,7 @@
 //! `verifier verify N`: build, run every check, explain the verdict.
 
 use super::limits::LimitArgs;
-use super::usage_error;
+use super::{error_exit, usage_error};
 use crate::course::{self, Side};
 use crate::harness::build::Progress;
 use crate::harness::verdict::Settings;
@@ -36,13 +36,13 @@ pub struct VerifyArgs {
     seed: Option<u64>,
 }
 
-fn parse_program(text: &str) -> Result<(String, Vec<String>), String> {
-    let (name, command) = text
-        .split_once('=')
-        .ok_or("expected NAME=COMMAND, e.g. append='python3 append.py'")?;
-    let words = shlex::split(command).ok_or("the command has unbalanced quotes")?;
+fn parse_program(text: &str) -> anyhow::Result<(String, Vec<String>)> {
+    use anyhow::Context as _;
+    let usage = "expected NAME=COMMAND, e.g. append='python3 append.py'";
+    let (name, command) = text.split_once('=').context(usage)?;
+    let words = shlex::split(command).context("the command has unbalanced quotes")?;
     if name.is_empty() || words.is_empty() {
-        return Err("expected NAME=COMMAND, e.g. append='python3 append.py'".into());
+        anyhow::bail!(usage);
     }
     Ok((name.to_string(), words))
 }
@@ -68,7 +68,7 @@ impl Observer for BuildTicker {
 pub fn run(args: VerifyArgs) -> ExitCode {
     let exercise = match course::find(&args.exercise) {
         Ok(exercise) => exercise,
-        Err(message) => return usage_error(&message),
+        Err(error) => return error_exit(&error),
     };
     let side = match args.solution {
         true => Side::Reference,

@@ -1,7 +1,7 @@
 //! `verifier watch N`: verify an exercise, then again every time a file of it is saved,
 //! until Ctrl-C (the shell's `watch`).
 
-use super::usage_error;
+use super::error_exit;
 use crate::course;
 use crate::workshop::{Workshop, interrupt, watch};
 use clap::Args;
@@ -16,7 +16,7 @@ pub struct WatchArgs {
 pub fn run(args: WatchArgs) -> ExitCode {
     let exercise = match course::find(&args.exercise) {
         Ok(exercise) => exercise,
-        Err(message) => return usage_error(&message),
+        Err(error) => return error_exit(&error),
     };
     let mut workshop = Workshop::for_command();
     interrupt::install();

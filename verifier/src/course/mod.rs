@@ -41,7 +41,7 @@ pub static COURSE: &[&Exercise] = &[
 ];
 
 /// Finds an exercise by number (`2`, `02`) or slug (`append-only-logs`, `02-append-only-logs`).
-pub fn find(query: &str) -> Result<&'static Exercise, String> {
+pub fn find(query: &str) -> anyhow::Result<&'static Exercise> {
     let query = query.trim();
     let found = match query.parse::<u32>() {
         Ok(number) => COURSE.iter().find(|e| e.number == number),
@@ -52,7 +52,7 @@ pub fn find(query: &str) -> Result<&'static Exercise, String> {
             .iter()
             .map(|e| format!("  {:>2}  {}", e.number, e.slug))
             .collect();
-        format!(
+        anyhow::anyhow!(
             "there is no exercise `{query}`. Give a number or a name:\n{}",
             known.join("\n")
         )
@@ -95,18 +95,18 @@ mod tests {
     }
 
     #[test]
-    fn finds_by_number_or_slug() -> Result<(), String> {
+    fn finds_by_number_or_slug() -> anyhow::Result<()> {
         assert_eq!(find("2")?.slug, "append-only-logs");
         assert_eq!(find("02")?.slug, "append-only-logs");
         assert_eq!(find("append-only-logs")?.number, 2);
         assert_eq!(find("02-append-only-logs")?.number, 2);
         assert!(find("99").is_err());
-        assert!(find("nope").unwrap_err().contains("append-only-logs"));
+        assert!(find("nope").unwrap_err().to_string().contains("append-only-logs"));
         Ok(())
     }
 
     #[test]
-    fn names_packages_and_folders() -> Result<(), String> {
+    fn names_packages_and_folders() -> anyhow::Result<()> {
         let e = find("2")?;
         assert_eq!(e.dir(Side::Learner), "exercises/02-append-only-logs");
         assert_eq!(e.package(Side::Reference), "sol02-append-only-logs");

@@ -8,6 +8,7 @@
 //! verifier does not run, or a check the text does not tell the learner about.
 
 use super::Exercise;
+use anyhow::bail;
 
 /// The heading of the section that lists the promises.
 pub const HEADING: &str = "## What the verifier checks";
@@ -20,10 +21,10 @@ pub struct Promise {
 }
 
 /// The bullets of a problem text's promise section, in order.
-pub fn promises(problem: &str) -> Result<Vec<Promise>, String> {
+pub fn promises(problem: &str) -> anyhow::Result<Vec<Promise>> {
     let mut lines = problem.lines().skip_while(|line| line.trim_end() != HEADING);
     if lines.next().is_none() {
-        return Err(format!("the text has no section `{HEADING}`"));
+        bail!("the text has no section `{HEADING}`");
     }
     let mut bullets: Vec<String> = Vec::new();
     for line in lines.take_while(|line| !line.starts_with("## ")) {
@@ -38,13 +39,13 @@ pub fn promises(problem: &str) -> Result<Vec<Promise>, String> {
         }
     }
     if bullets.is_empty() {
-        return Err(format!("the section `{HEADING}` has no bullets"));
+        bail!("the section `{HEADING}` has no bullets");
     }
     bullets.iter().map(|bullet| promise(bullet)).collect()
 }
 
 /// Splits one bullet into its text and the names of its annotation.
-fn promise(bullet: &str) -> Result<Promise, String> {
+fn promise(bullet: &str) -> anyhow::Result<Promise> {
     // A list's own punctuation may follow the annotation: `…(check: `x`);`.
     let bullet = bullet.trim_end_matches([';', '.']);
     let annotation = ["(checks: ", "(check: "]
@@ -52,9 +53,7 @@ fn promise(bullet: &str) -> Result<Promise, String> {
         .filter_map(|opening| bullet.rfind(opening).map(|at| (at, opening.len())))
         .max();
     let (Some((at, opening)), true) = (annotation, bullet.ends_with(')')) else {
-        return Err(format!(
-            "this bullet does not end with ``(checks: `name`, …)``: {bullet}"
-        ));
+        bail!("this bullet does not end with ``(checks: `name`, …)``: {bullet}");
     };
     let names = &bullet[at + opening..bullet.len() - 1];
     let checks: Option<Vec<String>> = names
@@ -69,9 +68,7 @@ fn promise(bullet: &str) -> Result<Promise, String> {
             text: bullet[..at].trim().to_string(),
             checks,
         }),
-        None => Err(format!(
-            "this bullet's check names are not all in backticks: {bullet}"
-        )),
+        None => bail!("this bullet's check names are not all in backticks: {bullet}"),
     }
 }
 
@@ -79,7 +76,7 @@ fn promise(bullet: &str) -> Result<Promise, String> {
 pub fn problems(exercise: &Exercise) -> Vec<String> {
     let promises = match promises(exercise.problem) {
         Ok(promises) => promises,
-        Err(problem) => return vec![problem],
+        Err(problem) => return vec![format!("{problem:#}")],
     };
     let mut problems = Vec::new();
     for promise in &promises {

@@ -20,10 +20,10 @@ pub fn path(root: &Path, exercise: &Exercise, check: &Check) -> PathBuf {
 }
 
 /// Reads the expected transcript of a check.
-pub fn load(root: &Path, exercise: &Exercise, check: &Check) -> Result<String, String> {
+pub fn load(root: &Path, exercise: &Exercise, check: &Check) -> anyhow::Result<String> {
     let path = path(root, exercise, check);
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
+        anyhow::anyhow!(
             "cannot read the snapshot {} ({e}). Course authors: run `INSTA_UPDATE=always cargo test` to create it from the reference solution.",
             path.display()
         )

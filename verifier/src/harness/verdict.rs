@@ -100,7 +100,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         )),
         (Ok(Err(failure)), _) => Verdict::Fail(failure),
         (Ok(Ok(())), None) => Verdict::Pass,
-        (Ok(Ok(())), Some(Err(message))) => Verdict::Error(message.clone()),
+        (Ok(Ok(())), Some(Err(error))) => Verdict::Error(format!("{error:#}")),
         (Ok(Ok(())), Some(Ok(stored))) if snapshot::matches(stored, &transcript) => Verdict::Pass,
         (Ok(Ok(())), Some(Ok(stored))) => Verdict::Fail(first_difference(context, stored, &transcript)),
     };

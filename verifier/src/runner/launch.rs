@@ -6,9 +6,12 @@
 //! second exec is the safe way to run code between fork and exec.)
 //!
 //! A launcher that cannot apply something it was asked for does not run the program:
-//! it says why on stderr and exits with [`REFUSED`].
+//! it says why on stderr and exits with [`REFUSED`]. It is a process of its own (the
+//! exec after the fork has happened), so its errors are ordinary `anyhow` errors,
+//! printed once with their context.
 
 use super::Sandbox;
+use anyhow::{Context as _, bail};
 use nix::sys::resource::{Resource, setrlimit};
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
@@ -69,7 +72,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
     match contain(args) {
         Ok(never) => match never {},
         Err(why) => {
-            eprintln!("the verifier could not contain the program, so it did not run it: {why}");
+            eprintln!("the verifier could not contain the program, so it did not run it: {why:#}");
             ExitCode::from(REFUSED)
         }
     }
@@ -77,28 +80,27 @@ pub fn main(args: &[OsString]) -> ExitCode {
 
 enum Never {}
 
-fn contain(args: &[OsString]) -> Result<Never, String> {
+fn contain(args: &[OsString]) -> anyhow::Result<Never> {
     let (spec, command) = match args {
         [spec, dashes, program, rest @ ..] if dashes == "--" => (spec, (program, rest)),
-        _ => return Err("usage: verifier __contain SPEC -- PROGRAM [ARGS…]".to_string()),
+        _ => bail!("usage: verifier __contain SPEC -- PROGRAM [ARGS…]"),
     };
-    let spec: Spec = serde_json::from_str(&spec.to_string_lossy()).map_err(|e| format!("bad spec: {e}"))?;
+    let spec: Spec = serde_json::from_str(&spec.to_string_lossy()).context("bad spec")?;
     if spec.version != VERSION {
-        return Err(format!(
+        bail!(
             "the launcher is from another build (spec {} ≠ {VERSION}): rebuild the verifier",
             spec.version
-        ));
+        );
     }
     let own = std::process::id().to_string();
     for procs in &spec.join {
-        std::fs::write(procs, &own).map_err(|e| format!("cannot join {}: {e}", procs.display()))?;
+        std::fs::write(procs, &own).with_context(|| format!("cannot join {}", procs.display()))?;
     }
     limit(Resource::RLIMIT_CORE, Some(0))?;
     if let Some(cpu) = spec.cpu {
         // At the soft limit the kernel sends SIGXCPU, which the verdict can name; at
         // the hard one SIGKILL, which could not be told from any other kill.
-        setrlimit(Resource::RLIMIT_CPU, cpu.max(1), cpu.max(1) + 1)
-            .map_err(|e| format!("RLIMIT_CPU: {e}"))?;
+        setrlimit(Resource::RLIMIT_CPU, cpu.max(1), cpu.max(1) + 1).context("RLIMIT_CPU")?;
     }
     limit(Resource::RLIMIT_AS, spec.address_space)?;
     limit(Resource::RLIMIT_FSIZE, spec.file_size)?;
@@ -106,22 +108,22 @@ fn contain(args: &[OsString]) -> Result<Never, String> {
         apply_sandbox(sandbox)?;
     }
     let error = std::process::Command::new(command.0).args(command.1).exec();
-    Err(format!("cannot execute {}: {error}", command.0.to_string_lossy()))
+    Err(error).with_context(|| format!("cannot execute {}", command.0.to_string_lossy()))
 }
 
-fn limit(resource: Resource, value: Option<u64>) -> Result<(), String> {
+fn limit(resource: Resource, value: Option<u64>) -> anyhow::Result<()> {
     match value {
-        Some(value) => setrlimit(resource, value, value).map_err(|e| format!("{resource:?}: {e}")),
+        Some(value) => setrlimit(resource, value, value).with_context(|| format!("{resource:?}")),
         None => Ok(()),
     }
 }
 
 #[cfg(target_os = "linux")]
-fn apply_sandbox(sandbox: &Sandbox) -> Result<(), String> {
+fn apply_sandbox(sandbox: &Sandbox) -> anyhow::Result<()> {
     super::linux::landlock::apply(sandbox)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn apply_sandbox(_: &Sandbox) -> Result<(), String> {
-    Err("this platform has no sandbox".to_string())
+fn apply_sandbox(_: &Sandbox) -> anyhow::Result<()> {
+    bail!("this platform has no sandbox")
 }

@@ -42,7 +42,7 @@ pub use invocation::Invocation;
 pub use limits::{Limit, Limits, MIN_MEMORY, MIN_TIMEOUT, Resources};
 pub use platform::{not_isolated, protection_notes};
 pub use quote::quote;
-pub use reaper::{adopt_orphans, kill_children_on_signals, kill_orphans};
+pub use reaper::{UndoGuard, adopt_orphans, kill_children_on_signals, kill_orphans, undo_on_signal_exit};
 pub use sandbox::Sandbox;
 pub use scratch::{keep, scratch_dir, scratch_root};
 pub use spawn::{Backoff, Finished, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group};

@@ -5,6 +5,7 @@
 //! fallback macOS users get is tested on Linux machines too.
 
 use super::portable;
+use anyhow::anyhow;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -21,7 +22,7 @@ pub(super) struct Platform {
     /// The binary that contains a program before it execs it (the verifier itself).
     pub launcher: Option<PathBuf>,
     /// Whether programs can be sandboxed; if not, why.
-    pub isolation: Result<(), String>,
+    pub isolation: anyhow::Result<()>,
     #[cfg(target_os = "linux")]
     pub hierarchy: Option<super::linux::cgroup::Hierarchy>,
 }
@@ -39,8 +40,8 @@ pub(super) fn platform() -> &'static Platform {
         Platform {
             portable,
             isolation: match (portable, &launcher) {
-                (true, _) => Err(portable::NOT_ISOLATED.to_string()),
-                (false, None) => Err(no_launcher()),
+                (true, _) => Err(anyhow!(portable::NOT_ISOLATED)),
+                (false, None) => Err(anyhow!(NO_LAUNCHER)),
                 (false, Some(_)) => probe_isolation(),
             },
             launcher,
@@ -58,20 +59,18 @@ fn forced_portable() -> bool {
 }
 
 #[cfg(target_os = "linux")]
-fn probe_isolation() -> Result<(), String> {
-    super::linux::landlock::probe().map_err(|why| format!("not isolated: {why}"))
+fn probe_isolation() -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    super::linux::landlock::probe().context("not isolated")
 }
 
 #[cfg(not(target_os = "linux"))]
-fn probe_isolation() -> Result<(), String> {
-    Err(portable::NOT_ISOLATED.to_string())
+fn probe_isolation() -> anyhow::Result<()> {
+    Err(anyhow!(portable::NOT_ISOLATED))
 }
 
-fn no_launcher() -> String {
-    "not isolated and no limits enforced: the launcher (the `verifier` binary) was not found; \
-     build it, or set REPLICATE_LAUNCHER to its path"
-        .to_string()
-}
+const NO_LAUNCHER: &str = "not isolated and no limits enforced: the launcher (the `verifier` binary) was not found; \
+     build it, or set REPLICATE_LAUNCHER to its path";
 
 /// The launcher: `REPLICATE_LAUNCHER`, else this very binary if it is the verifier,
 /// else a `verifier` binary beside it or one folder up (a test binary in
@@ -109,7 +108,7 @@ pub fn protection_notes() -> Vec<String> {
         notes.push(portable::NOT_ENFORCED.to_string());
     }
     if let Err(why) = &platform.isolation {
-        notes.push(why.clone());
+        notes.push(format!("{why:#}"));
     }
     #[cfg(target_os = "linux")]
     if !platform.portable {
@@ -141,5 +140,5 @@ pub fn protection_notes() -> Vec<String> {
 /// Why learners' programs cannot be sandboxed here, if they cannot (for `grade`,
 /// which refuses to grade untrusted code without isolation unless told to).
 pub fn not_isolated() -> Option<String> {
-    platform().isolation.clone().err()
+    platform().isolation.as_ref().err().map(|why| format!("{why:#}"))
 }

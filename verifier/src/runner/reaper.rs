@@ -1,8 +1,9 @@
 //! Nothing left behind: a registry of the process groups this verifier started, an
 //! orphan sweep (on Linux the verifier is a child subreaper, so a process that left
 //! its group and was orphaned comes back to it), a signal thread that cleans up
-//! before the verifier exits on SIGINT/SIGTERM/SIGHUP, and at start the removal of
-//! what dead verifiers left (their cgroups and scratch folders).
+//! before the verifier exits on SIGINT/SIGTERM/SIGHUP (first undoing what upper layers
+//! registered, such as a terminal in raw mode), and at start the removal of what dead
+//! verifiers left (their cgroups and scratch folders).
 
 use super::{platform, scratch, watchdog};
 use nix::sys::signal::{Signal, kill};
@@ -15,6 +16,44 @@ use std::time::{Duration, Instant};
 
 /// Process groups this verifier started and has not reaped yet.
 static SPAWNED: Mutex<Option<HashSet<i32>>> = Mutex::new(None);
+
+/// What upper layers ask to undo if a signal ends the verifier: a terminal left in
+/// raw mode, say. Guards' `Drop`s do not run on `exit`, so they register here too.
+type Undo = Box<dyn Fn() + Send>;
+static ON_SIGNAL_EXIT: Mutex<Vec<(u64, Undo)>> = Mutex::new(Vec::new());
+static NEXT_UNDO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Runs `undo` if a signal makes the verifier exit while the returned guard lives.
+/// For state outside the process that a signal must not leave behind; dropping the
+/// guard (the normal way out) forgets it.
+#[must_use = "the undo is forgotten when the guard is dropped"]
+pub fn undo_on_signal_exit(undo: impl Fn() + Send + 'static) -> UndoGuard {
+    let id = NEXT_UNDO.fetch_add(1, Ordering::SeqCst);
+    if let Ok(mut all) = ON_SIGNAL_EXIT.lock() {
+        all.push((id, Box::new(undo)));
+    }
+    UndoGuard(id)
+}
+
+/// Keeps an undo of [`undo_on_signal_exit`] registered until dropped.
+pub struct UndoGuard(u64);
+
+impl Drop for UndoGuard {
+    fn drop(&mut self) {
+        if let Ok(mut all) = ON_SIGNAL_EXIT.lock() {
+            all.retain(|(id, _)| *id != self.0);
+        }
+    }
+}
+
+/// Runs every registered undo, newest first.
+fn run_undos() {
+    if let Ok(all) = ON_SIGNAL_EXIT.lock() {
+        for (_, undo) in all.iter().rev() {
+            undo();
+        }
+    }
+}
 
 /// Whether this process adopts orphans (see [`adopt_orphans`]).
 static ADOPTING: AtomicBool = AtomicBool::new(false);
@@ -106,6 +145,7 @@ pub fn kill_children_on_signals(interrupt: bool) {
     };
     thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
+            run_undos();
             shut_down();
             std::process::exit(128 + signal);
         }

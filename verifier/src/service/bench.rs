@@ -30,6 +30,7 @@ use crate::course::{self, Side};
 use crate::harness::build::{BUILD_TIMEOUT, Profile, build_in};
 use crate::harness::duplex::{self, Mode};
 use crate::runner::{Invocation, Limits, Stderr, run};
+use anyhow::{Context as _, anyhow, bail};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -159,21 +160,20 @@ impl Figures {
 }
 
 /// Runs the whole benchmark in a fresh temporary directory.
-pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Figures, String> {
+pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> anyhow::Result<Figures> {
     let exercise = course::find("replicate")?;
     progress("building the reference solution of exercise 03 (release)");
     let package = exercise.buildable(Side::Reference);
     let built = build_in(root, &package, Profile::Release, BUILD_TIMEOUT, &|_| {})
-        .map_err(|e| format!("the reference solution: {e}"))?;
+        .context("the reference solution")?;
     let replicate = built
         .programs
         .command("replicate")
-        .ok_or("the reference solution has no `replicate`")?
+        .context("the reference solution has no `replicate`")?
         .to_vec();
     // Under the verifier's scratch root: removed even if the verifier is killed.
-    let dir = crate::runner::scratch_dir("replicate-bench-").map_err(|e| e.to_string())?;
+    let dir = crate::runner::scratch_dir("replicate-bench-")?;
     let dir = dir.path();
-    let fail = |e: sled::Error| e.to_string();
 
     // The floors and the sync alternate, so that all meet the same load on a busy
     // machine; the ratios reported are the medians of the ratios of each round.
@@ -185,20 +185,20 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
     // the same length) and the same texts.
     let source_log = "aaaa000000000001";
     let source = dir.join("source");
-    write_log(&source, source_log, source_log, 0, sizes.sync).map_err(fail)?;
+    write_log(&source, source_log, source_log, 0, sizes.sync)?;
     let mut rounds = Vec::new();
     for i in 0..sizes.repeat.max(1) {
         let floor = floor_in_own_process(&dir.join(format!("floor-{i}")), source_log, sizes.sync)?;
         let db = dir.join(format!("floor-warm-{i}"));
         let started = Instant::now();
-        write_log(&db, FLOOR_PEER, source_log, 0, sizes.sync).map_err(fail)?;
+        write_log(&db, FLOOR_PEER, source_log, 0, sizes.sync)?;
         let floor_warm = started.elapsed();
         let empty = dir.join(format!("empty-{i}"));
-        write_identity(&empty, &format!("bbbb00000000{i:04}")).map_err(fail)?;
+        write_identity(&empty, &format!("bbbb00000000{i:04}"))?;
         let synced = sync(&replicate, &source, &empty)?;
-        let held = count(&empty, source_log).map_err(fail)?;
+        let held = count(&empty, source_log)?;
         if held != sizes.sync {
-            return Err(format!("the full sync stored {held} of {} entries", sizes.sync));
+            bail!("the full sync stored {held} of {} entries", sizes.sync);
         }
         rounds.push((floor, floor_warm, synced));
     }
@@ -227,17 +227,17 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
         progress(&format!("catch-up of 10 entries into a log of {size}"));
         let ahead = dir.join(format!("ahead-{size}"));
         let behind = dir.join(format!("behind-{size}"));
-        write_log(&ahead, log, log, 0, size + 10).map_err(fail)?;
-        write_log(&behind, "dddd000000000001", log, 0, size).map_err(fail)?;
+        write_log(&ahead, log, log, 0, size + 10)?;
+        write_log(&behind, "dddd000000000001", log, 0, size)?;
         let mut head = size + 10;
         let time = median(sizes.repeat, |_| {
             let elapsed = sync(&replicate, &ahead, &behind)?;
-            let held = count(&behind, log).map_err(fail)?;
+            let held = count(&behind, log)?;
             if held != head {
-                return Err(format!("the catch-up left {held} of {head} entries"));
+                bail!("the catch-up left {held} of {head} entries");
             }
             // Ten more for the next round: the log behind is again 10 short.
-            write_log(&ahead, log, log, head, head + 10).map_err(fail)?;
+            write_log(&ahead, log, log, head, head + 10)?;
             head += 10;
             Ok(elapsed)
         })?;
@@ -252,7 +252,7 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
                 opening.into_iter().filter_map(|t| t.join().ok()).collect()
             });
             for db in opened {
-                drop(db.map_err(fail)?);
+                drop(db?);
             }
             Ok(started.elapsed())
         })?;
@@ -268,11 +268,11 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> Result<Fig
         let exercise = course::find("gossip")?;
         let package = exercise.buildable(Side::Reference);
         let built = build_in(root, &package, Profile::Release, BUILD_TIMEOUT, &|_| {})
-            .map_err(|e| format!("the reference solution of exercise 04: {e}"))?;
+            .context("the reference solution of exercise 04")?;
         let peer = built
             .programs
             .command("peer")
-            .ok_or("the reference solution has no `peer`")?
+            .context("the reference solution has no `peer`")?
             .to_vec();
         for size in [sizes.small, sizes.big] {
             progress(&format!(
@@ -317,12 +317,12 @@ pub fn helper_main() -> Option<std::process::ExitCode> {
     }
     let written = entries
         .parse()
-        .map_err(|_| format!("not a number of entries: {entries:?}"))
-        .and_then(|n| write_log(Path::new(db), FLOOR_PEER, log, 0, n).map_err(|e| e.to_string()));
+        .map_err(|_| anyhow!("not a number of entries: {entries:?}"))
+        .and_then(|n| Ok(write_log(Path::new(db), FLOOR_PEER, log, 0, n)?));
     Some(match written {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("{FLOOR_SUBCOMMAND}: {message}");
+        Err(error) => {
+            eprintln!("{FLOOR_SUBCOMMAND}: {error:#}");
             std::process::ExitCode::FAILURE
         }
     })
@@ -332,8 +332,8 @@ pub fn helper_main() -> Option<std::process::ExitCode> {
 /// inserts `entries` entries of `log` into a new database at `db`, to its exit.
 /// It is started by the same runner as the sync's processes, so that both pay
 /// the same for starting.
-fn floor_in_own_process(db: &Path, log: &str, entries: u64) -> Result<Duration, String> {
-    let program = std::env::current_exe().map_err(|e| format!("cannot find the verifier's binary: {e}"))?;
+fn floor_in_own_process(db: &Path, log: &str, entries: u64) -> anyhow::Result<Duration> {
+    let program = std::env::current_exe().context("cannot find the verifier's binary")?;
     let args = vec![
         FLOOR_SUBCOMMAND.to_string(),
         db.display().to_string(),
@@ -350,14 +350,14 @@ fn floor_in_own_process(db: &Path, log: &str, entries: u64) -> Result<Duration, 
         env: Vec::new(),
     };
     let started = Instant::now();
-    let finished = run(&invocation, None, &unlimited()).map_err(|e| e.to_string())?;
+    let finished = run(&invocation, None, &unlimited())?;
     let elapsed = started.elapsed();
     if !finished.ending.success() {
-        return Err(format!(
+        bail!(
             "the floor's process failed ({}): {}",
             finished.ending.describe(),
             String::from_utf8_lossy(&finished.stderr).trim()
-        ));
+        );
     }
     Ok(elapsed)
 }
@@ -374,8 +374,8 @@ fn unlimited() -> Limits {
 /// The median of `times` measurements.
 fn median(
     times: usize,
-    mut measure: impl FnMut(usize) -> Result<Duration, String>,
-) -> Result<Duration, String> {
+    mut measure: impl FnMut(usize) -> anyhow::Result<Duration>,
+) -> anyhow::Result<Duration> {
     let mut all = Vec::new();
     for i in 0..times.max(1) {
         all.push(measure(i)?);
@@ -424,7 +424,7 @@ fn count(db: &Path, log: &str) -> sled::Result<u64> {
 }
 
 /// Syncs two databases with two `replicate` processes wired by plain pipes.
-fn sync(replicate: &[String], a: &Path, b: &Path) -> Result<Duration, String> {
+fn sync(replicate: &[String], a: &Path, b: &Path) -> anyhow::Result<Duration> {
     let invocation = |db: &Path| Invocation {
         program: "replicate".into(),
         args: vec![db.display().to_string()],
@@ -439,35 +439,31 @@ fn sync(replicate: &[String], a: &Path, b: &Path) -> Result<Duration, String> {
     let limits = unlimited();
     let stderr = [Stderr::Captured, Stderr::Captured];
     let started = Instant::now();
-    let outcome = duplex::run(&invocation(a), &invocation(b), Mode::Direct, stderr, &limits)
-        .map_err(|e| e.to_string())?;
+    let outcome = duplex::run(&invocation(a), &invocation(b), Mode::Direct, stderr, &limits)?;
     let elapsed = started.elapsed();
     if !outcome.a.success() || !outcome.b.success() {
-        return Err(format!(
+        bail!(
             "replicate failed: A {}, B {}: {}",
             outcome.a.describe(),
             outcome.b.describe(),
             String::from_utf8_lossy(&outcome.stderr_b)
-        ));
+        );
     }
     Ok(elapsed)
 }
 
 /// Median time of running `/bin/true` with std, and through the verifier's runner.
-fn spawn_overhead(times: usize) -> Result<(Duration, Duration), String> {
+fn spawn_overhead(times: usize) -> anyhow::Result<(Duration, Duration)> {
     let direct = median(times, |_| {
         let started = Instant::now();
-        std::process::Command::new("true")
-            .output()
-            .map_err(|e| e.to_string())?;
+        std::process::Command::new("true").output()?;
         Ok(started.elapsed())
     })?;
     // A folder of its own, as a check gives: the runner measures what a run adds to
     // its folder, and a shared /tmp full of build trees would be walked every time.
     let folder = tempfile::Builder::new()
         .prefix("replicate-bench-run-")
-        .tempdir_in(crate::runner::scratch_root().map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+        .tempdir_in(crate::runner::scratch_root()?)?;
     let invocation = Invocation {
         program: "true".into(),
         args: Vec::new(),
@@ -477,7 +473,7 @@ fn spawn_overhead(times: usize) -> Result<(Duration, Duration), String> {
     };
     let runner = median(times, |_| {
         let started = Instant::now();
-        run(&invocation, None, &Limits::default()).map_err(|e| e.to_string())?;
+        run(&invocation, None, &Limits::default())?;
         Ok(started.elapsed())
     })?;
     Ok((direct, runner))

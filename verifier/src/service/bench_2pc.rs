@@ -9,6 +9,7 @@ use crate::course::{self, Side};
 use crate::harness::build::{BUILD_TIMEOUT, Profile, build_in};
 use crate::harness::trial::{Context, Programs, Trial, free_port};
 use crate::runner::{Invocation, Limits, Spawned, Stderr, Stdout, Wiring};
+use anyhow::{Context as _, bail};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -50,11 +51,11 @@ struct Run {
 }
 
 /// Measures the reference solution with and without fsync, and prints the report.
-pub fn throughput(root: &Path, load: Load, progress: &dyn Fn(&str)) -> Result<String, String> {
+pub fn throughput(root: &Path, load: Load, progress: &dyn Fn(&str)) -> anyhow::Result<String> {
     let programs = build(root, progress)?;
     let node = programs
         .command("node")
-        .ok_or("the reference has no `node`")?
+        .context("the reference has no `node`")?
         .to_vec();
     let mut out = String::new();
     out.push_str(
@@ -160,7 +161,7 @@ fn machine_load() -> String {
 
 /// Runs `count` seeded fault schedules on the reference solution and reports how many
 /// showed a partial write (none should).
-pub fn schedules(root: &Path, count: u64, seed: u64, progress: &dyn Fn(&str)) -> Result<String, String> {
+pub fn schedules(root: &Path, count: u64, seed: u64, progress: &dyn Fn(&str)) -> anyhow::Result<String> {
     let exercise = course::find("two-phase-commit")?;
     let programs = build(root, progress)?;
     let context = Context::for_reference(exercise, programs, root, Limits::default());
@@ -170,10 +171,9 @@ pub fn schedules(root: &Path, count: u64, seed: u64, progress: &dyn Fn(&str)) ->
         let seed = seed + n;
         let dir = tempfile::Builder::new()
             .prefix("replicate-2pc-schedule-")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
+            .tempdir()?;
         let work = dir.path().join("work");
-        std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&work)?;
         let mut trial = Trial::new(&context, &work, seed);
         if let Err(failure) = course::e10_two_phase_commit::schedule(&mut trial, 12) {
             progress(&format!("seed {seed}: {}", failure.summary));
@@ -195,7 +195,7 @@ pub fn schedules(root: &Path, count: u64, seed: u64, progress: &dyn Fn(&str)) ->
     Ok(out)
 }
 
-fn build(root: &Path, progress: &dyn Fn(&str)) -> Result<Programs, String> {
+fn build(root: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<Programs> {
     let exercise = course::find("two-phase-commit")?;
     progress("building the reference solution of exercise 10 (release)");
     build_in(
@@ -206,7 +206,7 @@ fn build(root: &Path, progress: &dyn Fn(&str)) -> Result<Programs, String> {
         &|_| {},
     )
     .map(|built| built.programs)
-    .map_err(|e| format!("the reference solution: {e}"))
+    .context("the reference solution")
 }
 
 enum Workload {
@@ -216,14 +216,11 @@ enum Workload {
 
 /// Starts three nodes on fresh databases, runs the workload against node 1 from
 /// `clients` connections, and stops them.
-fn measure(node: &[String], fsync: bool, clients: usize, workload: Workload) -> Result<Run, String> {
+fn measure(node: &[String], fsync: bool, clients: usize, workload: Workload) -> anyhow::Result<Run> {
     let dir = tempfile::Builder::new()
         .prefix("replicate-2pc-bench-")
-        .tempdir()
-        .map_err(|e| e.to_string())?;
-    let ports: Vec<u16> = (0..3)
-        .map(|_| free_port().map_err(|e| e.to_string()))
-        .collect::<Result<_, _>>()?;
+        .tempdir()?;
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect::<std::io::Result<_>>()?;
     let limits = Limits {
         timeout: Duration::from_secs(3600),
         resources: None,
@@ -260,7 +257,7 @@ fn measure(node: &[String], fsync: bool, clients: usize, workload: Workload) -> 
             stderr: Stderr::Forwarded(format!("n{i}| ")),
             ..Wiring::default()
         };
-        let mut spawned = Spawned::start(&invocation, wiring, &limits).map_err(|e| e.to_string())?;
+        let mut spawned = Spawned::start(&invocation, wiring, &limits)?;
         if let Some(mut events) = spawned.take_stdout() {
             thread::spawn(move || std::io::copy(&mut events, &mut std::io::sink()));
         }
@@ -276,7 +273,7 @@ fn measure(node: &[String], fsync: bool, clients: usize, workload: Workload) -> 
             break;
         }
         if Instant::now() >= deadline {
-            return Err("the nodes did not commit a first write within 20 s".into());
+            bail!("the nodes did not commit a first write within 20 s");
         }
         thread::sleep(Duration::from_millis(50));
     }
@@ -336,7 +333,7 @@ fn measure(node: &[String], fsync: bool, clients: usize, workload: Workload) -> 
     all.sort();
     let failed = failures.lock().map(|f| *f).unwrap_or(0);
     if all.is_empty() {
-        return Err(format!("no write committed ({failed} failed)"));
+        bail!("no write committed ({failed} failed)");
     }
     Ok(Run {
         per_second: all.len() as f64 / elapsed.as_secs_f64(),

@@ -20,10 +20,11 @@
 
 use crate::course::{Exercise, Side};
 use crate::harness::build::{BuildError, build};
-use crate::harness::course_copy::{CopyError, CourseCopy, Files};
+use crate::harness::course_copy::{CourseCopy, Files};
 use crate::harness::trial::{Context, Failure};
 use crate::harness::verdict::{Settings, Verdict, run_check};
 use crate::runner::{Invocation, Limits, run};
+use anyhow::{Context as _, anyhow, bail};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -54,7 +55,7 @@ pub fn dir(root: &Path, exercise: &Exercise) -> PathBuf {
 }
 
 /// The mutants of an exercise, sorted by name; an error names a malformed file.
-pub fn load(root: &Path, exercise: &'static Exercise) -> Result<Vec<Mutant>, String> {
+pub fn load(root: &Path, exercise: &'static Exercise) -> anyhow::Result<Vec<Mutant>> {
     let folder = dir(root, exercise);
     let Ok(entries) = std::fs::read_dir(&folder) else {
         return Ok(Vec::new());
@@ -68,18 +69,18 @@ pub fn load(root: &Path, exercise: &'static Exercise) -> Result<Vec<Mutant>, Str
     paths
         .iter()
         .map(|path| {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
             let name = path
                 .file_stem()
                 .map(|stem| stem.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            parse(exercise, &name, &text).map_err(|e| format!("{}: {e}", path.display()))
+            parse(exercise, &name, &text).with_context(|| path.display().to_string())
         })
         .collect()
 }
 
 /// Reads a mutant's header and checks that it names real checks.
-pub fn parse(exercise: &'static Exercise, name: &str, text: &str) -> Result<Mutant, String> {
+pub fn parse(exercise: &'static Exercise, name: &str, text: &str) -> anyhow::Result<Mutant> {
     let header: Vec<&str> = text.lines().take_while(|line| !line.trim().is_empty()).collect();
     let field = |key: &str| {
         header
@@ -87,23 +88,21 @@ pub fn parse(exercise: &'static Exercise, name: &str, text: &str) -> Result<Muta
             .find_map(|line| line.strip_prefix(key))
             .map(|value| value.trim().to_string())
     };
-    let bug = field("Bug:").ok_or("the header has no `Bug:` line")?;
+    let bug = field("Bug:").context("the header has no `Bug:` line")?;
     let caught_by: Vec<String> = field("Caught-by:")
-        .ok_or("the header has no `Caught-by:` line")?
+        .context("the header has no `Caught-by:` line")?
         .split(',')
         .map(|name| name.trim().to_string())
         .filter(|name| !name.is_empty())
         .collect();
     if caught_by.is_empty() {
-        return Err("`Caught-by:` names no check".into());
+        bail!("`Caught-by:` names no check");
     }
     if let Some(unknown) = caught_by.iter().find(|name| exercise.check(name).is_none()) {
-        return Err(format!(
-            "`Caught-by:` names `{unknown}`, which is no check of this exercise"
-        ));
+        bail!("`Caught-by:` names `{unknown}`, which is no check of this exercise");
     }
     if !text.contains("\ndiff --git ") {
-        return Err("no `diff --git` after the header".into());
+        bail!("no `diff --git` after the header");
     }
     Ok(Mutant {
         exercise,
@@ -125,10 +124,10 @@ pub struct Scratch {
 impl Scratch {
     /// Copies the course's work tree to the scratch place (only changed files are
     /// rewritten, so cargo rebuilds only what a patch touched).
-    pub fn mirror(course: &Path) -> Result<Scratch, String> {
-        let failed = |e: CopyError| format!("cannot copy the course for the mutants: {e}");
-        let files = Files::work_tree(course).map_err(failed)?;
-        let copy = CourseCopy::write(course, COPY, &files).map_err(failed)?;
+    pub fn mirror(course: &Path) -> anyhow::Result<Scratch> {
+        let failed = "cannot copy the course for the mutants";
+        let files = Files::work_tree(course).context(failed)?;
+        let copy = CourseCopy::write(course, COPY, &files).context(failed)?;
         Ok(Scratch {
             copy: Some(copy),
             files,
@@ -145,17 +144,17 @@ impl Scratch {
     }
 
     /// Undoes the previous patch: the copy holds the course's files again.
-    pub fn restore(&mut self) -> Result<(), String> {
+    pub fn restore(&mut self) -> anyhow::Result<()> {
         // The copy is locked while held: let go of it before writing it again.
         self.copy = None;
-        let copy = CourseCopy::write(&self.course, COPY, &self.files)
-            .map_err(|e| format!("cannot restore the scratch copy: {e}"))?;
+        let copy =
+            CourseCopy::write(&self.course, COPY, &self.files).context("cannot restore the scratch copy")?;
         self.copy = Some(copy);
         Ok(())
     }
 
     /// Applies a mutant to its solution folder in the scratch copy.
-    pub fn apply(&self, mutant: &Mutant) -> Result<(), String> {
+    pub fn apply(&self, mutant: &Mutant) -> anyhow::Result<()> {
         git_apply(&self.root(), mutant, false)
     }
 }
@@ -165,13 +164,13 @@ const COPY: &str = "mutants";
 
 /// Whether a mutant still applies to the course's solution, changing nothing (a quick
 /// test of them all).
-pub fn applies(course: &Path, mutant: &Mutant) -> Result<(), String> {
+pub fn applies(course: &Path, mutant: &Mutant) -> anyhow::Result<()> {
     git_apply(course, mutant, true)
 }
 
 /// `git apply` of a mutant's patch to its solution folder under `root` (a copy of the
 /// course, or the course itself with `check_only`).
-fn git_apply(root: &Path, mutant: &Mutant, check_only: bool) -> Result<(), String> {
+fn git_apply(root: &Path, mutant: &Mutant, check_only: bool) -> anyhow::Result<()> {
     let solution = mutant.exercise.dir(Side::Reference);
     let mut args: Vec<String> = [
         "apply",
@@ -202,15 +201,15 @@ fn git_apply(root: &Path, mutant: &Mutant, check_only: bool) -> Result<(), Strin
         max_output: 1 << 20,
         resources: None,
     };
-    let finished = run(&invocation, Some(mutant.patch.as_bytes()), &limits)
-        .map_err(|e| format!("cannot run git apply: {e}"))?;
+    let finished =
+        run(&invocation, Some(mutant.patch.as_bytes()), &limits).context("cannot run git apply")?;
     if finished.ending.success() {
         return Ok(());
     }
-    Err(format!(
+    bail!(
         "the patch does not apply to {solution}: {}",
         String::from_utf8_lossy(&finished.stderr).trim()
-    ))
+    )
 }
 
 /// How a mutant fared.
@@ -245,21 +244,21 @@ pub fn try_one(scratch: &mut Scratch, mutant: &Mutant, settings: &Settings, limi
             &|_| {},
         )
         .map_err(|e| match e {
-            BuildError::Compile(errors) => format!("the mutated solution does not compile:\n{errors}"),
-            other => other.to_string(),
+            BuildError::Compile(errors) => anyhow!("the mutated solution does not compile:\n{errors}"),
+            other => other.into(),
         })
     });
     let restored = scratch.restore();
     let build_time = started.elapsed();
-    let broken = |message: String| Trial {
+    let broken = |error: anyhow::Error| Trial {
         mutant: mutant.clone(),
-        judgement: Judgement::Broken(message),
+        judgement: Judgement::Broken(format!("{error:#}")),
         build: build_time,
         checks: Duration::ZERO,
     };
     let programs = match (built, restored) {
         (Ok(built), Ok(())) => built.programs,
-        (Err(message), _) | (_, Err(message)) => return broken(message),
+        (Err(error), _) | (_, Err(error)) => return broken(error),
     };
     let started = Instant::now();
     // The course itself (not the scratch copy) provides the reference peer and the
@@ -324,7 +323,7 @@ mod tests {
             ("Bug: x\nCaught-by: nope\n\ndiff --git a b\n", "`nope`"),
             ("Bug: x\nCaught-by: overwrite\n\n", "diff --git"),
         ] {
-            let error = parse(exercise, "m", text).unwrap_err();
+            let error = parse(exercise, "m", text).unwrap_err().to_string();
             assert!(error.contains(problem), "{error}");
         }
     }

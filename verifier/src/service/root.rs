@@ -5,24 +5,25 @@
 //! is found from the current directory upward — the workspace whose `Cargo.toml` lists
 //! `exercises/*` among its members — and only then from `REPLICATE_ROOT`.
 
+use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
 
-/// The course root, or a message saying why none was found.
-pub fn course_root() -> Result<PathBuf, String> {
-    let here = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+/// The course root, or an error saying why none was found.
+pub fn course_root() -> anyhow::Result<PathBuf> {
+    let here = std::env::current_dir().context("cannot read the current directory")?;
     if let Some(root) = here.ancestors().find(|dir| is_course(dir)) {
         return Ok(root.to_path_buf());
     }
     match std::env::var_os("REPLICATE_ROOT") {
         Some(root) if is_course(Path::new(&root)) => Ok(PathBuf::from(root)),
-        Some(root) => Err(format!(
+        Some(root) => bail!(
             "REPLICATE_ROOT is {}, which is not a replicate course checkout (its Cargo.toml does not list exercises/*)",
             Path::new(&root).display()
-        )),
-        None => Err(format!(
+        ),
+        None => bail!(
             "{} is not inside a replicate course checkout: run the verifier in the course folder (the one whose Cargo.toml lists exercises/*), or set REPLICATE_ROOT",
             here.display()
-        )),
+        ),
     }
 }
 

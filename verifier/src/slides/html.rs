@@ -16,6 +16,7 @@
 //! view does.
 
 use super::Deck;
+use anyhow::Context as _;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,14 +26,14 @@ pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src
 
 /// Writes `index.html` and one page per deck into `dir`, creating it if needed and
 /// overwriting files already there. Returns the files written.
-pub fn export(decks: &[Deck], dir: &Path) -> Result<Vec<PathBuf>, String> {
-    fs::create_dir_all(dir).map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
+pub fn export(decks: &[Deck], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
     let mut written = Vec::new();
-    let mut write = |name: String, page: String| {
+    let mut write = |name: String, page: String| -> anyhow::Result<()> {
         let path = dir.join(name);
-        fs::write(&path, page).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
-        Ok::<(), String>(())
+        Ok(())
     };
     write("index.html".into(), index_page(decks))?;
     for deck in decks {

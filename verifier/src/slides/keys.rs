@@ -1,7 +1,8 @@
 //! Single keys for the terminal presenter: → or Space for the next slide, with no Enter.
 //!
 //! The terminal is put in raw mode (crossterm) for as long as a [`RawMode`] guard lives,
-//! and restored when it is dropped: on `q`, on an error, on a panic that unwinds. Raw
+//! and restored when it is dropped: on `q`, on an error, on a panic that unwinds, and
+//! by the runner's signal thread when SIGTERM or SIGHUP ends the verifier. Raw
 //! mode also stops the terminal from turning `\n` into a new line at the left edge, so
 //! the screens are written through [`CrLf`]. Without a terminal the presenter reads
 //! commands line by line instead (see [`super::present`]).
@@ -9,13 +10,21 @@
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::io::{self, Write};
 
-/// The terminal in raw mode until this is dropped.
-pub struct RawMode(());
+/// The terminal in raw mode until this is dropped, or until a signal (SIGTERM,
+/// SIGHUP) ends the verifier: the runner's signal thread then restores it too.
+pub struct RawMode {
+    _on_signal: crate::runner::UndoGuard,
+}
 
 impl RawMode {
     pub fn enable() -> io::Result<RawMode> {
         crossterm::terminal::enable_raw_mode()?;
-        Ok(RawMode(()))
+        let on_signal = crate::runner::undo_on_signal_exit(|| {
+            let _ = crossterm::terminal::disable_raw_mode();
+        });
+        Ok(RawMode {
+            _on_signal: on_signal,
+        })
     }
 }
 

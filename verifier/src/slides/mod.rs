@@ -32,6 +32,7 @@ pub mod html;
 pub mod keys;
 pub mod present;
 
+use anyhow::{Context as _, anyhow, bail};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -356,21 +357,20 @@ fn trim_blank_lines(lines: &[&str]) -> String {
     lines[start..end].join("\n")
 }
 
-/// Reads and parses one deck file.
-pub fn load(file: &Path) -> Result<Deck, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    parse(file, &text).map_err(|e| e.to_string())
+/// Reads and parses one deck file. A deck that does not follow the format is a
+/// [`ParseError`] inside the error (`downcast_ref` finds it).
+pub fn load(file: &Path) -> anyhow::Result<Deck> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(parse(file, &text)?)
 }
 
 /// The deck files of a folder (`*.md`), in file-name order.
-pub fn deck_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read the deck folder {}: {e}", dir.display()))?;
+pub fn deck_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let cannot = || format!("cannot read the deck folder {}", dir.display());
+    let entries = std::fs::read_dir(dir).with_context(cannot)?;
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry
-            .map_err(|e| format!("cannot read the deck folder {}: {e}", dir.display()))?
-            .path();
+        let path = entry.with_context(cannot)?.path();
         if path.extension().is_some_and(|e| e == "md") && path.is_file() {
             files.push(path);
         }
@@ -381,7 +381,7 @@ pub fn deck_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// Finds the deck a learner or teacher means: a number (`3`), a file stem
 /// (`03-append-only-logs`) or a part of the name (`append`), among deck files.
-pub fn find<'a>(files: &'a [PathBuf], query: &str) -> Result<&'a PathBuf, String> {
+pub fn find<'a>(files: &'a [PathBuf], query: &str) -> anyhow::Result<&'a PathBuf> {
     let stem = |file: &PathBuf| {
         file.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -390,7 +390,7 @@ pub fn find<'a>(files: &'a [PathBuf], query: &str) -> Result<&'a PathBuf, String
     let query = query.trim();
     let names = || files.iter().map(stem).collect::<Vec<_>>().join(", ");
     if files.is_empty() {
-        return Err("there are no decks (no .md files) in the deck folder".into());
+        bail!("there are no decks (no .md files) in the deck folder");
     }
     if !query.is_empty() && query.chars().all(|c| c.is_ascii_digit()) {
         let wanted: Option<u32> = query.parse().ok();
@@ -407,7 +407,7 @@ pub fn find<'a>(files: &'a [PathBuf], query: &str) -> Result<&'a PathBuf, String
                 .find(|f| load(f).is_ok_and(|d| wanted.is_some_and(|n| d.exercises.contains(&n))))
         };
         return match numbered.as_slice() {
-            [] => Err(format!("there is no deck {query}; the decks are: {}", names())),
+            [] => Err(anyhow!("there is no deck {query}; the decks are: {}", names())),
             [file] => Ok(file),
             [first, ..] => Ok(declaring().unwrap_or(first)),
         };
@@ -422,14 +422,14 @@ pub fn find<'a>(files: &'a [PathBuf], query: &str) -> Result<&'a PathBuf, String
         .collect();
     match matches.as_slice() {
         [file] => Ok(file),
-        [] => Err(format!(
+        [] => bail!(
             "there is no deck named like `{query}`; the decks are: {}",
             names()
-        )),
-        several => Err(format!(
+        ),
+        several => bail!(
             "`{query}` matches several decks: {}; be more precise",
             several.iter().map(|f| stem(f)).collect::<Vec<_>>().join(", ")
-        )),
+        ),
     }
 }
 
@@ -555,24 +555,17 @@ mod tests {
         .map(|n| Path::new("/d").join(n))
         .collect();
         let stem =
-            |r: Result<&PathBuf, String>| r.unwrap().file_stem().unwrap().to_string_lossy().into_owned();
+            |r: anyhow::Result<&PathBuf>| r.unwrap().file_stem().unwrap().to_string_lossy().into_owned();
         assert_eq!(stem(find(&files, "3")), "03-append-only-logs");
         assert_eq!(stem(find(&files, "03")), "03-append-only-logs");
         assert_eq!(stem(find(&files, "0")), "00-intro");
         assert_eq!(stem(find(&files, "10")), "10-logs-again");
         assert_eq!(stem(find(&files, "03-append-only-logs")), "03-append-only-logs");
         assert_eq!(stem(find(&files, "APPEND")), "03-append-only-logs");
-        assert!(find(&files, "7").unwrap_err().starts_with("there is no deck 7;"));
-        assert!(
-            find(&files, "logs")
-                .unwrap_err()
-                .contains("matches several decks")
-        );
-        assert!(
-            find(&files, "nope")
-                .unwrap_err()
-                .contains("00-intro, 03-append-only-logs")
-        );
+        let error = |query: &str| find(&files, query).unwrap_err().to_string();
+        assert!(error("7").starts_with("there is no deck 7;"));
+        assert!(error("logs").contains("matches several decks"));
+        assert!(error("nope").contains("00-intro, 03-append-only-logs"));
         assert!(find(&files, "").is_err());
         assert!(find(&[], "1").is_err());
     }

@@ -7,6 +7,7 @@
 //! writes is understood as cargo understands it.
 
 use crate::runner::{Invocation, Limits, run};
+use anyhow::{Context as _, bail};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ struct Dependency {
 
 /// The folders of every package that `package_dir` depends on through paths, directly
 /// or not, in path order (not `package_dir` itself).
-pub fn path_dependencies(root: &Path, package_dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn path_dependencies(root: &Path, package_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let invocation = Invocation {
         program: "cargo".into(),
         args: vec![],
@@ -53,15 +54,15 @@ pub fn path_dependencies(root: &Path, package_dir: &Path) -> Result<Vec<PathBuf>
         max_output: 64 << 20,
         resources: None,
     };
-    let finished = run(&invocation, None, &limits).map_err(|e| format!("could not run cargo: {e}"))?;
+    let finished = run(&invocation, None, &limits).context("could not run cargo")?;
     if !finished.ending.success() {
-        return Err(format!(
+        bail!(
             "cargo cannot read the workspace: {}",
             String::from_utf8_lossy(&finished.stderr).trim()
-        ));
+        );
     }
-    let metadata: Metadata = serde_json::from_slice(&finished.stdout)
-        .map_err(|e| format!("cargo metadata gave something unexpected: {e}"))?;
+    let metadata: Metadata =
+        serde_json::from_slice(&finished.stdout).context("cargo metadata gave something unexpected")?;
     let edges: HashMap<PathBuf, Vec<PathBuf>> = metadata
         .packages
         .into_iter()
@@ -111,7 +112,7 @@ mod tests {
     }
 
     #[test]
-    fn exercise_3_is_built_on_exercise_2() -> Result<(), String> {
+    fn exercise_3_is_built_on_exercise_2() -> anyhow::Result<()> {
         let root = default_root();
         let three = course::find("3")?;
         let deps = path_dependencies(&root, &root.join(three.dir(Side::Learner)))?;

@@ -106,8 +106,8 @@ impl Workshop {
 
     /// Saves the state; a failure is reported but does not stop the workshop.
     pub fn save(&self) {
-        if let Err(message) = self.state.save(&self.dir) {
-            eprintln!("warning: {message}");
+        if let Err(error) = self.state.save(&self.dir) {
+            eprintln!("warning: {error:#}");
         }
     }
 
@@ -222,8 +222,8 @@ pub fn present_slides(
     use crate::slides::{self, present};
     let files = match slides::deck_files(&workshop.root.join("slides")) {
         Ok(files) => files,
-        Err(message) => {
-            println!("error: {message}");
+        Err(error) => {
+            println!("error: {error:#}");
             return Outcome::Error;
         }
     };
@@ -235,17 +235,18 @@ pub fn present_slides(
             slides::for_exercise(&decks, exercise.number)
                 .cloned()
                 .ok_or_else(|| {
-                    format!(
+                    anyhow::anyhow!(
                         "no deck in slides/ leads into exercise {} ({}); `slides NUMBER` presents one",
-                        exercise.number, exercise.slug
+                        exercise.number,
+                        exercise.slug
                     )
                 })
         }
     };
     let deck = match deck {
         Ok(deck) => deck,
-        Err(message) => {
-            println!("{}", capitalise(&message));
+        Err(error) => {
+            println!("{}", capitalise(&format!("{error:#}")));
             return Outcome::Error;
         }
     };
@@ -346,8 +347,8 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             let exercise = match rest.first().map(|q| course::find(q)) {
                 None => current,
                 Some(Ok(exercise)) => exercise,
-                Some(Err(message)) => {
-                    println!("{}", capitalise(&message));
+                Some(Err(error)) => {
+                    println!("{}", capitalise(&format!("{error:#}")));
                     return Flow::Continue;
                 }
             };
@@ -358,8 +359,8 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             let (exercise, options) = match rest.split_first() {
                 Some((first, options)) if !first.starts_with('-') => match course::find(first) {
                     Ok(exercise) => (exercise, options),
-                    Err(message) => {
-                        println!("{}", capitalise(&message));
+                    Err(error) => {
+                        println!("{}", capitalise(&format!("{error:#}")));
                         return Flow::Continue;
                     }
                 },
@@ -422,7 +423,7 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
 fn select(workshop: &mut Workshop, query: &str) {
     match course::find(query) {
         Ok(exercise) => workshop.select(exercise),
-        Err(message) => println!("{}", capitalise(&message)),
+        Err(error) => println!("{}", capitalise(&format!("{error:#}"))),
     }
 }
 

@@ -9,6 +9,7 @@
 
 use super::{Ask, Outcome, Workshop};
 use crate::course::{Exercise, Side};
+use anyhow::{anyhow, bail};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -36,7 +37,7 @@ struct Blob {
 }
 
 /// Restores `exercises/NN-name/` under `root` from git, backing it up under `backups`.
-pub fn reset(root: &Path, exercise: &Exercise, backups: &Path) -> Result<Restored, String> {
+pub fn reset(root: &Path, exercise: &Exercise, backups: &Path) -> anyhow::Result<Restored> {
     let folder = exercise.dir(Side::Learner);
     let (from, blobs) = stub_from_git(root, &folder)?;
     let target = root.join(&folder);
@@ -44,7 +45,7 @@ pub fn reset(root: &Path, exercise: &Exercise, backups: &Path) -> Result<Restore
         true => {
             let backup = backup_path(backups, &exercise.dir_name());
             copy_tree(&target, &backup).map_err(|e| {
-                format!(
+                anyhow!(
                     "cannot back up {folder} to {}: {e}; nothing was changed",
                     backup.display()
                 )
@@ -55,11 +56,11 @@ pub fn reset(root: &Path, exercise: &Exercise, backups: &Path) -> Result<Restore
     };
     let replaced = replace_contents(&target, &blobs);
     replaced.map_err(|e| match &backup {
-        Some(backup) => format!(
+        Some(backup) => anyhow!(
             "restoring {folder} failed part way: {e}. Your files are in {}",
             backup.display()
         ),
-        None => format!("restoring {folder} failed: {e}"),
+        None => anyhow!("restoring {folder} failed: {e}"),
     })?;
     Ok(Restored {
         from,
@@ -69,12 +70,12 @@ pub fn reset(root: &Path, exercise: &Exercise, backups: &Path) -> Result<Restore
 }
 
 /// The stub's files from the first ref that has the folder.
-fn stub_from_git(root: &Path, folder: &str) -> Result<(String, Vec<Blob>), String> {
+fn stub_from_git(root: &Path, folder: &str) -> anyhow::Result<(String, Vec<Blob>)> {
     git(root, &["rev-parse", "--is-inside-work-tree"]).map_err(|e| match e {
         GitError::Missing => {
-            "git is not installed, so the original stub cannot be restored; nothing was changed".into()
+            anyhow!("git is not installed, so the original stub cannot be restored; nothing was changed")
         }
-        GitError::Failed(_) => format!(
+        GitError::Failed(_) => anyhow!(
             "{} is not a git repository, so the original stub cannot be restored; nothing was changed",
             root.display()
         ),
@@ -100,10 +101,10 @@ fn stub_from_git(root: &Path, folder: &str) -> Result<(String, Vec<Blob>), Strin
         for (mode, path) in entries {
             let relative = Path::new(&path)
                 .strip_prefix(&full)
-                .map_err(|_| format!("git listed {path}, outside {full}"))?
+                .map_err(|_| anyhow!("git listed {path}, outside {full}"))?
                 .to_path_buf();
             if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
-                return Err(format!("git listed an unsafe path {path}; nothing was changed"));
+                bail!("git listed an unsafe path {path}; nothing was changed");
             }
             let bytes = git(root, &["show", &format!("{reference}:{path}")])
                 .map_err(|e| e.describe(&format!("git show {reference}:{path}")))?;
@@ -115,10 +116,10 @@ fn stub_from_git(root: &Path, folder: &str) -> Result<(String, Vec<Blob>), Strin
         }
         return Ok((reference.to_string(), blobs));
     }
-    Err(format!(
+    bail!(
         "none of {} has {folder}, so there is no stub to restore; nothing was changed",
         REFS.join(", ")
-    ))
+    )
 }
 
 /// `(mode, path)` of each blob in `git ls-tree -r -z` output (symlinks and submodules left out).
@@ -141,10 +142,10 @@ enum GitError {
 }
 
 impl GitError {
-    fn describe(self, what: &str) -> String {
+    fn describe(self, what: &str) -> anyhow::Error {
         match self {
-            GitError::Missing => "git is not installed; nothing was changed".into(),
-            GitError::Failed(why) => format!("{what} failed: {why}; nothing was changed"),
+            GitError::Missing => anyhow!("git is not installed; nothing was changed"),
+            GitError::Failed(why) => anyhow!("{what} failed: {why}; nothing was changed"),
         }
     }
 }
@@ -269,8 +270,8 @@ pub fn reset_action(workshop: &Workshop, exercise: &Exercise, ask: &mut dyn Ask)
             }
             Outcome::Passed
         }
-        Err(message) => {
-            println!("error: {message}");
+        Err(error) => {
+            println!("error: {error:#}");
             Outcome::Error
         }
     }

@@ -6,6 +6,7 @@
 
 use super::{Ask, Outcome, Workshop, output};
 use crate::course::{Exercise, Side};
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 /// One source file of the reference solution.
@@ -46,7 +47,7 @@ pub enum Shown {
 
 /// The reference solution's `src/**/*.rs`: those that differ from the learner's first,
 /// then the same ones, each group in path order.
-pub fn solution_files(root: &Path, exercise: &Exercise) -> Result<Vec<SourceFile>, String> {
+pub fn solution_files(root: &Path, exercise: &Exercise) -> anyhow::Result<Vec<SourceFile>> {
     let solution = PathBuf::from(exercise.dir(Side::Reference));
     let learner = PathBuf::from(exercise.dir(Side::Learner));
     let mut found = Vec::new();
@@ -58,7 +59,7 @@ pub fn solution_files(root: &Path, exercise: &Exercise) -> Result<Vec<SourceFile
             .unwrap_or(&file)
             .to_path_buf();
         let text =
-            std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
         let theirs = std::fs::read_to_string(root.join(&learner).join(&relative))
             .ok()
             .map(|theirs| as_solution_crate(&theirs, exercise));
@@ -80,12 +81,11 @@ pub fn as_solution_crate(text: &str, exercise: &Exercise) -> String {
 }
 
 /// Every `.rs` file under `dir`, recursively.
-fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let cannot = || format!("cannot read {}", dir.display());
+    let entries = std::fs::read_dir(dir).with_context(cannot)?;
     for entry in entries {
-        let path = entry
-            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-            .path();
+        let path = entry.with_context(cannot)?.path();
         if path.is_dir() {
             rust_files(&path, found)?;
         } else if path.extension().is_some_and(|e| e == "rs") {
@@ -97,7 +97,7 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
 
 /// The text `solution` shows: the files the learner was meant to write (in full or as
 /// diffs), then the names of the files that are the same as theirs.
-pub fn solution_text(workshop: &Workshop, exercise: &Exercise, shown: Shown) -> Result<String, String> {
+pub fn solution_text(workshop: &Workshop, exercise: &Exercise, shown: Shown) -> anyhow::Result<String> {
     let files = solution_files(&workshop.root, exercise)?;
     let style = workshop.style;
     let learner = exercise.dir(Side::Learner);
@@ -196,8 +196,8 @@ pub fn show_solution(workshop: &Workshop, exercise: &Exercise, ask: &mut dyn Ask
                 Outcome::Error
             }
         },
-        Err(message) => {
-            println!("error: {message}");
+        Err(error) => {
+            println!("error: {error:#}");
             Outcome::Error
         }
     }
@@ -210,10 +210,9 @@ mod tests {
     use crate::service::root::default_root;
 
     #[test]
-    fn lists_the_files_that_differ_first() -> Result<(), String> {
+    fn lists_the_files_that_differ_first() -> anyhow::Result<()> {
         // Against the stubs as committed: a learner who solved 01 has no differences.
-        let (copy, _) =
-            crate::harness::course_copy::committed_stubs(&default_root()).map_err(|e| e.to_string())?;
+        let (copy, _) = crate::harness::course_copy::committed_stubs(&default_root())?;
         let files = solution_files(copy.root(), COURSE[0])?;
         assert!(!files.is_empty());
         assert!(
@@ -228,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn scaffolding_differs_only_by_the_crate_name() -> Result<(), String> {
+    fn scaffolding_differs_only_by_the_crate_name() -> anyhow::Result<()> {
         for exercise in COURSE {
             let files = solution_files(&default_root(), exercise)?;
             for file in files

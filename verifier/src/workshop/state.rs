@@ -7,6 +7,7 @@
 //! file starts fresh with a one-line notice, and an unreadable one is kept aside.
 
 use crate::course::{COURSE, Exercise};
+use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -66,11 +67,11 @@ impl State {
     }
 
     /// Writes the state to `dir/state.json` atomically, creating `dir` if needed.
-    pub fn save(&self, dir: &Path) -> Result<(), String> {
+    pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
         let file = dir.join("state.json");
-        let fail = |e: std::io::Error| format!("cannot save your progress in {}: {e}", file.display());
-        std::fs::create_dir_all(dir).map_err(fail)?;
-        let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        let cannot = || format!("cannot save your progress in {}", file.display());
+        std::fs::create_dir_all(dir).with_context(cannot)?;
+        let json = serde_json::to_string_pretty(self)?;
         let temporary = dir.join(format!(".state.json.{}.tmp", std::process::id()));
         let written = std::fs::File::create(&temporary).and_then(|mut f| {
             f.write_all(json.as_bytes())?;
@@ -79,7 +80,7 @@ impl State {
         });
         if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, &file)) {
             let _ = std::fs::remove_file(&temporary);
-            return Err(fail(e));
+            return Err(e).with_context(cannot);
         }
         Ok(())
     }
@@ -151,8 +152,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn saves_and_loads_again() -> Result<(), String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    fn saves_and_loads_again() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
         let mut state = State::default();
         let second = COURSE[1];
         state.set_current(second);
@@ -170,8 +171,8 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_file_starts_fresh_with_a_notice() -> Result<(), String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    fn a_missing_file_starts_fresh_with_a_notice() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
         let loaded = State::load(dir.path());
         assert_eq!(loaded.state, State::default());
         assert_eq!(loaded.state.current().number, 1);
@@ -180,9 +181,9 @@ mod tests {
     }
 
     #[test]
-    fn a_corrupt_file_is_kept_aside() -> Result<(), String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        std::fs::write(dir.path().join("state.json"), "{ not json").map_err(|e| e.to_string())?;
+    fn a_corrupt_file_is_kept_aside() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("state.json"), "{ not json")?;
         let loaded = State::load(dir.path());
         assert_eq!(loaded.state, State::default());
         let notice = loaded.notice.unwrap_or_default();

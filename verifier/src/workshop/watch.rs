@@ -12,6 +12,7 @@
 
 use super::{Outcome, Workshop, deps};
 use crate::course::{Exercise, Side};
+use anyhow::Context as _;
 use notify::{Config, Event, EventKind, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -99,7 +100,7 @@ struct Started {
     polling: Option<String>,
 }
 
-fn start(dirs: &[PathBuf], sender: mpsc::Sender<notify::Result<Event>>) -> Result<Started, String> {
+fn start(dirs: &[PathBuf], sender: mpsc::Sender<notify::Result<Event>>) -> anyhow::Result<Started> {
     let forced = std::env::var_os(POLL_VAR).is_some_and(|v| !v.is_empty() && v != "0");
     let native_error = match forced {
         true => format!("{POLL_VAR} is set"),
@@ -119,7 +120,7 @@ fn start(dirs: &[PathBuf], sender: mpsc::Sender<notify::Result<Event>>) -> Resul
     };
     let config = Config::default().with_poll_interval(POLL_INTERVAL);
     let poller = PollWatcher::new(sender, config).and_then(|w| watch_all(w, dirs));
-    let poller = poller.map_err(|e| format!("cannot watch {}: {e}", shown_dirs(dirs)))?;
+    let poller = poller.with_context(|| format!("cannot watch {}", shown_dirs(dirs)))?;
     Ok(Started {
         _watcher: Box::new(poller),
         polling: Some(native_error),
@@ -166,8 +167,8 @@ pub fn watch(
     let dir = workshop.root.join(&folder);
     let earlier = match deps::path_dependencies(&workshop.root, &dir) {
         Ok(earlier) => earlier,
-        Err(message) => {
-            println!("(Watching {folder}/ only: {message}.)");
+        Err(error) => {
+            println!("(Watching {folder}/ only: {error:#}.)");
             vec![]
         }
     };
@@ -177,8 +178,8 @@ pub fn watch(
     let (sender, events) = mpsc::channel();
     let started = match start(&dirs, sender) {
         Ok(started) => started,
-        Err(message) => {
-            println!("error: {message}");
+        Err(error) => {
+            println!("error: {error:#}");
             return Outcome::Error;
         }
     };

@@ -87,6 +87,19 @@ pub fn add(trial: &mut Trial, db: &str, links: &[&str], value: &str) -> Result<P
     add_as(trial, Who::Tested, db, links, value)
 }
 
+/// `add DB VALUE` (linking the heads) without showing the node: for long
+/// histories whose every key depends on the seed.
+pub fn add_unshown(trial: &mut Trial, db: &str, value: &str, why: &str) -> Result<Printed, Failure> {
+    let records = trial.run_unshown("add", &[db, value], why)?;
+    match all(trial, "add", &records)?.as_slice() {
+        [node] => Ok(node.clone()),
+        other => Err(trial.fail(format!(
+            "`add` printed {} records: it prints exactly one, the node",
+            other.len()
+        ))),
+    }
+}
+
 /// Adds a chain of nodes `prefix1`, `prefix2`, … (each linking the heads).
 pub fn add_many(trial: &mut Trial, db: &str, prefix: &str, count: usize) -> Result<Vec<Printed>, Failure> {
     (1..=count)

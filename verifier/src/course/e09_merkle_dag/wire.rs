@@ -1,5 +1,8 @@
 //! The protocol merkle-dag/1 as the verifier sees it: messages decoded from the
 //! relay, shown with placeholders, and judged one direction at a time.
+//!
+//! [`parse`]'s and [`judge`]'s `Err(String)` say how the learner's program broke the
+//! protocol, for a `Failure`; they are plain messages on purpose, not harness errors.
 
 use super::dag::{Node, key_of, signed_by};
 use crate::harness::duplex::Direction;

@@ -4,6 +4,9 @@
 //! Why one file over 500 lines: nine scenarios of one protocol, each a page, sharing the
 //! cluster set-up and the "visible on every node or on none" judgement; read side by
 //! side they show what each fault adds to the one before.
+//!
+//! `answer_to`'s `Err(String)` says how the learner's node mishandled garbage, for a
+//! `Failure`; it is a plain message on purpose, not a harness error.
 
 use crate::harness::trial::{Background, Cluster, Event, Failure, Trial, Who, Written};
 use std::io::{BufRead, BufReader, Write};

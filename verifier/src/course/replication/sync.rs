@@ -5,6 +5,9 @@
 //! solution: a side must open with its handshake, send exactly the entries the other
 //! side's handshake says it lacks (each log in order, nothing twice, nothing extra),
 //! close with an `end` that counts them, and exit once both directions are done.
+//!
+//! [`judge_direction`]'s `Err(String)` says how the learner's program broke the
+//! protocol, for a `Failure`; it is a plain message on purpose, not a harness error.
 
 use super::wire::{self, Direction, Line, Message};
 use crate::harness::duplex::{self, Fault, Mode};

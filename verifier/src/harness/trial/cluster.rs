@@ -12,6 +12,9 @@
 //! gates, restarts and background clients all act on one `Cluster` value and its
 //! invariants (every node's gate, its last known events); split by verb they would each
 //! need the whole of it.
+//!
+//! `parse_event`'s `Err(String)` says what is wrong with a line the learner's node
+//! printed, for a `Failure`; it is a plain message on purpose, not a harness error.
 
 use super::gate::Gate;
 use super::{Failure, RunLog, Trial, Who, free_port};

@@ -22,7 +22,7 @@ pub use raw::{RawRun, RawTalk};
 pub use serving::{Cut, CutRelay, ScriptedServer, Server};
 
 pub use crate::harness::build::Programs;
-use crate::harness::build::build;
+use crate::harness::build::{BuildError, build};
 use crate::harness::records::{BadLine, Record, parse_output, shorten};
 use crate::harness::redact::{Redactor, SortKey};
 use crate::runner::{Ending, Invocation, Limits, run};
@@ -91,7 +91,7 @@ pub struct Context {
     pub tested: Programs,
     pub root: PathBuf,
     pub limits: Limits,
-    reference: OnceLock<Result<Programs, String>>,
+    reference: OnceLock<Result<Programs, BuildError>>,
 }
 
 impl Context {
@@ -120,9 +120,7 @@ impl Context {
     /// The reference solution's programs, built on first use.
     pub fn reference(&self) -> Result<&Programs, Failure> {
         let built = self.reference.get_or_init(|| {
-            build(&self.root, &self.exercise.buildable(Side::Reference), &|_| {})
-                .map(|built| built.programs)
-                .map_err(|e| e.to_string())
+            build(&self.root, &self.exercise.buildable(Side::Reference), &|_| {}).map(|built| built.programs)
         });
         built
             .as_ref()

@@ -50,7 +50,7 @@ impl Trial<'_> {
             observer: None,
         };
         let stderr = [Stderr::Captured, Stderr::Captured];
-        let outcome = duplex::run(&inv_a, &inv_b, mode, stderr, &self.context.limits)
+        let outcome = duplex::run(&inv_a, &inv_b, mode, stderr, &self.limits())
             .map_err(|e| Failure::new(format!("could not start the two peers: {e}")))?;
         let run = RawRun {
             a: outcome.a,
@@ -82,7 +82,7 @@ impl Trial<'_> {
     /// or a flood fails the check; any exit code is returned.
     pub fn converse_raw(&mut self, peer: &Peer, input: &[u8]) -> Result<RawTalk, Failure> {
         let invocation = self.invocation(peer.who, peer.program, &peer.args)?;
-        let finished = run(&invocation, Some(input), &self.context.limits)
+        let finished = run(&invocation, Some(input), &self.limits())
             .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
         self.runs.push(RunLog {
             invocation,

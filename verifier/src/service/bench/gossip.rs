@@ -12,6 +12,7 @@
 use super::median_of;
 use crate::harness::trial::free_port;
 use crate::runner::{Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
+use anyhow::{Context as _, bail};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::mpsc;
@@ -39,19 +40,16 @@ pub struct Latency {
 
 /// Measures `samples` entries, one at a time, through a line of peers holding
 /// `entries` each. `peer` is the command of the reference `peer`.
-pub fn measure(peer: &[String], dir: &Path, entries: u64, samples: usize) -> Result<Latency, String> {
+pub fn measure(peer: &[String], dir: &Path, entries: u64, samples: usize) -> anyhow::Result<Latency> {
     let dbs: Vec<std::path::PathBuf> = (0..PEERS)
         .map(|i| dir.join(format!("gossip-{entries}-p{}", i + 1)))
         .collect();
-    super::write_log(&dbs[0], &own_id(0), SHARED_LOG, 0, entries).map_err(|e| e.to_string())?;
+    super::write_log(&dbs[0], &own_id(0), SHARED_LOG, 0, entries)?;
     for (i, db) in dbs.iter().enumerate().skip(1) {
-        copy_dir(&dbs[0], db).map_err(|e| format!("cannot copy a database: {e}"))?;
-        super::write_log(db, &own_id(i), SHARED_LOG, entries, entries).map_err(|e| e.to_string())?;
+        copy_dir(&dbs[0], db).context("cannot copy a database")?;
+        super::write_log(db, &own_id(i), SHARED_LOG, entries, entries)?;
     }
-    let ports: Vec<u16> = (0..PEERS)
-        .map(|_| free_port())
-        .collect::<std::io::Result<_>>()
-        .map_err(|e| e.to_string())?;
+    let ports: Vec<u16> = (0..PEERS).map(|_| free_port()).collect::<std::io::Result<_>>()?;
     let mut peers = Vec::new();
     let mut arrivals = None;
     for i in 0..PEERS {
@@ -70,24 +68,19 @@ pub fn measure(peer: &[String], dir: &Path, entries: u64, samples: usize) -> Res
         }
         peers.push(process);
     }
-    let arrivals = arrivals.ok_or("the last peer's output is not watched")?;
-    let mut stdin = peers[0].take_stdin().ok_or("cannot type on p1's stdin")?;
-    let mut cross = |text: &str, timeout: Duration| -> Result<Duration, String> {
+    let arrivals = arrivals.context("the last peer's output is not watched")?;
+    let mut stdin = peers[0].take_stdin().context("cannot type on p1's stdin")?;
+    let mut cross = |text: &str, timeout: Duration| -> anyhow::Result<Duration> {
         let started = Instant::now();
         writeln!(stdin, "{text}")
             .and_then(|()| stdin.flush())
-            .map_err(|e| format!("p1 no longer reads its stdin: {e}"))?;
+            .context("p1 no longer reads its stdin")?;
         loop {
             let left = timeout.saturating_sub(started.elapsed());
             match arrivals.recv_timeout(left) {
                 Ok((seen, at)) if seen == text => return Ok(at.duration_since(started)),
                 Ok(_) => {}
-                Err(_) => {
-                    return Err(format!(
-                        "{text:?} did not reach p4 within {} s",
-                        timeout.as_secs()
-                    ));
-                }
+                Err(_) => bail!("{text:?} did not reach p4 within {} s", timeout.as_secs()),
             }
         }
     };
@@ -120,7 +113,7 @@ fn start(
     dir: &Path,
     args: Vec<String>,
     watched: bool,
-) -> Result<(Spawned, Option<mpsc::Receiver<(String, Instant)>>), String> {
+) -> anyhow::Result<(Spawned, Option<mpsc::Receiver<(String, Instant)>>)> {
     let invocation = Invocation {
         program: "peer".into(),
         argv: peer.iter().cloned().chain(args.iter().cloned()).collect(),
@@ -138,9 +131,8 @@ fn start(
         resources: None,
         ..Limits::default()
     };
-    let mut process =
-        Spawned::start(&invocation, wiring, &limits).map_err(|e| format!("cannot start a peer: {e}"))?;
-    let stdout = process.take_stdout().ok_or("cannot read a peer's stdout")?;
+    let mut process = Spawned::start(&invocation, wiring, &limits).context("cannot start a peer")?;
+    let stdout = process.take_stdout().context("cannot read a peer's stdout")?;
     let (sender, receiver) = mpsc::channel();
     // Every peer's stdout is drained (a million records on start), the last one's read.
     std::thread::spawn(move || {

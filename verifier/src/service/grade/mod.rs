@@ -115,15 +115,15 @@ impl Observer for Progressing<'_> {
 
 /// Grades the chosen exercises of a submission, placed in a trusted copy of the course
 /// (see [`placement`]). An error means the grader itself could not run.
-pub fn grade(options: &Options) -> Result<Grade, String> {
+pub fn grade(options: &Options) -> anyhow::Result<Grade> {
     let placed = place(&options.course, &options.submission)?;
     if placed.untrusted()
         && !options.allow_unsandboxed
         && let Some(why) = crate::runner::not_isolated()
     {
-        return Err(format!(
+        anyhow::bail!(
             "refusing to grade someone else's code without isolation ({why}); pass --allow-unsandboxed to grade it anyway"
-        ));
+        );
     }
     for ignored in &placed.ignored {
         (options.progress)(&format!("ignored (only {OWNED} is graded): {ignored}"));

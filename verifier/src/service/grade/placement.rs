@@ -12,6 +12,7 @@
 use crate::course::COURSE;
 use crate::harness::course_copy::{CourseCopy, Files};
 use crate::harness::trial::Side;
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 /// Where the learner-owned files of a submission are: `exercises/NN-x/src/`.
@@ -38,7 +39,7 @@ impl Placement {
 /// Places the submission at `submission` into a trusted copy of the course at
 /// `course`. Grading the course's own checkout needs no copy: whoever runs the grader
 /// there owns every file anyway.
-pub fn place(course: &Path, submission: &Path) -> Result<Placement, String> {
+pub fn place(course: &Path, submission: &Path) -> anyhow::Result<Placement> {
     let same = match (course.canonicalize(), submission.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -50,15 +51,15 @@ pub fn place(course: &Path, submission: &Path) -> Result<Placement, String> {
             copy: None,
         });
     }
-    let cannot = |e: &dyn std::fmt::Display| format!("cannot make a trusted copy of the course: {e}");
-    let ours = Files::work_tree(course).map_err(|e| cannot(&e))?;
-    let theirs = Files::work_tree(submission).map_err(|e| cannot(&e))?;
+    let cannot = "cannot make a trusted copy of the course";
+    let ours = Files::work_tree(course).context(cannot)?;
+    let theirs = Files::work_tree(submission).context(cannot)?;
     let mut placed = ours.clone();
     let mut owned: Vec<PathBuf> = Vec::new();
     for exercise in COURSE {
         let src = Path::new(&exercise.dir(Side::Learner)).join("src");
         let files = match submission.join(&src).is_dir() {
-            true => Files::folder(&submission.join(&src)).map_err(|e| cannot(&e))?,
+            true => Files::folder(&submission.join(&src)).context(cannot)?,
             // No src/ at all: the exercise is graded as the empty package it is.
             false => Files::default(),
         };
@@ -74,7 +75,7 @@ pub fn place(course: &Path, submission: &Path) -> Result<Placement, String> {
             format!("{} ({how})", path.display())
         })
         .collect();
-    let copy = CourseCopy::write(course, "grade", &placed).map_err(|e| cannot(&e))?;
+    let copy = CourseCopy::write(course, "grade", &placed).context(cannot)?;
     Ok(Placement {
         code: copy.root().to_path_buf(),
         ignored,
@@ -94,7 +95,7 @@ mod tests {
     }
 
     #[test]
-    fn takes_only_the_learners_src_and_names_the_rest() -> Result<(), Box<dyn std::error::Error>> {
+    fn takes_only_the_learners_src_and_names_the_rest() -> anyhow::Result<()> {
         let course = tempfile::tempdir()?;
         let submission = tempfile::tempdir()?;
         let stub = "exercises/01-leveldb/src/lib.rs";
@@ -131,7 +132,7 @@ mod tests {
     }
 
     #[test]
-    fn the_course_itself_is_graded_in_place() -> Result<(), String> {
+    fn the_course_itself_is_graded_in_place() -> anyhow::Result<()> {
         let here = crate::service::root::default_root();
         let placed = place(&here, &here)?;
         assert_eq!(placed.code, here);
