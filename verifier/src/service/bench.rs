@@ -247,7 +247,7 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> anyhow::Re
             let opened: Vec<sled::Result<sled::Db>> = std::thread::scope(|scope| {
                 let opening: Vec<_> = [&ahead, &behind]
                     .into_iter()
-                    .map(|db| scope.spawn(move || sled::open(db)))
+                    .map(|db| scope.spawn(move || open_when_free(db)))
                     .collect();
                 opening.into_iter().filter_map(|t| t.join().ok()).collect()
             });
@@ -389,10 +389,27 @@ fn median_of(sorted: &[Duration]) -> Duration {
     sorted.get(sorted.len() / 2).copied().unwrap_or_default()
 }
 
+/// Opens a database this process had open a moment ago. sled lets go of its lock
+/// from a background thread shortly after the last handle is dropped, so an open
+/// right after may find it still held: wait for it (up to 2 s).
+fn open_when_free(db: &Path) -> sled::Result<sled::Db> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match sled::open(db) {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            opened => return opened,
+        }
+    }
+}
+
 /// Writes a database whose identity is `own` and which holds `log`'s entries
 /// `from + 1 ..= to`, in the layout of exercise 02.
 fn write_log(db: &Path, own: &str, log: &str, from: u64, to: u64) -> sled::Result<()> {
-    let database = sled::open(db)?;
+    let database = open_when_free(db)?;
     database.open_tree("meta")?.insert("peer", own.as_bytes())?;
     let tree = database.open_tree("log")?;
     for seq in from + 1..=to {
@@ -416,7 +433,7 @@ fn log_key(peer: &str, seq: u64) -> Vec<u8> {
 
 /// How many entries of `log` a database holds.
 fn count(db: &Path, log: &str) -> sled::Result<u64> {
-    let database = sled::open(db)?;
+    let database = open_when_free(db)?;
     let tree = database.open_tree("log")?;
     let mut prefix = log.as_bytes().to_vec();
     prefix.push(0);
