@@ -274,7 +274,7 @@ mod tests {
             anyhow::Ok(txids)
         })?;
         run()?.block_on(async {
-            let store = Store::open(dir.path(), true)?;
+            let store = reopen(dir.path()).await?;
             assert_eq!(
                 store.all_pending()?.len(),
                 50,
@@ -288,5 +288,17 @@ mod tests {
             assert!(!txids.contains(&store.next_txid()), "a new run makes new txids");
             Ok(())
         })
+    }
+
+    /// Opens a database again in the same process. sled lets go of its lock from a
+    /// background thread shortly after the last handle is dropped: wait for it.
+    async fn reopen(path: &Path) -> Result<Store> {
+        for _ in 0..200 {
+            if let Ok(store) = Store::open(path, true) {
+                return Ok(store);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        Store::open(path, true)
     }
 }
