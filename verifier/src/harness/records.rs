@@ -304,6 +304,15 @@ mod strict {
     }
 }
 
+/// What a program last said on stderr, for a failure report: "It said: " and its last
+/// non-blank line (shortened), or that it said nothing.
+pub fn it_said(stderr: &str) -> String {
+    match stderr.lines().rev().find(|l| !l.trim().is_empty()) {
+        Some(line) => format!("It said: {}", shorten(line.trim(), 300)),
+        None => "It said nothing on stderr.".to_string(),
+    }
+}
+
 /// Cuts text to at most `max` characters, marking the cut with `…`.
 pub fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
@@ -315,6 +324,17 @@ pub fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn it_said_quotes_the_last_line_that_is_not_blank() {
+        assert_eq!(
+            it_said("warning: x\nerror: line 3: a gap\n\n  \n"),
+            "It said: error: line 3: a gap"
+        );
+        assert_eq!(it_said(" \n"), "It said nothing on stderr.");
+        let long = "e".repeat(400);
+        assert_eq!(it_said(&long).chars().count(), "It said: ".len() + 301);
+    }
 
     /// The shape exercise 02 prints: `{"peer", "seq", "entry"}`.
     // Test code may look up at the course (the layers test counts only non-test code).

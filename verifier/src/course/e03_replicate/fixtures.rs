@@ -107,19 +107,10 @@ pub(super) fn expect_clean_exit(trial: &Trial, talk: &Conversation) -> Result<()
     if talk.ending == Ending::Exited(0) {
         return Ok(());
     }
-    let said = talk
-        .stderr
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("(nothing)");
     Err(trial
         .fail(format!(
             "`replicate alice.db` {} after a conversation that broke no rule",
             talk.ending.describe()
         ))
-        .detail(format!(
-            "It said: {}",
-            crate::harness::records::shorten(said.trim(), 200)
-        )))
+        .detail(crate::harness::records::it_said(&talk.stderr)))
 }

@@ -49,21 +49,12 @@ fn accepted(trial: &mut Trial, db: &str, script: &[String]) -> Result<(), Failur
     if talk.ending.success() {
         return Ok(());
     }
-    let said = talk
-        .stderr
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("(nothing)");
     Err(trial
         .fail(format!(
             "`replicate {db}` {} after a correct session",
             talk.ending.describe()
         ))
-        .detail(format!(
-            "It said: {}",
-            crate::harness::records::shorten(said.trim(), 300)
-        )))
+        .detail(crate::harness::records::it_said(&talk.stderr)))
 }
 
 /// A session that must be refused: exit non-zero with a reason on stderr.
@@ -112,22 +103,13 @@ pub fn feed(trial: &mut Trial, db: &str, author: &Author, nodes: &[Node]) -> Res
     }
     let talk = trial.converse_raw(&replicate(db), input.as_bytes())?;
     if !talk.ending.success() {
-        let said = talk
-            .stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("(nothing)");
         return Err(trial
             .fail(format!(
                 "`replicate {db}` {} while the verifier sent it {} nodes of one log",
                 talk.ending.describe(),
                 nodes.len()
             ))
-            .detail(format!(
-                "It said: {}",
-                crate::harness::records::shorten(said.trim(), 300)
-            )));
+            .detail(crate::harness::records::it_said(&talk.stderr)));
     }
     Ok(())
 }

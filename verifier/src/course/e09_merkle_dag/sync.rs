@@ -52,13 +52,9 @@ fn remember_wire(trial: &mut Trial, run: &RawRun) {
     trial.set_wire(shown);
 }
 
-/// The last thing a peer said on stderr, for a failure report.
+/// The last thing a peer said on stderr, for a failure report (none if nothing).
 fn said(stderr: &str) -> Option<String> {
-    let line = stderr.lines().rev().find(|l| !l.trim().is_empty())?;
-    Some(format!(
-        "It said: {}",
-        crate::harness::records::shorten(line.trim(), 300)
-    ))
+    (!stderr.trim().is_empty()).then(|| crate::harness::records::it_said(stderr))
 }
 
 /// Replicates A with B through the relay; both must follow the protocol and

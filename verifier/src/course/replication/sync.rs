@@ -379,11 +379,8 @@ impl Trial<'_> {
             "{name} {}; it should exit 0 after a clean sync",
             ending.describe()
         ));
-        if let Some(reason) = stderr.lines().rev().find(|l| !l.trim().is_empty()) {
-            failure = failure.detail(format!(
-                "It said: {}",
-                crate::harness::records::shorten(reason.trim(), 200)
-            ));
+        if !stderr.trim().is_empty() {
+            failure = failure.detail(crate::harness::records::it_said(&stderr));
         }
         failure
     }
