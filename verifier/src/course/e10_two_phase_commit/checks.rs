@@ -29,6 +29,21 @@ pub(super) fn tested(count: usize) -> Vec<Who> {
 }
 
 /// Fails unless a write ended as expected.
+/// `put KEY VALUE` through node `via`, which must commit (`why` says why it should);
+/// then every node must hold the value (`seen` is the note that says so).
+pub(super) fn put_commits_everywhere(
+    c: &mut Cluster,
+    trial: &mut Trial,
+    via: usize,
+    (key, value): (&str, &str),
+    why: &str,
+    seen: &str,
+) -> Result<(), Failure> {
+    let written = c.put(trial, via, key, value)?;
+    expect(c, trial, written, &[Written::Committed], why)?;
+    c.expect_everywhere(trial, key, Some(value), seen)
+}
+
 pub(super) fn expect(
     cluster: &mut Cluster,
     trial: &mut Trial,
@@ -184,15 +199,14 @@ pub(super) fn not_enough_peers(trial: &mut Trial) -> Result<(), Failure> {
         ));
     }
     trial.note("p1 printed ready");
-    let written = c.put(trial, 0, "k", "3")?;
-    expect(
+    put_commits_everywhere(
         &mut c,
         trial,
-        written,
-        &[Written::Committed],
+        0,
+        ("k", "3"),
         "the links are healed",
+        "committed after healing",
     )?;
-    c.expect_everywhere(trial, "k", Some("3"), "committed after healing")?;
     c.finish(trial);
     Ok(())
 }
@@ -216,15 +230,14 @@ pub(super) fn participant_dies_before_voting(trial: &mut Trial) -> Result<(), Fa
     c.start_again(trial, 2)?;
     c.wait_ready(trial, 2)?;
     c.expect_everywhere(trial, "k", None, "the write aborted")?;
-    let written = c.put(trial, 1, "k", "w")?;
-    expect(
+    put_commits_everywhere(
         &mut c,
         trial,
-        written,
-        &[Written::Committed],
+        1,
+        ("k", "w"),
         "every node is up again",
+        "committed on every node",
     )?;
-    c.expect_everywhere(trial, "k", Some("w"), "committed on every node")?;
     c.finish(trial);
     Ok(())
 }
@@ -652,18 +665,22 @@ pub(super) fn interop_with_reference(trial: &mut Trial) -> Result<(), Failure> {
     let who = [Who::Tested, Who::Reference, Who::Reference];
     let mut c = Cluster::start(trial, &who, MIN)?;
     trial.note("p1 is yours, p2 and p3 are reference nodes");
-    let written = c.put(trial, 0, "a", "from p1")?;
-    expect(&mut c, trial, written, &[Written::Committed], "p1 coordinates")?;
-    c.expect_everywhere(trial, "a", Some("from p1"), "committed on every node")?;
-    let written = c.put(trial, 1, "b", "from p2")?;
-    expect(
+    put_commits_everywhere(
         &mut c,
         trial,
-        written,
-        &[Written::Committed],
-        "p1 is a participant",
+        0,
+        ("a", "from p1"),
+        "p1 coordinates",
+        "committed on every node",
     )?;
-    c.expect_everywhere(trial, "b", Some("from p2"), "committed on every node")?;
+    put_commits_everywhere(
+        &mut c,
+        trial,
+        1,
+        ("b", "from p2"),
+        "p1 is a participant",
+        "committed on every node",
+    )?;
     // p1 as a blocked participant that must learn the outcome from the reference.
     kill_between_phases(&mut c, trial, 1, "c")?;
     c.finish(trial);
@@ -739,15 +756,14 @@ pub(super) fn garbage_from_a_peer(trial: &mut Trial) -> Result<(), Failure> {
         c.healthy(trial)?;
         trial.note(&format!("p1 refused {what}"));
     }
-    let written = c.put(trial, 0, "k", "v")?;
-    expect(
+    put_commits_everywhere(
         &mut c,
         trial,
-        written,
-        &[Written::Committed],
+        0,
+        ("k", "v"),
         "p1 refused the garbage and goes on",
+        "committed on every node",
     )?;
-    c.expect_everywhere(trial, "k", Some("v"), "committed on every node")?;
     c.finish(trial);
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! node started again, and each key must settle to one of its possible values, the same
 //! on every node.
 
-use super::checks::{expect, tested};
+use super::checks::{put_commits_everywhere, tested};
 use crate::harness::trial::{Cluster, Failure, Trial, Written, show};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -114,15 +114,14 @@ pub fn schedule(trial: &mut Trial, steps: usize) -> Result<(), Failure> {
         settle(&mut c, trial, key, &model[key])?;
     }
     // The cluster still takes writes.
-    let written = c.put(trial, 0, "a", "last")?;
-    expect(
+    put_commits_everywhere(
         &mut c,
         trial,
-        written,
-        &[Written::Committed],
+        0,
+        ("a", "last"),
         "every node is up and connected",
+        "committed on every node",
     )?;
-    c.expect_everywhere(trial, "a", Some("last"), "committed on every node")?;
     c.finish(trial);
     Ok(())
 }
