@@ -355,7 +355,7 @@ fn merkle_dag() -> anyhow::Result<()> {
     show_nodes(&programs, ("add", &["log.db", "both logs, merged"]), dir, &r)?;
     println!("\n# Cause 2: copy a database directory, then write to both copies.");
     println!("$ cp -r log.db log3.db");
-    course::e09_merkle_dag::copy_dir(&dir.join("log.db"), &dir.join("log3.db"))?;
+    crate::harness::tree::copy_tree(&dir.join("log.db"), &dir.join("log3.db"), &[])?;
     show_nodes(&programs, ("add", &["log.db", "from the original"]), dir, &r)?;
     show_nodes(&programs, ("add", &["log3.db", "from the copy"]), dir, &r)?;
     println!();

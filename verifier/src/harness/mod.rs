@@ -9,6 +9,7 @@
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
 //! - [`duplex`]: two programs wired stdout-to-stdin through a relay that can cut.
 //! - [`snapshot`]: expected transcripts, made from the reference solution with insta.
+//! - [`tree`]: copying a folder as `cp -r` does.
 //! - [`verdict`]: every check of an exercise in a fresh directory, judged.
 
 pub mod build;
@@ -17,5 +18,6 @@ pub mod duplex;
 pub mod records;
 pub mod redact;
 pub mod snapshot;
+pub mod tree;
 pub mod trial;
 pub mod verdict;

@@ -9,6 +9,7 @@
 
 use super::{Ask, Outcome, Workshop};
 use crate::course::{Exercise, Side};
+use crate::harness::tree::copy_tree;
 use anyhow::{anyhow, bail};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
@@ -44,7 +45,8 @@ pub fn reset(root: &Path, exercise: &Exercise, backups: &Path) -> anyhow::Result
     let backup = match target.exists() {
         true => {
             let backup = backup_path(backups, &exercise.dir_name());
-            copy_tree(&target, &backup).map_err(|e| {
+            // `target/` is left out: cargo can make it again.
+            copy_tree(&target, &backup, &["target"]).map_err(|e| {
                 anyhow!(
                     "cannot back up {folder} to {}: {e}; nothing was changed",
                     backup.display()
@@ -202,26 +204,6 @@ fn timestamp(time: SystemTime) -> String {
         rest % 3600 / 60,
         rest % 60
     )
-}
-
-/// Copies a folder recursively (leaving out `target/`, which cargo can make again).
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let destination = to.join(entry.file_name());
-        if kind.is_dir() {
-            if entry.file_name() != "target" {
-                copy_tree(&entry.path(), &destination)?;
-            }
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &destination)?;
-        } else {
-            std::fs::copy(entry.path(), &destination)?;
-        }
-    }
-    Ok(())
 }
 
 /// Empties `folder` and writes the stub's files into it.

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use verifier::harness::course_copy::{CourseCopy, Files, with_committed_stubs};
+use verifier::harness::tree::copy_tree;
 
 /// The root of this course checkout.
 pub fn root() -> PathBuf {
@@ -28,36 +29,10 @@ pub fn stubs_copy(edit: impl FnOnce(&mut Files)) -> CourseCopy {
 
 /// Copies the course's sources (not `target/`, not `.git/`, not `.replicate/`).
 pub fn copy_course(from: &Path, to: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name == "target" || name == ".git" || name == ".replicate" {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(&name))?;
-        } else {
-            std::fs::copy(&path, to.join(&name))?;
-        }
-    }
-    Ok(())
+    copy_tree(from, to, &["target", ".git", ".replicate"])
 }
 
 /// Copies a folder recursively, leaving out any `target/`.
 pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        if path.is_dir() {
-            copy_dir(&path, &to.join(entry.file_name()))?;
-        } else {
-            std::fs::copy(&path, to.join(entry.file_name()))?;
-        }
-    }
-    Ok(())
+    copy_tree(from, to, &["target"])
 }

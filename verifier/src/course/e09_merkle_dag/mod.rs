@@ -21,8 +21,6 @@ use super::{Check, Exercise, Program};
 use crate::harness::records::{Field, FieldKind, RecordShape};
 use crate::harness::redact::Redactor;
 
-pub use sync::copy_dir;
-
 /// A line of merkle-dag/1 as the transcripts show it (for the `demo` command).
 pub fn show_line(raw: &[u8], redactor: &mut Redactor) -> String {
     wire::decode(raw).show(redactor)

@@ -11,9 +11,9 @@ use super::scripted::feed;
 use super::wire::{self, Line, judge, parse};
 use crate::harness::duplex::Direction;
 use crate::harness::duplex::Fault;
+use crate::harness::tree::copy_tree;
 use crate::harness::trial::{Failure, Peer, RawRun, Trial, Who};
 use crate::runner::{Ending, seconds};
-use std::path::Path;
 use std::time::Duration;
 
 pub fn replicate(db: &str) -> Peer<'_> {
@@ -265,26 +265,11 @@ pub fn only_missing_cross(trial: &mut Trial) -> Result<(), Failure> {
     expect_crossing(trial, &synced, 0, 0)
 }
 
-/// `cp -r`: the whole directory, as a learner would copy a database.
-pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
 pub fn copied_directory_refused(trial: &mut Trial) -> Result<(), Failure> {
     let first = add_many(trial, "alice.db", "a", 2)?;
     trial.show("$ cp -r alice.db bob.db");
     let dir = trial.dir().to_path_buf();
-    copy_dir(&dir.join("alice.db"), &dir.join("bob.db"))
+    copy_tree(&dir.join("alice.db"), &dir.join("bob.db"), &[])
         .map_err(|e| Failure::new(format!("the verifier could not copy alice.db: {e}")))?;
     let log = first[0].log.clone();
     let from_alice = add(trial, "alice.db", &[], "from alice")?;

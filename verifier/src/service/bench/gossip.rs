@@ -46,7 +46,7 @@ pub fn measure(peer: &[String], dir: &Path, entries: u64, samples: usize) -> any
         .collect();
     super::write_log(&dbs[0], &own_id(0), SHARED_LOG, 0, entries)?;
     for (i, db) in dbs.iter().enumerate().skip(1) {
-        copy_dir(&dbs[0], db).context("cannot copy a database")?;
+        crate::harness::tree::copy_tree(&dbs[0], db, &[]).context("cannot copy a database")?;
         super::write_log(db, &own_id(i), SHARED_LOG, entries, entries)?;
     }
     let ports: Vec<u16> = (0..PEERS).map(|_| free_port()).collect::<std::io::Result<_>>()?;
@@ -154,19 +154,4 @@ fn start(
         }
     });
     Ok((process, watched.then_some(receiver)))
-}
-
-/// Copies a closed database directory (sled's files) to `to`.
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
 }
