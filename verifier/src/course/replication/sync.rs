@@ -260,42 +260,21 @@ impl Trial<'_> {
 
     /// Starts both peers wired through the relay and waits for them.
     fn relay(&mut self, a: &Peer, b: &Peer, fault: Fault) -> Result<SyncRun, Failure> {
-        let inv_a = self.invocation(a.who, a.program, &a.args)?;
-        let inv_b = self.invocation(b.who, b.program, &b.args)?;
-        let mode = Mode::Relay {
-            fault,
-            observer: None,
-        };
-        let stderr = [Stderr::Captured, Stderr::Captured];
-        let outcome = duplex::run(&inv_a, &inv_b, mode, stderr, &self.limits())
-            .map_err(|e| Failure::new(format!("could not start the two peers: {e}")))?;
-        if fault == Fault::None {
-            self.transcript.push(format!(
-                "$ {} ⇄ {}",
-                shown_line(a.who, &inv_a),
-                shown_line(b.who, &inv_b)
-            ));
+        let run = self.relay_raw(a, b, fault)?;
+        if fault == Fault::None
+            && let (Some(line_a), Some(line_b)) = (self.line_of(a), self.line_of(b))
+        {
+            self.transcript.push(format!("$ {line_a} ⇄ {line_b}"));
         }
-        self.runs.push(RunLog {
-            invocation: inv_a,
-            ending: outcome.a,
-            stderr: outcome.stderr_a,
-        });
-        self.runs.push(RunLog {
-            invocation: inv_b,
-            ending: outcome.b,
-            stderr: outcome.stderr_b,
-        });
-        self.stayed_inside(a.program)?;
         Ok(SyncRun {
-            a: outcome.a,
-            b: outcome.b,
-            lines: outcome
-                .events
+            a: run.a,
+            b: run.b,
+            lines: run
+                .lines
                 .iter()
-                .map(|e| (e.direction, wire::decode(&e.raw), e.forwarded))
+                .map(|(direction, raw, forwarded)| (*direction, wire::decode(raw), *forwarded))
                 .collect(),
-            fault_fired: outcome.fault_fired,
+            fault_fired: run.fault_fired,
         })
     }
 
