@@ -127,13 +127,7 @@ fn replicate() -> anyhow::Result<()> {
             }
         }
     };
-    let mode = Mode::Relay {
-        fault: Fault::None,
-        observer: Some(Box::new(observer)),
-    };
-    let stderr = [Stderr::Forwarded("A| ".into()), Stderr::Forwarded("B| ".into())];
-    let outcome = duplex::run(&a, &b, mode, stderr, &Limits::default())?;
-    println!("(A {}; B {})", outcome.a.describe(), outcome.b.describe());
+    run_watched(&a, &b, Box::new(observer))?;
     let names = match (redactor.lock(), ids.lock()) {
         (Ok(redactor), Ok(ids)) => {
             let known = |id: &Option<String>| id.as_deref().and_then(|id| redactor.known("peer", id));
@@ -328,13 +322,7 @@ fn dag_sync(
             println!("{}  {line}", event.direction.arrow());
         }
     };
-    let mode = Mode::Relay {
-        fault: Fault::None,
-        observer: Some(Box::new(observer)),
-    };
-    let stderr = [Stderr::Forwarded("A| ".into()), Stderr::Forwarded("B| ".into())];
-    let outcome = duplex::run(&a, &b, mode, stderr, &Limits::default())?;
-    println!("(A {}; B {})", outcome.a.describe(), outcome.b.describe());
+    run_watched(&a, &b, Box::new(observer))?;
     Ok(())
 }
 
@@ -363,6 +351,19 @@ fn merkle_dag() -> anyhow::Result<()> {
     println!("\n# Refused, and nothing lost: each copy still holds its own node #4.");
     show_nodes(&programs, ("heads", &["log.db"]), dir, &r)?;
     show_nodes(&programs, ("heads", &["log3.db"]), dir, &r)?;
+    Ok(())
+}
+
+/// Runs two peers through the relay, `observer` seeing every message as it passes,
+/// their stderr shown prefixed `A| ` and `B| `; prints how each ended.
+fn run_watched(a: &Invocation, b: &Invocation, observer: duplex::Observer) -> anyhow::Result<()> {
+    let mode = Mode::Relay {
+        fault: Fault::None,
+        observer: Some(observer),
+    };
+    let stderr = [Stderr::Forwarded("A| ".into()), Stderr::Forwarded("B| ".into())];
+    let outcome = duplex::run(a, b, mode, stderr, &Limits::default())?;
+    println!("(A {}; B {})", outcome.a.describe(), outcome.b.describe());
     Ok(())
 }
 
