@@ -26,9 +26,10 @@ use crate::protocol::{Heads, Message, decode};
 /// How many batches of decoded entries may wait for the storing thread.
 const QUEUE: usize = 16;
 
-/// The most entries in one batch. A batch is also handed over as soon as
-/// everything read so far is decoded, so that nothing waits in a half-full
-/// batch while the reader waits for the other side.
+/// The most entries in one batch. A batch is also handed over as soon as the
+/// reader has nothing left in its buffer, so that nothing waits in a half-full
+/// batch while the reader waits for the other side. (A line cut in two by the
+/// sender's buffer is completed by its very next write.)
 const BATCH: usize = 512;
 
 /// What the receiving half got from the other side.
@@ -100,8 +101,8 @@ impl Handover {
         self.batch.push((number, record));
     }
 
-    /// Hands the batch over if it is full, or if `idle` (everything read so
-    /// far is decoded, and the next read would wait for the other side).
+    /// Hands the batch over if it is full, or if `idle` (nothing is left in
+    /// the reader's buffer: the next read waits for the other side).
     /// Fails only if the storing thread stopped, and then it says why.
     fn hand_over(&mut self, idle: bool) -> Result<()> {
         let worth_sending = self.batch.len() == BATCH || (idle && !self.batch.is_empty());
