@@ -275,3 +275,16 @@ fn dupsh_transcript_decodes_the_protocol() {
     assert_eq!(code, 0, "{err}");
     insta::assert_snapshot!("dupsh_transcript", out);
 }
+
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let output = verifier()
+        .arg(std::ffi::OsStr::from_bytes(b"list\xff"))
+        .output()
+        .expect("the verifier runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unrecognized subcommand"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -308,17 +308,19 @@ const FLOOR_PEER: &str = "f100r00000000001";
 /// Runs the hidden subcommand if this process was started as one: `verifier
 /// __bench-floor DB LOG N` writes entries 1..=N of LOG into a new database DB.
 pub fn helper_main() -> Option<std::process::ExitCode> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `args_os`: any command line (even one that is not UTF-8) reaches clap intact.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let [command, db, log, entries] = args.as_slice() else {
         return None;
     };
     if command != FLOOR_SUBCOMMAND {
         return None;
     }
+    let (log, entries) = (log.to_string_lossy(), entries.to_string_lossy());
     let written = entries
         .parse()
         .map_err(|_| anyhow!("not a number of entries: {entries:?}"))
-        .and_then(|n| Ok(write_log(Path::new(db), FLOOR_PEER, log, 0, n)?));
+        .and_then(|n| Ok(write_log(Path::new(db), FLOOR_PEER, &log, 0, n)?));
     Some(match written {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
