@@ -7,6 +7,7 @@
 //! it. The relay is what lets the verifier draw a transcript, count entries on the wire,
 //! and inject faults: cut both directions after the n-th message, or kill one peer.
 
+use crate::harness::timeline::{Recorder, Timeline, What, probe};
 use crate::runner::{
     Backoff, Ending, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group,
 };
@@ -40,6 +41,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The lanes of the timeline: (sender, receiver).
+    pub fn lanes(self) -> (&'static str, &'static str) {
+        match self {
+            Direction::AtoB => ("A", "B"),
+            Direction::BtoA => ("B", "A"),
+        }
+    }
+
     pub fn arrow(self) -> &'static str {
         match self {
             Direction::AtoB => "A → B",
@@ -82,6 +91,9 @@ pub struct Outcome {
     /// Whether the fault was injected (the conversation reached the n-th message).
     pub fault_fired: bool,
     pub elapsed: Duration,
+    /// What happened, when: starts, messages (relay only), closes, exits, and what a
+    /// side still running was doing when the time ran out.
+    pub timeline: Timeline,
 }
 
 /// Runs A and B wired together until both exit or the time limit passes; then kills
@@ -95,20 +107,26 @@ pub fn run(
 ) -> io::Result<Outcome> {
     let started = Instant::now();
     let [stderr_a, stderr_b] = stderr;
+    let recorder = Recorder::new(&["A", "B"]);
+    let (command_a, command_b) = (a.short_line(), b.short_line());
     match mode {
         Mode::Direct => {
             let (from_a, to_b) = io::pipe()?;
             let (from_b, to_a) = io::pipe()?;
             let a = Spawned::start(a, wiring(Stdin::From(from_b), Stdout::To(to_b), stderr_a), limits)?;
+            recorder.record("A", What::Started { command: command_a });
             let b = Spawned::start(b, wiring(Stdin::From(from_a), Stdout::To(to_a), stderr_b), limits)?;
-            Ok(finish(a, b, Vec::new(), false, started, limits))
+            recorder.record("B", What::Started { command: command_b });
+            Ok(finish(a, b, started, limits, &recorder))
         }
         Mode::Relay { fault, observer } => {
             let mut a = Spawned::start(a, wiring(Stdin::Piped, Stdout::Piped, stderr_a), limits)?;
+            recorder.record("A", What::Started { command: command_a });
             let mut b = Spawned::start(b, wiring(Stdin::Piped, Stdout::Piped, stderr_b), limits)?;
-            let relay = Relay::start(&mut a, &mut b, fault, observer, limits.max_output)?;
-            let outcome = finish(a, b, Vec::new(), false, started, limits);
-            Ok(relay.complete(outcome))
+            recorder.record("B", What::Started { command: command_b });
+            let relay = Relay::start(&mut a, &mut b, fault, observer, limits.max_output, &recorder)?;
+            let outcome = finish(a, b, started, limits, &recorder);
+            Ok(relay.complete(outcome, &recorder))
         }
     }
 }
@@ -122,39 +140,52 @@ fn wiring(stdin: Stdin, stdout: Stdout, stderr: Stderr) -> Wiring {
 }
 
 /// Waits for both programs (within the time limit), kills both groups, collects.
-fn finish(
-    mut a: Spawned,
-    mut b: Spawned,
-    events: Vec<Event>,
-    fault_fired: bool,
-    started: Instant,
-    limits: &Limits,
-) -> Outcome {
+fn finish(mut a: Spawned, mut b: Spawned, started: Instant, limits: &Limits, recorder: &Recorder) -> Outcome {
     let deadline = started + limits.timeout;
     let mut backoff = Backoff::new();
     let (mut end_a, mut end_b) = (None, None);
     loop {
-        end_a = end_a.or_else(|| a.ending());
-        end_b = end_b.or_else(|| b.ending());
+        for (lane, spawned, end) in [("A", &mut a, &mut end_a), ("B", &mut b, &mut end_b)] {
+            if end.is_none() {
+                *end = spawned.ending();
+                if let Some(ending) = end {
+                    recorder.record(lane, What::Ended { how: ending.describe() });
+                }
+            }
+        }
         if (end_a.is_some() && end_b.is_some()) || !backoff.pause_until(deadline) {
             break;
         }
     }
     let timed_out = Ending::TimedOut(limits.timeout);
+    // Before killing: what was each side still running doing when the time ran out?
+    for (lane, spawned, end) in [("A", &a, end_a), ("B", &b, end_b)] {
+        if end.is_none()
+            && let Some((waiting, output_open)) = probe(spawned.group().as_raw())
+        {
+            recorder.record(lane, What::TimeLimit { waiting, output_open });
+        }
+    }
     // Kill both before collecting either: killing A alone closes B's input, and B
     // would go on reacting to that while A's output is being gathered.
     a.kill();
     b.kill();
     let a = a.collect(end_a.unwrap_or(timed_out));
     let b = b.collect(end_b.unwrap_or(timed_out));
+    for (lane, end) in [("A", end_a), ("B", end_b)] {
+        if end.is_none() {
+            recorder.record(lane, What::Ended { how: timed_out.describe() });
+        }
+    }
     Outcome {
         a: a.ending,
         b: b.ending,
         stderr_a: a.stderr,
         stderr_b: b.stderr,
-        events,
-        fault_fired,
+        events: Vec::new(),
+        fault_fired: false,
         elapsed: started.elapsed(),
+        timeline: recorder.timeline(),
     }
 }
 
@@ -171,12 +202,16 @@ struct Shared {
     events: Mutex<Vec<Event>>,
     observer: Option<Observer>,
     max_line: usize,
+    recorder: Recorder,
 }
 
 struct Relay {
     shared: Arc<Shared>,
     done: mpsc::Receiver<()>,
 }
+
+/// The lane of what the verifier itself did (a cut), beside the programs' lanes.
+pub const VERIFIER_LANE: &str = "verifier";
 
 /// How long to wait for the relay threads after both programs have ended.
 const RELAY_GRACE: Duration = Duration::from_millis(500);
@@ -188,6 +223,7 @@ impl Relay {
         fault: Fault,
         observer: Option<Observer>,
         max_line: usize,
+        recorder: &Recorder,
     ) -> io::Result<Relay> {
         let missing = || io::Error::other("a relayed program's pipes were not set up");
         let out_a = a.take_stdout().ok_or_else(missing)?;
@@ -202,6 +238,7 @@ impl Relay {
             events: Mutex::new(Vec::new()),
             observer,
             max_line,
+            recorder: recorder.clone(),
         });
         let (done_sender, done) = mpsc::channel();
         for (direction, source) in [
@@ -219,11 +256,12 @@ impl Relay {
     }
 
     /// Adds what the relay saw to the outcome of the (now ended) programs.
-    fn complete(self, outcome: Outcome) -> Outcome {
+    fn complete(self, outcome: Outcome, recorder: &Recorder) -> Outcome {
         // Both groups are dead, so both pipes are closed and both pumps end soon.
         for _ in 0..2 {
             let _ = self.done.recv_timeout(RELAY_GRACE);
         }
+        let timeline = recorder.timeline();
         let events = self
             .shared
             .events
@@ -233,6 +271,7 @@ impl Relay {
         Outcome {
             events,
             fault_fired: self.shared.fired.load(Ordering::SeqCst),
+            timeline,
             ..outcome
         }
     }
@@ -264,6 +303,16 @@ impl Shared {
                 raw: line.strip_suffix(b"\n").unwrap_or(&line).to_vec(),
                 forwarded,
             };
+            let (lane, to) = direction.lanes();
+            self.recorder.record(
+                lane,
+                What::Sent {
+                    to: to.to_string(),
+                    raw: String::from_utf8_lossy(&event.raw).into_owned(),
+                    shown: None,
+                    forwarded,
+                },
+            );
             if let Some(observer) = &self.observer {
                 observer(&event);
             }
@@ -275,6 +324,7 @@ impl Shared {
             }
         }
         // The source ended: the other side reads end-of-file from now on.
+        self.recorder.record(direction.lanes().0, What::Closed);
         self.close(direction);
     }
 
@@ -299,6 +349,7 @@ impl Shared {
             Fault::CutAfter(n) if count >= n => self.cut(),
             Fault::KillAAfter(n) if count == n => {
                 self.fired.store(true, Ordering::SeqCst);
+                self.recorder.record("A", What::Killed);
                 kill_group(self.group_a);
             }
             _ => {}
@@ -307,7 +358,9 @@ impl Shared {
 
     /// Cuts the conversation: nothing more is forwarded and both stdins close.
     fn cut(&self) {
-        self.fired.store(true, Ordering::SeqCst);
+        if !self.fired.swap(true, Ordering::SeqCst) {
+            self.recorder.record(VERIFIER_LANE, What::Cut);
+        }
         for stdin in [&self.stdin_a, &self.stdin_b] {
             if let Ok(mut stdin) = stdin.lock() {
                 stdin.take();
@@ -425,6 +478,57 @@ mod tests {
         let out = run(&a, &b, relay(Fault::None), captured(), &short)?;
         assert_eq!(out.a, Ending::TimedOut(short.timeout));
         assert_eq!(out.b, Ending::TimedOut(short.timeout));
+        Ok(())
+    }
+
+    /// A side that says its last word but keeps its output open, and waits for the
+    /// other's end-of-file; the other does the same: the timeline shows both messages,
+    /// no close before the time limit, and both waiting to read with their output open.
+    #[test]
+    fn the_timeline_shows_who_never_closed_its_output() -> io::Result<()> {
+        let holds_open = "echo end-from-$0; while read line; do :; done";
+        let mut short = limits();
+        short.timeout = Duration::from_millis(600);
+        for mode in [relay(Fault::None), Mode::Direct] {
+            let relayed = matches!(mode, Mode::Relay { .. });
+            let out = run(&sh(holds_open), &sh(holds_open), mode, captured(), &short)?;
+            let timeline = &out.timeline;
+            assert_eq!(timeline.lanes, vec!["A", "B"]);
+            for lane in ["A", "B"] {
+                assert!(!timeline.closed_in_time(lane), "{timeline:?}");
+                if cfg!(target_os = "linux") {
+                    let (waiting, open) = timeline.at_time_limit(lane).expect("probed at the time limit");
+                    assert!(open, "{lane}'s output is still open");
+                    assert_eq!(waiting, crate::harness::timeline::Waiting::Reading);
+                }
+                let sent: Vec<&str> = timeline.sent_by(lane).collect();
+                assert_eq!(sent, if relayed { vec!["end-from-sh"] } else { vec![] });
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_timeline_records_starts_messages_closes_and_exits() -> io::Result<()> {
+        let out = run(&sh(GREETER), &sh(GREETER), relay(Fault::None), captured(), &limits())?;
+        let kinds: Vec<&str> = out
+            .timeline
+            .of("A")
+            .map(|what| match what {
+                What::Started { .. } => "started",
+                What::Sent { .. } => "sent",
+                What::Closed => "closed",
+                What::Ended { .. } => "ended",
+                _ => "other",
+            })
+            .collect();
+        // The relay threads read what A wrote while the exit is polled: after the
+        // start, these race each other.
+        assert_eq!(kinds.first(), Some(&"started"), "{kinds:?}");
+        let mut rest = kinds[1..].to_vec();
+        rest.sort();
+        assert_eq!(rest, vec!["closed", "ended", "sent"]);
+        assert!(out.timeline.closed_in_time("A"));
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 //!   (its programs, checks and hints: no instances); it keeps transcript and evidence.
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
 //! - [`duplex`]: two programs wired stdout-to-stdin through a relay that can cut.
+//! - [`timeline`]: what a wired run did and when; diagnoses and diagrams are drawn from it.
 //! - [`snapshot`]: expected transcripts, made from the reference solution with insta.
 //! - [`tree`]: copying a folder as `cp -r` does.
 //! - [`verdict`]: every check of an exercise in a fresh directory, judged.
@@ -18,6 +19,7 @@ pub mod duplex;
 pub mod records;
 pub mod redact;
 pub mod snapshot;
+pub mod timeline;
 pub mod tree;
 pub mod trial;
 pub mod verdict;
