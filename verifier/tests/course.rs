@@ -124,6 +124,41 @@ fn a_python_solution_of_03_passes_every_check_through_program() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
+/// The classic bug of 03, in the Python solution: after `end` it never closes its
+/// output. Every check it fails must say so first, whatever the check was trying
+/// (a clean sync, 2,000 entries over plain pipes, a time budget): the cause comes from
+/// what was observed (no end-of-file, both sides waiting to read), not from the check.
+#[test]
+fn a_program_that_never_closes_its_output_is_told_so_by_every_check_it_fails() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python");
+    let program = |name: &str, file: &str| format!("{name}=python3 {} {name}", fixtures.join(file).display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .args(["verify", "3", "--no-keep", "--all"])
+        .args(["--program", &program("append", "replicate.py")])
+        .args(["--program", &program("read", "replicate.py")])
+        .args(["--program", &program("replicate", "replicate_never_closes.py")])
+        .output()
+        .expect("the verifier runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let mut lines = report.lines();
+    let mut failed = Vec::new();
+    while let Some(line) = lines.next() {
+        if let Some(check) = line.strip_prefix("── ").and_then(|l| l.strip_suffix(" ──")) {
+            let first = lines.next().unwrap_or_default();
+            assert!(
+                first.contains("did not close its output"),
+                "{check}'s first line: {first}\n\n{report}"
+            );
+            failed.push(check.to_string());
+        }
+    }
+    // Every check where two of its own peers sync (relayed or over plain pipes).
+    for check in ["empty-databases", "converge", "large-diffs"] {
+        assert!(failed.iter().any(|c| c == check), "{check} passed?\n{report}");
+    }
+}
+
 /// Every mutant (a known-wrong solution, `verifier/mutants/NN-slug/NAME.patch`) has a
 /// well-formed header naming real checks, and still applies to its solution; the
 /// exercises that have mutants have at least 8. Trying them all takes many minutes,

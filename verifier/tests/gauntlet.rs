@@ -256,7 +256,10 @@ static CASES: &[Case] = &[
     e03(
         "no-close",
         "replicate sends its handshake and end, then sleeps forever with stdout open",
-        &["Timed out after 2 s while waiting for", "Both sides sent `end`"],
+        &[
+            "did not close its output after sending `end`",
+            "The check saw: Timed out after 2 s",
+        ],
     ),
     // ---- Escapes: each was a verifier bug found by this gauntlet, now fixed. ----
     Case {

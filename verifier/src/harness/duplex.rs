@@ -149,7 +149,12 @@ fn finish(mut a: Spawned, mut b: Spawned, started: Instant, limits: &Limits, rec
             if end.is_none() {
                 *end = spawned.ending();
                 if let Some(ending) = end {
-                    recorder.record(lane, What::Ended { how: ending.describe() });
+                    recorder.record(
+                        lane,
+                        What::Ended {
+                            how: ending.describe(),
+                        },
+                    );
                 }
             }
         }
@@ -174,7 +179,12 @@ fn finish(mut a: Spawned, mut b: Spawned, started: Instant, limits: &Limits, rec
     let b = b.collect(end_b.unwrap_or(timed_out));
     for (lane, end) in [("A", end_a), ("B", end_b)] {
         if end.is_none() {
-            recorder.record(lane, What::Ended { how: timed_out.describe() });
+            recorder.record(
+                lane,
+                What::Ended {
+                    how: timed_out.describe(),
+                },
+            );
         }
     }
     Outcome {
@@ -510,7 +520,13 @@ mod tests {
 
     #[test]
     fn the_timeline_records_starts_messages_closes_and_exits() -> io::Result<()> {
-        let out = run(&sh(GREETER), &sh(GREETER), relay(Fault::None), captured(), &limits())?;
+        let out = run(
+            &sh(GREETER),
+            &sh(GREETER),
+            relay(Fault::None),
+            captured(),
+            &limits(),
+        )?;
         let kinds: Vec<&str> = out
             .timeline
             .of("A")

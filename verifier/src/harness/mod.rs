@@ -6,6 +6,8 @@
 //!   patched solution).
 //! - [`trial`]: the API a check is written against, and the shape of an exercise
 //!   (its programs, checks and hints: no instances); it keeps transcript and evidence.
+//! - [`diagram`]: a timeline drawn as a sequence diagram for the terminal.
+//! - [`diagnosis`]: the cause a failed wired run shows (no close, a full pipe, …).
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
 //! - [`duplex`]: two programs wired stdout-to-stdin through a relay that can cut.
 //! - [`timeline`]: what a wired run did and when; diagnoses and diagrams are drawn from it.
@@ -15,6 +17,8 @@
 
 pub mod build;
 pub mod course_copy;
+pub mod diagnosis;
+pub mod diagram;
 pub mod duplex;
 pub mod records;
 pub mod redact;

@@ -20,7 +20,9 @@ pub enum Waiting {
     Reading,
     /// Blocked writing a pipe: the pipe was full, its reader was not reading.
     Writing,
-    /// Neither: computing, on disk, sleeping.
+    /// Sleeping (a timer), waiting on nothing the other side could give it.
+    Sleeping,
+    /// None of these: computing, or waiting on the disk.
     Working,
     /// The verifier could not tell (not Linux, or the process was gone).
     Unknown,
@@ -75,7 +77,10 @@ pub struct Timeline {
 impl Timeline {
     /// The events of one lane.
     pub fn of<'a>(&'a self, lane: &'a str) -> impl Iterator<Item = &'a What> + 'a {
-        self.events.iter().filter(move |e| e.lane == lane).map(|e| &e.what)
+        self.events
+            .iter()
+            .filter(move |e| e.lane == lane)
+            .map(|e| &e.what)
     }
 
     /// The lines a lane sent, in order.
@@ -110,7 +115,10 @@ impl Timeline {
     /// Fills in the protocol's short form of every message (`handshake peer#1 {…}`).
     pub fn decode_with(&mut self, mut shown: impl FnMut(&str) -> String) {
         for event in &mut self.events {
-            if let What::Sent { raw, shown: short, .. } = &mut event.what {
+            if let What::Sent {
+                raw, shown: short, ..
+            } = &mut event.what
+            {
                 *short = Some(shown(raw));
             }
         }
@@ -166,7 +174,7 @@ impl Recorder {
 pub fn probe(pid: i32) -> Option<(Waiting, bool)> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut waiting = Waiting::Unknown;
-    let (mut reading, mut writing, mut working) = (false, false, false);
+    let (mut reading, mut writing, mut working, mut sleeping) = (false, false, false, false);
     for task in tasks.flatten() {
         let Ok(channel) = std::fs::read_to_string(task.path().join("wchan")) else {
             continue;
@@ -177,7 +185,12 @@ pub fn probe(pid: i32) -> Option<(Waiting, bool)> {
             writing = true;
         } else if channel.contains("pipe_read") {
             reading = true;
-        } else if !channel.starts_with("futex") && !channel.starts_with("do_wait") && !channel.contains("poll") {
+        } else if channel.contains("sleep") {
+            sleeping = true;
+        } else if !channel.starts_with("futex")
+            && !channel.starts_with("do_wait")
+            && !channel.contains("poll")
+        {
             working = true;
         }
     }
@@ -187,6 +200,8 @@ pub fn probe(pid: i32) -> Option<(Waiting, bool)> {
         waiting = Waiting::Working;
     } else if reading {
         waiting = Waiting::Reading;
+    } else if sleeping {
+        waiting = Waiting::Sleeping;
     }
     let output_open = std::fs::read_link(format!("/proc/{pid}/fd/1"))
         .map(|target| target.to_string_lossy().starts_with("pipe:"))

@@ -2,6 +2,7 @@
 //! its invariants (in the check's code) and then against its snapshot.
 
 use crate::harness::snapshot;
+use crate::harness::timeline::Timeline;
 use crate::harness::trial::Check;
 use crate::harness::trial::{Context, Failure, RunLog, Trial};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -58,6 +59,8 @@ pub struct CheckResult {
     pub elapsed: Duration,
     /// Figures a timed check measured (shown under its verdict line).
     pub measured: Vec<String>,
+    /// The timeline of the check's latest wired run, if it had one.
+    pub timeline: Option<Timeline>,
 }
 
 /// Runs every check of an exercise against the programs of the context.
@@ -98,7 +101,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
             "the check `{}` itself crashed (a verifier bug)",
             check.name
         )),
-        (Ok(Err(failure)), _) => Verdict::Fail(failure),
+        (Ok(Err(failure)), _) => Verdict::Fail(trial.diagnosed(failure)),
         (Ok(Ok(())), None) => Verdict::Pass,
         (Ok(Ok(())), Some(Err(error))) => Verdict::Error(format!("{error:#}")),
         (Ok(Ok(())), Some(Ok(stored))) if snapshot::matches(stored, &transcript) => Verdict::Pass,
@@ -109,6 +112,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
     let wire = trial.wire().to_vec();
     let used_seed = trial.used_seed();
     let measured = trial.measurements().to_vec();
+    let timeline = trial.timeline();
     let path = work.clone();
     let kept_dir = match (&verdict, settings.keep_failed) {
         (Verdict::Pass, _) | (_, false) => None,
@@ -130,6 +134,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         used_seed,
         elapsed: started.elapsed(),
         measured,
+        timeline,
     }
 }
 
@@ -226,6 +231,7 @@ fn error_result(check: &'static Check, message: String) -> CheckResult {
         used_seed: false,
         elapsed: Duration::ZERO,
         measured: Vec::new(),
+        timeline: None,
     }
 }
 

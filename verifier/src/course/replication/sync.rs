@@ -10,8 +10,10 @@
 //! protocol, for a `Failure`; it is a plain message on purpose, not a harness error.
 
 use super::wire::{self, Direction, Line, Message};
+use crate::harness::diagnosis::{Sides, diagnose};
 use crate::harness::duplex::{self, Fault, Mode};
 use crate::harness::redact::{Redactor, placeholder_number};
+use crate::harness::timeline::Timeline;
 use crate::harness::trial::{Failure, Peer, RunLog, Trial, Who, shown_line};
 use crate::runner::{Ending, Invocation, Stderr, run, seconds};
 use std::collections::BTreeMap;
@@ -223,6 +225,7 @@ impl Trial<'_> {
         let stderr = [Stderr::Captured, Stderr::Captured];
         let outcome = duplex::run(&inv_a, &inv_b, Mode::Direct, stderr, &self.limits())
             .map_err(|e| Failure::new(format!("could not start the two peers: {e}")))?;
+        self.wired(&a, &b, outcome.timeline.clone());
         self.runs.push(RunLog {
             invocation: inv_a,
             ending: outcome.a,
@@ -261,6 +264,7 @@ impl Trial<'_> {
     /// Starts both peers wired through the relay and waits for them.
     fn relay(&mut self, a: &Peer, b: &Peer, fault: Fault) -> Result<SyncRun, Failure> {
         let run = self.relay_raw(a, b, fault)?;
+        self.wired(a, b, run.timeline.clone());
         if fault == Fault::None
             && let (Some(line_a), Some(line_b)) = (self.line_of(a), self.line_of(b))
         {
@@ -276,6 +280,24 @@ impl Trial<'_> {
                 .collect(),
             fault_fired: run.fault_fired,
         })
+    }
+
+    /// Keeps the timeline of a wired run with what it shows went wrong, judged by
+    /// this protocol (its last word is `end`).
+    fn wired(&mut self, a: &Peer, b: &Peer, timeline: Timeline) {
+        let names = [("A", self.describe(a, "A")), ("B", self.describe(b, "B"))];
+        let is_end = |line: &str| matches!(wire::decode(line.as_bytes()), Line::Message(Message::End { .. }));
+        let sides = Sides {
+            names: &names,
+            limit: seconds(self.limits().timeout),
+            is_last_word: &is_end,
+        };
+        let diagnosis = diagnose(&timeline, &sides);
+        self.keep_timeline(
+            timeline,
+            |raw, redactor| wire::decode(raw.as_bytes()).show(redactor),
+            diagnosis,
+        );
     }
 
     /// `A (replicate alice.db)` or `B (the reference replicate bob.db)`.

@@ -23,8 +23,10 @@ pub use serving::{Cut, CutRelay, ScriptedServer, Server};
 
 pub use crate::harness::build::Programs;
 use crate::harness::build::{BuildError, build};
+use crate::harness::diagnosis::Diagnosis;
 use crate::harness::records::{BadLine, Record, parse_output, shorten};
 use crate::harness::redact::{Redactor, SortKey};
+use crate::harness::timeline::Timeline;
 use crate::runner::{Ending, Invocation, Limits, run};
 pub use exercise::{Check, Exercise, Hint, Program, Side};
 use std::path::{Path, PathBuf};
@@ -151,7 +153,14 @@ pub struct Trial<'a> {
     /// Figures a timed check measured, for the verdict (they vary, so never in the
     /// transcript).
     measured: Vec<String>,
+    /// The timeline of the latest wired run, and how to show its messages.
+    timeline: Option<(Timeline, Decoder)>,
+    /// What that timeline shows went wrong, if anything (it leads a failure's report).
+    diagnosis: Option<Diagnosis>,
 }
+
+/// Shows one line of a protocol short and redacted: `handshake peer#1 {peer#1: 3}`.
+pub type Decoder = fn(&str, &mut Redactor) -> String;
 
 impl<'a> Trial<'a> {
     pub fn new(context: &'a Context, dir: &Path, seed: u64) -> Self {
@@ -168,6 +177,48 @@ impl<'a> Trial<'a> {
             env: Vec::new(),
             timeout: None,
             measured: Vec::new(),
+            timeline: None,
+            diagnosis: None,
+        }
+    }
+
+    /// Keeps the timeline of a wired run (the latest one wins), with what it shows
+    /// went wrong; `decoder` shows its messages once the check is over.
+    pub fn keep_timeline(&mut self, timeline: Timeline, decoder: Decoder, diagnosis: Option<Diagnosis>) {
+        self.timeline = Some((timeline, decoder));
+        self.diagnosis = diagnosis;
+    }
+
+    /// The latest wired run's timeline, its messages shown in the protocol's terms
+    /// with the transcript's placeholders.
+    pub fn timeline(&mut self) -> Option<Timeline> {
+        let (mut timeline, decoder) = self.timeline.clone()?;
+        let redactor = &mut self.redactor;
+        timeline.decode_with(|raw| decoder(raw, redactor));
+        Some(timeline)
+    }
+
+    /// A check's failure, led by what the timeline showed when it shows a cause:
+    /// the cause comes first, the check's own words after it as evidence.
+    pub fn diagnosed(&self, failure: Failure) -> Failure {
+        let Some(diagnosis) = &self.diagnosis else {
+            return failure;
+        };
+        if !diagnosis.leads() {
+            let mut failure = failure;
+            failure.details.splice(0..0, diagnosis.details.iter().cloned());
+            return failure;
+        }
+        let mut details = diagnosis.details.clone();
+        details.push(format!(
+            "(The check saw: {})",
+            failure.summary.trim_end_matches('.')
+        ));
+        details.extend(failure.details);
+        Failure {
+            summary: diagnosis.summary.clone(),
+            details,
+            advice: diagnosis.advice.clone().or(failure.advice),
         }
     }
 

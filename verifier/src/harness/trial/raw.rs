@@ -10,6 +10,7 @@
 use super::{Failure, RunLog, Trial, shown_line};
 use crate::harness::duplex::{self, Direction, Fault, Mode};
 use crate::harness::redact::Redactor;
+use crate::harness::timeline::Timeline;
 use crate::runner::{Ending, Invocation, Stderr, run, seconds};
 use std::time::Duration;
 
@@ -28,6 +29,8 @@ pub struct RawRun {
     pub fault_fired: bool,
     /// From starting both to both ending.
     pub elapsed: Duration,
+    /// What happened, when (raw messages: the exercise's module decodes them).
+    pub timeline: Timeline,
 }
 
 /// One peer fed a script by the verifier: how it ended, its stdout lines, its stderr.
@@ -64,6 +67,7 @@ impl Trial<'_> {
                 .collect(),
             fault_fired: outcome.fault_fired,
             elapsed: outcome.elapsed,
+            timeline: outcome.timeline,
         };
         for (invocation, ending, stderr) in
             [(inv_a, run.a, outcome.stderr_a), (inv_b, run.b, outcome.stderr_b)]
