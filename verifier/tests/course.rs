@@ -57,6 +57,18 @@ fn reference_solutions_pass_and_match_their_snapshots() {
     }
 }
 
+/// No line of a report is wider than the report's limit (display columns).
+fn assert_lines_fit(report: &str) {
+    use verifier::service::report::{MAX_LINE, display_width};
+    for line in report.lines() {
+        assert!(
+            display_width(line) <= MAX_LINE,
+            "a line of {} columns:\n{line}",
+            display_width(line)
+        );
+    }
+}
+
 /// The stubs as committed, in a scratch copy of the course where each stub builds on
 /// the reference packages of the exercises before it: a learner's solved `exercises/`
 /// does not turn this red, and a stub that ships its answer is caught.
@@ -95,6 +107,7 @@ fn stubs_compile_and_fail_every_check_with_a_friendly_message() {
                 check.name
             );
             assert!(!failure.summary.is_empty());
+            assert_lines_fit(&report);
         }
     }
 }
@@ -133,7 +146,7 @@ fn a_program_that_never_closes_its_output_is_told_so_by_every_check_it_fails() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python");
     let program = |name: &str, file: &str| format!("{name}=python3 {} {name}", fixtures.join(file).display());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
-        .args(["verify", "3", "--no-keep", "--all"])
+        .args(["verify", "3", "--no-keep", "--all", "--timeout", "10"])
         .args(["--program", &program("append", "replicate.py")])
         .args(["--program", &program("read", "replicate.py")])
         .args(["--program", &program("replicate", "replicate_never_closes.py")])
@@ -157,6 +170,14 @@ fn a_program_that_never_closes_its_output_is_told_so_by_every_check_it_fails() {
     for check in ["empty-databases", "converge", "large-diffs"] {
         assert!(failed.iter().any(|c| c == check), "{check} passed?\n{report}");
     }
+    // large-diffs appends 2,000 entries in one command: elided, never printed whole.
+    assert_lines_fit(&report);
+    assert!(
+        report.contains(" arguments; the whole command is in commands.txt)"),
+        "{report}"
+    );
+    // A hung run is drawn: both sides' `end`, then the time limit.
+    assert!(report.contains("▼ the time limit ran out"), "{report}");
 }
 
 /// Every mutant (a known-wrong solution, `verifier/mutants/NN-slug/NAME.patch`) has a

@@ -119,7 +119,9 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         // The latest failed run of each check is kept, no more (older ones removed).
         _ => {
             let label = format!("{:02}-{}", exercise.number, check.name);
-            Some(crate::runner::keep(dir, &label).join("work"))
+            let kept = crate::runner::keep(dir, &label);
+            keep_evidence(&kept, &runs, timeline.as_ref());
+            Some(kept.join("work"))
         }
     };
     CheckResult {
@@ -135,6 +137,19 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         elapsed: started.elapsed(),
         measured,
         timeline,
+    }
+}
+
+/// Beside a kept `work/` folder: every command whole (`commands.txt`: a report elides
+/// long ones), and the timeline of the latest wired run (`timeline.json`).
+fn keep_evidence(kept: &std::path::Path, runs: &[RunLog], timeline: Option<&Timeline>) {
+    let commands: String = runs
+        .iter()
+        .map(|run| format!("{}\n", run.invocation.exact_line()))
+        .collect();
+    let _ = std::fs::write(kept.join("commands.txt"), commands);
+    if let Some(timeline) = timeline {
+        let _ = std::fs::write(kept.join("timeline.json"), timeline.to_json());
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::course::{COURSE, Exercise};
 use crate::harness::build::BuildError;
+use crate::harness::diagram::fit;
 use crate::harness::records::shorten;
 use crate::harness::snapshot;
 use crate::harness::trial::RunLog;
@@ -21,6 +22,19 @@ const STDERR_LINES: usize = 10;
 
 /// How many lines of a wire transcript a failure shows (the last ones).
 const WIRE_LINES: usize = 40;
+
+/// The widest line a report prints (in display columns); a longer one is cut with a
+/// marker. Commands with many arguments are elided before that (the full command
+/// is in the kept folder's `commands.txt`).
+pub const MAX_LINE: usize = 240;
+
+/// A command line with more arguments than this, or wider than a report line, shows
+/// its first and last arguments only.
+const COMMAND_ARGUMENTS: usize = 24;
+const COMMAND_WIDTH: usize = 160;
+
+/// How many lines the sequence diagram of a hung run may take.
+const DIAGRAM_LINES: usize = 40;
 
 /// Options for [`human`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -63,7 +77,61 @@ pub fn visible(text: &str) -> Cow<'_, str> {
 /// The whole human report of a verification: why nothing ran, or every check's verdict.
 /// Whatever a program printed is shown [`visible`].
 pub fn verification(verified: &Verification, all_failures: bool) -> String {
-    visible(&unescaped_verification(verified, all_failures)).into_owned()
+    bounded(&visible(&unescaped_verification(verified, all_failures)))
+}
+
+/// Every line cut to [`MAX_LINE`] display columns, with a marker saying how much was cut.
+pub fn bounded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        if display_width(body) <= MAX_LINE {
+            out.push_str(line);
+            continue;
+        }
+        let marker = format!(" … ({} more characters)", thousands(body.chars().count()));
+        let kept = fit(body, MAX_LINE.saturating_sub(marker.chars().count()));
+        out.push_str(kept.trim_end_matches('…'));
+        out.push_str(&marker);
+        out.push_str(end);
+    }
+    out
+}
+
+/// A command as a report shows it: whole when it fits; else its first arguments, `…`
+/// and its last one, with the count: `append --db alice.db 'a1 …' … 'a2000 …' (2,002 arguments)`.
+pub fn shown_command(run: &RunLog) -> String {
+    let exact = run.invocation.exact_line();
+    let argv = &run.invocation.argv;
+    if argv.len() <= COMMAND_ARGUMENTS && display_width(&exact) + 4 <= MAX_LINE {
+        return exact;
+    }
+    let quoted = |args: &[String]| shlex::try_join(args.iter().map(String::as_str)).unwrap_or_default();
+    let first = argv.len().min(4);
+    let head = fit(&quoted(&argv[..first]), COMMAND_WIDTH / 2);
+    let last = match argv.len() > first {
+        true => format!(" … {}", fit(&quoted(&argv[argv.len() - 1..]), COMMAND_WIDTH / 4)),
+        false => String::new(),
+    };
+    format!(
+        "{head}{last} ({} arguments; the whole command is in commands.txt)",
+        thousands(argv.len().saturating_sub(1))
+    )
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn unescaped_verification(verified: &Verification, all_failures: bool) -> String {
@@ -148,6 +216,7 @@ pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: 
         }
     }
     let mut expanded = 0;
+    let failed = results.iter().filter(|r| r.verdict != Verdict::Pass).count();
     for result in results {
         if result.verdict == Verdict::Pass || (expanded > 0 && !options.all_failures) {
             continue;
@@ -155,6 +224,15 @@ pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: 
         expanded += 1;
         out.push('\n');
         out.push_str(&failure(result));
+    }
+    if failed > expanded {
+        let others = failed - expanded;
+        let _ = writeln!(
+            out,
+            "\n({others} more failed {}: `verify {} --all` explains every one.)",
+            if others == 1 { "check" } else { "checks" },
+            exercise.number
+        );
     }
     out.push('\n');
     out.push_str(&summary_line(results));
@@ -228,7 +306,7 @@ pub fn failure(result: &CheckResult) -> String {
         };
         let _ = writeln!(out, "\nCommands, in {place}:");
         for run in &result.runs {
-            let _ = writeln!(out, "  $ {}", run.invocation.exact_line());
+            let _ = writeln!(out, "  $ {}", shown_command(run));
             if run.ending == KILLED_BY_US {
                 let _ = writeln!(out, "    (stopped by the check)");
             } else if !run.ending.success() {
@@ -267,6 +345,15 @@ pub fn failure(result: &CheckResult) -> String {
             let _ = writeln!(out, "  {}", shorten(line, 160));
         }
     }
+    if let Some(timeline) = result.timeline.as_ref().filter(|t| hung(t)) {
+        let _ = writeln!(
+            out,
+            "\nThe run that hung, as the verifier saw it (seconds from its start):"
+        );
+        for line in crate::harness::diagram::render(timeline, MAX_LINE.min(100) - 2, DIAGRAM_LINES) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     for run in runs_to_explain(&result.runs) {
         let stderr = String::from_utf8_lossy(&run.stderr);
         let lines: Vec<&str> = stderr.lines().collect();
@@ -290,7 +377,20 @@ pub fn failure(result: &CheckResult) -> String {
         _ => None,
     };
     let _ = writeln!(out, "\nTry: {}", advice.unwrap_or(result.check.advice));
-    out
+    bounded(&out)
+}
+
+/// How many terminal columns a line takes (a wide character counts two).
+pub fn display_width(line: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(line)
+}
+
+/// Whether a side of the run was still running at its time limit.
+fn hung(timeline: &crate::harness::timeline::Timeline) -> bool {
+    timeline
+        .events
+        .iter()
+        .any(|e| matches!(e.what, crate::harness::timeline::What::TimeLimit { .. }))
 }
 
 #[cfg(test)]

@@ -209,12 +209,13 @@ impl<'a> Trial<'a> {
             failure.details.splice(0..0, diagnosis.details.iter().cloned());
             return failure;
         }
+        // The check's own explanation was a guess at the cause; the observed cause
+        // replaces it, and what the check saw stays as evidence.
         let mut details = diagnosis.details.clone();
         details.push(format!(
             "(The check saw: {})",
             failure.summary.trim_end_matches('.')
         ));
-        details.extend(failure.details);
         Failure {
             summary: diagnosis.summary.clone(),
             details,
