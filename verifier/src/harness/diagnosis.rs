@@ -395,4 +395,80 @@ mod tests {
             d.details
         );
     }
+
+    /// Real programs over plain pipes, observed by the verifier: the shapes of the
+    /// three classic bugs, each diagnosed from what the run showed.
+    mod observed {
+        use super::*;
+        use crate::harness::duplex::{self, Mode};
+        use crate::runner::{Invocation, Limits, Stderr};
+        use std::time::Duration;
+
+        fn sh(script: &str) -> Invocation {
+            Invocation {
+                program: "sh".into(),
+                args: vec![],
+                argv: vec!["sh".into(), "-c".into(), script.into()],
+                cwd: std::env::temp_dir(),
+                env: vec![],
+            }
+        }
+
+        fn observe(a: &str, b: &str) -> Option<Diagnosis> {
+            let limits = Limits {
+                timeout: Duration::from_millis(1500),
+                max_output: 1 << 20,
+                ..Limits::default()
+            };
+            let out = duplex::run(
+                &sh(a),
+                &sh(b),
+                Mode::Direct,
+                [Stderr::Captured, Stderr::Captured],
+                &limits,
+            )
+            .expect("both start");
+            diagnose_with_end(&out.timeline)
+        }
+
+        #[test]
+        fn sending_everything_before_reading_deadlocks_on_full_pipes() {
+            if !cfg!(target_os = "linux") {
+                return;
+            }
+            // 256 KiB each way, nothing read until it is all written.
+            let writes_first = "head -c 262144 /dev/zero; cat >/dev/null";
+            let d = observe(writes_first, writes_first).expect("a diagnosis");
+            assert_eq!(d.cause, Cause::StoppedReading, "{d:?}");
+            assert!(d.summary.starts_with("deadlocked: "), "{}", d.summary);
+        }
+
+        #[test]
+        fn waiting_for_end_of_file_with_the_output_open() {
+            if !cfg!(target_os = "linux") {
+                return;
+            }
+            let holds_open = "echo done; while read line; do :; done";
+            let d = observe(holds_open, holds_open).expect("a diagnosis");
+            assert_eq!(d.cause, Cause::NeverClosed, "{d:?}");
+            assert!(d.summary.contains("did not close its output"), "{}", d.summary);
+        }
+
+        #[test]
+        fn busy_with_its_own_work_while_the_other_waits() {
+            if !cfg!(target_os = "linux") {
+                return;
+            }
+            let busy = "while :; do :; done";
+            let waits = "exec 1>/dev/null; read line";
+            let d = observe(busy, waits).expect("a diagnosis");
+            assert_eq!(d.cause, Cause::Working, "{d:?}");
+            assert!(!d.leads());
+            assert!(
+                d.details[0].contains("A (`replicate alice.db`) was still working"),
+                "{:?}",
+                d.details
+            );
+        }
+    }
 }

@@ -498,7 +498,8 @@ mod tests {
     fn the_timeline_shows_who_never_closed_its_output() -> io::Result<()> {
         let holds_open = "echo end-from-$0; while read line; do :; done";
         let mut short = limits();
-        short.timeout = Duration::from_millis(600);
+        // Long enough for both to reach their read on a loaded machine.
+        short.timeout = Duration::from_millis(2000);
         for mode in [relay(Fault::None), Mode::Direct] {
             let relayed = matches!(mode, Mode::Relay { .. });
             let out = run(&sh(holds_open), &sh(holds_open), mode, captured(), &short)?;

@@ -169,44 +169,73 @@ impl Recorder {
     }
 }
 
-/// What a running process is doing, from the kernel's wait channel of each thread
-/// and its fd 1; `None` when the process is gone. Only Linux tells.
-pub fn probe(pid: i32) -> Option<(Waiting, bool)> {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let mut waiting = Waiting::Unknown;
+/// What a running process group is doing, from the kernel's wait channel of each
+/// thread of each of its processes, and whether one of them still holds its fd 1 open
+/// on a pipe; `None` when the group is gone. Only Linux tells.
+pub fn probe(group: i32) -> Option<(Waiting, bool)> {
+    let members = members_of(group);
+    if members.is_empty() {
+        return None;
+    }
     let (mut reading, mut writing, mut working, mut sleeping) = (false, false, false, false);
-    for task in tasks.flatten() {
-        let Ok(channel) = std::fs::read_to_string(task.path().join("wchan")) else {
+    let mut output_open = false;
+    for pid in members {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
             continue;
         };
-        let channel = channel.trim();
-        // `pipe_write`, `anon_pipe_write`, `pipe_read`, …
-        if channel.contains("pipe_write") {
-            writing = true;
-        } else if channel.contains("pipe_read") {
-            reading = true;
-        } else if channel.contains("sleep") {
-            sleeping = true;
-        } else if !channel.starts_with("futex")
-            && !channel.starts_with("do_wait")
-            && !channel.contains("poll")
-        {
-            working = true;
+        for task in tasks.flatten() {
+            let Ok(channel) = std::fs::read_to_string(task.path().join("wchan")) else {
+                continue;
+            };
+            let channel = channel.trim();
+            // `pipe_write`, `anon_pipe_write`, `pipe_read`, `hrtimer_nanosleep`, …
+            if channel.contains("pipe_write") {
+                writing = true;
+            } else if channel.contains("pipe_read") {
+                reading = true;
+            } else if channel.contains("sleep") {
+                sleeping = true;
+            } else if !channel.starts_with("futex")
+                && !channel.starts_with("do_wait")
+                && !channel.contains("poll")
+            {
+                working = true;
+            }
         }
+        output_open |= std::fs::read_link(format!("/proc/{pid}/fd/1"))
+            .is_ok_and(|target| target.to_string_lossy().starts_with("pipe:"));
     }
-    if writing {
-        waiting = Waiting::Writing;
+    let waiting = if writing {
+        Waiting::Writing
     } else if working {
-        waiting = Waiting::Working;
+        Waiting::Working
     } else if reading {
-        waiting = Waiting::Reading;
+        Waiting::Reading
     } else if sleeping {
-        waiting = Waiting::Sleeping;
-    }
-    let output_open = std::fs::read_link(format!("/proc/{pid}/fd/1"))
-        .map(|target| target.to_string_lossy().starts_with("pipe:"))
-        .unwrap_or(false);
+        Waiting::Sleeping
+    } else {
+        Waiting::Unknown
+    };
     Some((waiting, output_open))
+}
+
+/// The processes of a process group (`/proc/PID/stat`'s fifth field).
+fn members_of(group: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                // After `(comm)`, which may hold spaces: state, ppid, pgrp.
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok())
+                    == Some(group)
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -260,9 +289,11 @@ mod tests {
 
     #[test]
     fn a_probe_sees_a_process_blocked_reading_with_its_output_open() {
+        use std::os::unix::process::CommandExt;
         use std::process::{Command, Stdio};
         let mut child = Command::new("sh")
             .args(["-c", "read line"])
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
