@@ -288,3 +288,32 @@ fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_panic() {
     assert!(stderr.contains("unrecognized subcommand"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `show` prints where the latest timeline.html of a failed check is kept, for one
+/// exercise or one check; nothing kept is exit 1, a bad name is a usage error.
+#[test]
+fn show_prints_the_latest_kept_timeline() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let kept = tmp.path().join("replicate-kept");
+    for label in ["03-large-diffs", "09-cut-stream"] {
+        std::fs::create_dir_all(kept.join(label)).expect("a kept folder");
+        std::fs::write(kept.join(label).join("timeline.html"), "<!doctype html>").expect("a page");
+    }
+    let show = |which: &[&str]| {
+        let out = verifier()
+            .env("TMPDIR", tmp.path())
+            .arg("show")
+            .args(which)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        )
+    };
+    let page = |label: &str| kept.join(label).join("timeline.html").display().to_string();
+    assert_eq!(show(&["3"]), (Some(0), page("03-large-diffs")));
+    assert_eq!(show(&["09-cut-stream"]), (Some(0), page("09-cut-stream")));
+    assert_eq!(show(&["4"]).0, Some(1));
+    assert_eq!(show(&["four"]).0, Some(2));
+}

@@ -4,6 +4,10 @@
 //! presenter view (a second window: notes, next slide) must follow the projected page
 //! and lead it, both ways.
 //!
+//! A run's `timeline.html` (the picture of a failed check's wired run) is tested here
+//! too, with the same driver: lanes, arrows, the whole message on hover and click,
+//! zoom, filtering by process, nothing fetched, and a screenshot.
+//!
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test is skipped
 //! with a notice, except in CI (`CI` set), where it fails: `.ci/run` must install them.
 
@@ -148,6 +152,17 @@ impl Driver {
             .as_str()
             .unwrap_or_else(|| panic!("no element {css}: {value}"))
             .to_string()
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.element(css);
+        self.call("POST", &self.session_path(&format!("/element/{id}/click")), None);
+    }
+
+    /// A screenshot of the window, as base64 PNG.
+    fn screenshot(&self) -> String {
+        let value = self.call("GET", &self.session_path("/screenshot"), None);
+        value.as_str().unwrap_or_default().to_string()
     }
 
     /// The text of an element as rendered: empty when it is not displayed.
@@ -450,4 +465,118 @@ fn the_presenter_view_follows_and_leads_the_projected_deck() {
 
     let resources = driver.script("return performance.getEntriesByType('resource').length;");
     assert_eq!(resources, json!(0), "the page fetched resources");
+}
+
+/// A timeline with the classic no-close bug: two messages each way, then both sides
+/// still waiting at the time limit with their output open.
+fn no_close_timeline() -> verifier::harness::timeline::Timeline {
+    use verifier::harness::timeline::{Recorder, Waiting, What};
+    let recorder = Recorder::new(&["A", "B"]);
+    let sent = |lane: &str, to: &str, raw: &str, shown: &str| {
+        recorder.record(
+            lane,
+            What::Sent {
+                to: to.into(),
+                raw: raw.into(),
+                shown: Some(shown.into()),
+                forwarded: true,
+            },
+        )
+    };
+    recorder.record(
+        "A",
+        What::Started {
+            command: "replicate alice.db".into(),
+        },
+    );
+    recorder.record(
+        "B",
+        What::Started {
+            command: "replicate bob.db".into(),
+        },
+    );
+    sent(
+        "A",
+        "B",
+        r#"{"type":"handshake","peer":"aa","heads":{}}"#,
+        "handshake peer#1 {}",
+    );
+    sent(
+        "B",
+        "A",
+        r#"{"type":"handshake","peer":"bb","heads":{}}"#,
+        "handshake peer#2 {}",
+    );
+    sent("A", "B", r#"{"type":"end","sent":0}"#, "end (0 sent)");
+    sent("B", "A", r#"{"type":"end","sent":0}"#, "end (0 sent)");
+    for lane in ["A", "B"] {
+        recorder.record(
+            lane,
+            What::TimeLimit {
+                waiting: Waiting::Reading,
+                output_open: true,
+            },
+        );
+    }
+    recorder.timeline()
+}
+
+#[test]
+fn a_run_timeline_page_draws_lanes_and_arrows_and_fetches_nothing() {
+    if !browser_available() {
+        return;
+    }
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let profile = work.path().join("profile");
+    std::fs::create_dir_all(&profile).expect("a profile folder");
+    let page = work.path().join("timeline.html");
+    let html = verifier::harness::timeline_html::page(&no_close_timeline(), "03 empty-databases");
+    std::fs::write(&page, html).expect("the page is written");
+    let mut driver = Driver::start();
+    driver.new_session(&profile);
+    driver.open(&format!("file://{}", page.display()));
+
+    let count = |css: &str| driver.script(&format!("return document.querySelectorAll('{css}').length;"));
+    assert_eq!(count("svg .arrow"), json!(4), "an arrow per message");
+    assert_eq!(count("svg .mark"), json!(4), "two starts, two time limits");
+    assert_eq!(count("svg .lane"), json!(2), "a lane per process");
+    assert_eq!(count("svg .limit"), json!(1), "the time limit is marked once");
+    assert_eq!(driver.visible_text("#count"), "8 of 8 events");
+
+    // Hover shows the whole message as it crossed; a click keeps it.
+    driver.script("document.querySelectorAll('svg .arrow')[2].dispatchEvent(new MouseEvent('mouseenter'));");
+    assert!(
+        driver
+            .visible_text("#detail")
+            .contains(r#"A → B  {"type":"end","sent":0}"#),
+        "{}",
+        driver.visible_text("#detail")
+    );
+    driver.click("svg .arrow");
+    assert!(
+        driver
+            .visible_text("#detail")
+            .contains(r#"{"type":"handshake","peer":"aa","heads":{}}"#)
+    );
+    assert_eq!(count("svg .arrow.picked"), json!(1));
+
+    // Zoom: taller rows, a taller drawing.
+    let height = || driver.script("return document.getElementById('diagram').getAttribute('height');");
+    let before = height();
+    driver.click("#zoom-in");
+    assert_ne!(height(), before, "zooming in changes the drawing");
+
+    // Filter: without B, only A's own marks remain (no message has both ends shown).
+    driver.click("input[data-lane='B']");
+    assert_eq!(count("svg .arrow"), json!(0));
+    assert_eq!(count("svg .lane"), json!(1));
+    assert_eq!(driver.visible_text("#count"), "2 of 8 events");
+
+    let resources = driver.script("return performance.getEntriesByType('resource').length;");
+    assert_eq!(resources, json!(0), "the page fetched resources");
+    let png = driver.screenshot();
+    assert!(
+        png.starts_with("iVBORw0KGgo") && png.len() > 2_000,
+        "a screenshot of the page"
+    );
 }

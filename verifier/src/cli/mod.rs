@@ -17,6 +17,7 @@ mod limits;
 mod progress_cmd;
 mod reset_cmd;
 mod run_cmd;
+mod show_cmd;
 mod slides_cmd;
 mod solution_cmd;
 pub mod verify_cmd;
@@ -79,6 +80,8 @@ enum Command {
     Watch(watch_cmd::WatchArgs),
     /// Show your progress: exercises passed, the current one, hints seen.
     Progress,
+    /// Print where the latest timeline.html of a failed check is (open it in a browser).
+    Show(show_cmd::ShowArgs),
 }
 
 /// Parses the command line, runs the command, and returns its exit code.
@@ -125,6 +128,7 @@ pub fn main() -> ExitCode {
         Some(Command::Reset(args)) => reset_cmd::run(args),
         Some(Command::Watch(args)) => watch_cmd::run(args),
         Some(Command::Progress) => progress_cmd::run(),
+        Some(Command::Show(args)) => show_cmd::run(args),
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
 //! - [`duplex`]: two programs wired stdout-to-stdin through a relay that can cut.
 //! - [`timeline`]: what a wired run did and when; diagnoses and diagrams are drawn from it.
+//! - [`timeline_html`]: a timeline as a self-contained page (`timeline.html`).
 //! - [`snapshot`]: expected transcripts, made from the reference solution with insta.
 //! - [`tree`]: copying a folder as `cp -r` does.
 //! - [`verdict`]: every check of an exercise in a fresh directory, judged.
@@ -24,6 +25,7 @@ pub mod records;
 pub mod redact;
 pub mod snapshot;
 pub mod timeline;
+pub mod timeline_html;
 pub mod tree;
 pub mod trial;
 pub mod verdict;

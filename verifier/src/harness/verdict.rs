@@ -120,7 +120,8 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         _ => {
             let label = format!("{:02}-{}", exercise.number, check.name);
             let kept = crate::runner::keep(dir, &label);
-            keep_evidence(&kept, &runs, timeline.as_ref());
+            let title = format!("{:02} {}", exercise.number, check.name);
+            keep_evidence(&kept, &runs, timeline.as_ref(), &title);
             Some(kept.join("work"))
         }
     };
@@ -141,8 +142,9 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
 }
 
 /// Beside a kept `work/` folder: every command whole (`commands.txt`: a report elides
-/// long ones), and the timeline of the latest wired run (`timeline.json`).
-fn keep_evidence(kept: &std::path::Path, runs: &[RunLog], timeline: Option<&Timeline>) {
+/// long ones), and the timeline of the latest wired run (`timeline.json`, and drawn in
+/// `timeline.html`).
+fn keep_evidence(kept: &std::path::Path, runs: &[RunLog], timeline: Option<&Timeline>, title: &str) {
     let commands: String = runs
         .iter()
         .map(|run| format!("{}\n", run.invocation.exact_line()))
@@ -150,6 +152,8 @@ fn keep_evidence(kept: &std::path::Path, runs: &[RunLog], timeline: Option<&Time
     let _ = std::fs::write(kept.join("commands.txt"), commands);
     if let Some(timeline) = timeline {
         let _ = std::fs::write(kept.join("timeline.json"), timeline.to_json());
+        let page = crate::harness::timeline_html::page(timeline, title);
+        let _ = std::fs::write(kept.join("timeline.html"), page);
     }
 }
 

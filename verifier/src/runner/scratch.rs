@@ -27,11 +27,16 @@ pub fn scratch_dir(prefix: &str) -> io::Result<tempfile::TempDir> {
         .tempdir_in(scratch_root()?)
 }
 
+/// Where the folders of failed checks are kept: `$TMPDIR/replicate-kept/NN-check`.
+pub fn kept_root() -> PathBuf {
+    std::env::temp_dir().join("replicate-kept")
+}
+
 /// Keeps a check's folder for the learner, as the only one kept for `label`
 /// (`02-first-append`): an older one of the same check is removed. Returns where it
 /// is now.
 pub fn keep(dir: tempfile::TempDir, label: &str) -> PathBuf {
-    let kept = std::env::temp_dir().join("replicate-kept");
+    let kept = kept_root();
     let target = kept.join(label);
     let _ = std::fs::create_dir_all(&kept);
     let _ = std::fs::remove_dir_all(&target);
