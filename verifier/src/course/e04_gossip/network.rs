@@ -281,7 +281,8 @@ impl Network {
     /// Waits until every running peer has printed exactly `expected` (each entry once),
     /// then shows the converged state in the transcript.
     pub fn converge(&mut self, trial: &mut Trial, expected: &BTreeSet<Entry>) -> Result<(), Failure> {
-        let deadline = Instant::now() + CONVERGE_TIMEOUT;
+        let patience = crate::harness::patience::stretch(CONVERGE_TIMEOUT);
+        let deadline = Instant::now() + patience;
         loop {
             let mut all = true;
             for index in 0..self.nodes.len() {
@@ -309,7 +310,7 @@ impl Network {
                 break;
             }
             if Instant::now() >= deadline {
-                return Err(self.not_converged(trial, expected));
+                return Err(self.not_converged(trial, expected, patience));
             }
             thread::sleep(Duration::from_millis(10));
         }
@@ -460,10 +461,10 @@ impl Network {
         failure.into()
     }
 
-    fn not_converged(&mut self, trial: &mut Trial, expected: &BTreeSet<Entry>) -> Failure {
+    fn not_converged(&mut self, trial: &mut Trial, expected: &BTreeSet<Entry>, waited: Duration) -> Failure {
         let mut failure = Failure::new(format!(
             "the network did not converge within {}: not every peer printed every entry",
-            seconds(CONVERGE_TIMEOUT)
+            seconds(waited)
         ));
         for index in 0..self.nodes.len() {
             let printed: BTreeSet<Entry> = self.printed(index).into_iter().collect();

@@ -265,7 +265,8 @@ impl Cluster {
     /// before it knows the dialled node is up, so a node may be ready for an instant.)
     pub fn wait_ready(&mut self, trial: &mut Trial, index: usize) -> Result<(), Failure> {
         let name = self.name(index);
-        let deadline = Instant::now() + READY_TIMEOUT;
+        let patience = crate::harness::patience::stretch(READY_TIMEOUT);
+        let deadline = Instant::now() + patience;
         let mut last: Option<(usize, Instant)> = None;
         loop {
             let readiness: Vec<bool> = self
@@ -293,7 +294,7 @@ impl Cluster {
                     trial,
                     Failure::new(format!(
                         "{name} did not print {{\"event\":\"ready\"}} (and stay ready) within {}",
-                        seconds(READY_TIMEOUT)
+                        seconds(patience)
                     ))
                     .detail(format!(
                         "Dial every --peer (and again every ~100 ms while it fails); print `ready` once at least --min-consensus ({}) are connected.",
@@ -307,7 +308,8 @@ impl Cluster {
 
     /// Waits until a node accepts connections on its port (it may not be ready).
     pub fn wait_listening(&mut self, trial: &mut Trial, index: usize) -> Result<(), Failure> {
-        let deadline = Instant::now() + READY_TIMEOUT;
+        let patience = crate::harness::patience::stretch(READY_TIMEOUT);
+        let deadline = Instant::now() + patience;
         let port = self.members[index].port;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             self.healthy(trial)?;
@@ -317,7 +319,7 @@ impl Cluster {
                     trial,
                     Failure::new(format!(
                         "{name} did not listen on its --port within {}",
-                        seconds(READY_TIMEOUT)
+                        seconds(patience)
                     )),
                 ));
             }

@@ -240,14 +240,13 @@ impl<'a> Trial<'a> {
     }
 
     /// The limits the next program run gets (the context's, unless a check set its
-    /// own timeout).
+    /// own timeout), its wall-clock limit stretched on a busy machine
+    /// ([`crate::harness::patience`]): CPU time and memory are the program's own.
     pub fn limits(&self) -> Limits {
-        match self.timeout {
-            Some(timeout) => Limits {
-                timeout,
-                ..self.context.limits
-            },
-            None => self.context.limits,
+        let timeout = self.timeout.unwrap_or(self.context.limits.timeout);
+        Limits {
+            timeout: crate::harness::patience::stretch(timeout),
+            ..self.context.limits
         }
     }
 

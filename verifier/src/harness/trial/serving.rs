@@ -103,7 +103,8 @@ impl Server {
             .map_err(|e| Failure::could_not_start(&invocation, e))?;
         self.process = Some(process);
         self.invocation = Some(invocation);
-        let deadline = Instant::now() + trial.context.limits.timeout;
+        let patience = trial.limits().timeout;
+        let deadline = Instant::now() + patience;
         loop {
             if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());
@@ -122,7 +123,7 @@ impl Server {
                 return Err(Failure::new(format!(
                     "`{}` did not accept connections on its --port within {}",
                     self.program,
-                    crate::runner::seconds(trial.context.limits.timeout)
+                    crate::runner::seconds(patience)
                 ))
                 .detail(
                     "Listen on 127.0.0.1:PORT (the number after --port) as soon as the program starts.",
