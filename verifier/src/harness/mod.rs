@@ -21,6 +21,8 @@ pub mod course_copy;
 pub mod diagnosis;
 pub mod diagram;
 pub mod duplex;
+pub mod patience;
+pub mod ports;
 pub mod records;
 pub mod redact;
 pub mod snapshot;
