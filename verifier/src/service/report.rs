@@ -7,7 +7,7 @@
 
 use crate::course::{COURSE, Exercise};
 use crate::harness::build::BuildError;
-use crate::harness::diagram::fit;
+use crate::harness::diagram::{fit, thousands};
 use crate::harness::records::shorten;
 use crate::harness::snapshot;
 use crate::harness::trial::RunLog;
@@ -120,18 +120,6 @@ pub fn shown_command(run: &RunLog) -> String {
         "{head}{last} ({} arguments; the whole command is in commands.txt)",
         thousands(argv.len().saturating_sub(1))
     )
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn unescaped_verification(verified: &Verification, all_failures: bool) -> String {
