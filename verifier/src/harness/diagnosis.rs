@@ -70,12 +70,9 @@ pub fn diagnose(timeline: &Timeline, sides: &Sides) -> Option<Diagnosis> {
         .or_else(|| working(timeline, sides))
 }
 
-/// Whether any message of the lane was recorded (a relayed run); plain pipes show none.
+/// Whether the messages were observed (a relayed run); plain pipes show none.
 fn relayed(timeline: &Timeline) -> bool {
-    timeline
-        .events
-        .iter()
-        .any(|e| matches!(e.what, What::Sent { .. }))
+    timeline.relayed
 }
 
 fn never_closed(timeline: &Timeline, sides: &Sides) -> Option<Diagnosis> {
@@ -309,7 +306,7 @@ mod tests {
             d.summary
         );
         // Over plain pipes nothing is recorded but the states at the time limit.
-        let r = Recorder::new(&["A", "B"]);
+        let r = Recorder::unrelayed(&["A", "B"]);
         at_limit(&r, "A", Waiting::Reading, true);
         at_limit(&r, "B", Waiting::Reading, true);
         let d = diagnose_with_end(&r.timeline()).expect("a diagnosis");
@@ -340,6 +337,15 @@ mod tests {
         at_limit(&r, "A", Waiting::Reading, false);
         at_limit(&r, "B", Waiting::Reading, true);
         // B never sent `end`: it is not a missing close, and nobody wrote into a full pipe.
+        assert_eq!(diagnose_with_end(&r.timeline()), None);
+    }
+
+    #[test]
+    fn sides_that_wait_to_read_before_saying_anything_did_not_fail_to_close() {
+        // Relayed: nobody sent `end`, so an open output is no missing close.
+        let r = Recorder::new(&["A", "B"]);
+        at_limit(&r, "A", Waiting::Reading, true);
+        at_limit(&r, "B", Waiting::Reading, true);
         assert_eq!(diagnose_with_end(&r.timeline()), None);
     }
 

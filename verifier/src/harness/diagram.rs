@@ -369,6 +369,7 @@ mod tests {
         Timeline {
             lanes: vec!["A".into(), "B".into()],
             events,
+            relayed: true,
         }
     }
 

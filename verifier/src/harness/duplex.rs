@@ -107,7 +107,10 @@ pub fn run(
 ) -> io::Result<Outcome> {
     let started = Instant::now();
     let [stderr_a, stderr_b] = stderr;
-    let recorder = Recorder::new(&["A", "B"]);
+    let recorder = match mode {
+        Mode::Direct => Recorder::unrelayed(&["A", "B"]),
+        Mode::Relay { .. } => Recorder::new(&["A", "B"]),
+    };
     let (command_a, command_b) = (a.short_line(), b.short_line());
     match mode {
         Mode::Direct => {

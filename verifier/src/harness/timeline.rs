@@ -72,6 +72,9 @@ pub struct Stamped {
 pub struct Timeline {
     pub lanes: Vec<String>,
     pub events: Vec<Stamped>,
+    /// Whether the messages were observed (a relay between the programs); over plain
+    /// pipes only starts, exits and the states at the time limit are.
+    pub relayed: bool,
 }
 
 impl Timeline {
@@ -140,11 +143,21 @@ pub struct Recorder {
 impl Recorder {
     /// A recorder whose clock starts now, with these lanes (`A`, `B`, `n1`, …).
     pub fn new(lanes: &[&str]) -> Recorder {
+        Recorder::with(lanes, true)
+    }
+
+    /// A recorder that sees no messages (programs wired by plain pipes).
+    pub fn unrelayed(lanes: &[&str]) -> Recorder {
+        Recorder::with(lanes, false)
+    }
+
+    fn with(lanes: &[&str], relayed: bool) -> Recorder {
         Recorder {
             started: Instant::now(),
             timeline: Arc::new(Mutex::new(Timeline {
                 lanes: lanes.iter().map(|l| l.to_string()).collect(),
                 events: Vec::new(),
+                relayed,
             })),
         }
     }
