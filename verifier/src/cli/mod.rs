@@ -65,7 +65,8 @@ enum Command {
     Grade(grade_cmd::GradeArgs),
     /// Measure replication against the storage floor (figures, not a verdict).
     Bench(bench::BenchArgs),
-    /// Watch the reference solutions at work: `demo replicate` or `demo gossip`.
+    /// Watch the reference solutions at work: `demo replicate`, `gossip`, `clocks`,
+    /// `merkle-dag` or `two-phase-commit`.
     Demo(demo::DemoArgs),
     /// Present a slide deck in the terminal, list the decks, or export them as HTML.
     Slides(slides_cmd::SlidesArgs),
