@@ -132,6 +132,9 @@ fn timestamps(trial: &mut Trial) -> Result<(), Failure> {
     put_stamped(trial, "alice.db", "ahead", 60_000)?;
     trial.set_env(&[(CLOCK_OFFSET, "-3600000")]);
     put_stamped(trial, "alice.db", "behind", -3_600_000)?;
+    // An explicit plus sign is a valid spelling of a positive offset.
+    trial.set_env(&[(CLOCK_OFFSET, "+5000")]);
+    put_stamped(trial, "alice.db", "plus", 5_000)?;
     trial.set_env(&[]);
     trial.note(&format!(
         "each `ts` was within {TOLERANCE_MS} ms of the verifier's clock plus the offset"
@@ -140,7 +143,8 @@ fn timestamps(trial: &mut Trial) -> Result<(), Failure> {
 }
 
 fn bad_clock_offset(trial: &mut Trial) -> Result<(), Failure> {
-    for bad in ["soon", "1.5"] {
+    // Odd spellings too: empty, spaces around a number, a number past 64 signed bits.
+    for bad in ["soon", "1.5", "", " 5", "5 ", "99999999999999999999"] {
         trial.set_env(&[(CLOCK_OFFSET, bad)]);
         for (program, args) in [
             ("put", vec!["--db", "alice.db", "k", "v"]),
