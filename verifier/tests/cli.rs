@@ -39,6 +39,9 @@ macro_rules! assert_report {
             // Under the verifier's scratch root, named after its pid.
             (r"\[TMP\]/replicate-run-\d+/replicate-[^ )/]+", "[WORKDIR]"),
             (r"\[TMP\]/replicate-[^ )/]+", "[WORKDIR]"),
+            // A seeded check makes the report name its run's seed.
+            (r"Seed: \d+ ", "Seed: [SEED] "),
+            (r"--seed \d+\)", "--seed [SEED])"),
         ]}, {
             insta::assert_snapshot!($name, stable(&$text));
         })
