@@ -166,7 +166,7 @@ pub static EXERCISE: Exercise = Exercise {
     ],
 };
 
-/// `{"key", "links", "value", "log", "seq"}`: one node.
+/// `{"key", "links", "value", "log", "seq", "previous"}`: one node.
 pub const NODE: RecordShape = RecordShape {
     fields: &[
         Field {
@@ -188,6 +188,10 @@ pub const NODE: RecordShape = RecordShape {
         Field {
             name: "seq",
             kind: FieldKind::Number,
+        },
+        Field {
+            name: "previous",
+            kind: FieldKind::OptionalId("node"),
         },
     ],
 };
