@@ -9,6 +9,7 @@
 
 mod checks;
 mod faults;
+mod generated;
 
 use super::shapes::KEY_VALUE;
 use super::{Check, Exercise, Program};
@@ -173,6 +174,12 @@ pub static EXERCISE: Exercise = Exercise {
             about: "after compaction, new records still get positions above every position ever given, so pullers see them",
             advice: "Keep the last position given in its own durable place; never derive it from what the log holds now.",
             run: checks::seqs_grow_after_compaction,
+        },
+        Check {
+            name: "seeded-workloads",
+            about: "seeded puts, dels and pulls on 2 to 4 serving databases, keys and values outside ASCII: clocks grow, all converge, the greatest (clock, peer) wins",
+            advice: "Every rule at once: stamp above every write of the key held, apply by (clock, peer), serve everything you hold, move the position seen as records are applied.",
+            run: generated::seeded_workloads,
         },
         Check {
             name: "interop-with-reference",

@@ -11,6 +11,7 @@
 //! database directory.
 
 mod dag;
+mod generated;
 mod local;
 mod nodes;
 mod scripted;
@@ -156,6 +157,12 @@ pub static EXERCISE: Exercise = Exercise {
             about: "your replicate syncs with the reference one, in both roles",
             advice: "Follow the protocol text exactly (field names, types, order of messages, done, close); the reference peer is strict.",
             run: sync::interop_with_reference,
+        },
+        Check {
+            name: "seeded-workloads",
+            about: "seeded adds (some with --link, values outside ASCII) and syncs on 2 to 4 databases: every sync judged, every log a chain, all converge, no node lost",
+            advice: "Every rule of the text at once: keys over the exact bytes, previous and links stored first, want exactly what you lack, send parents first, store in one transaction.",
+            run: generated::seeded_workloads,
         },
         Check {
             name: "catch-up-costs-what-is-new",

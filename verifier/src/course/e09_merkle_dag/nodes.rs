@@ -125,6 +125,29 @@ pub fn add_unshown(trial: &mut Trial, db: &str, value: &str, why: &str) -> Resul
     }
 }
 
+/// `add DB [--link K]... VALUE` without showing the node (seeded workloads).
+pub fn add_linked_unshown(
+    trial: &mut Trial,
+    db: &str,
+    links: &[String],
+    value: &str,
+    why: &str,
+) -> Result<Printed, Failure> {
+    let mut args = vec![db];
+    for link in links {
+        args.extend(["--link", link.as_str()]);
+    }
+    args.push(value);
+    let records = trial.run_unshown("add", &args, why)?;
+    match all(trial, "add", &records)?.as_slice() {
+        [node] => Ok(node.clone()),
+        other => Err(trial.fail(format!(
+            "`add` printed {} records: it prints exactly one, the node",
+            other.len()
+        ))),
+    }
+}
+
 /// Adds a chain of nodes `prefix1`, `prefix2`, … (each linking the heads).
 pub fn add_many(trial: &mut Trial, db: &str, prefix: &str, count: usize) -> Result<Vec<Printed>, Failure> {
     (1..=count)
