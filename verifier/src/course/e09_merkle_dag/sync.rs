@@ -74,6 +74,12 @@ pub fn sync(trial: &mut Trial, a: Peer, b: Peer) -> Result<Synced, Failure> {
     sync_showing(trial, a, b, Shown::Wire)
 }
 
+/// Syncs two databases through the verifier's relay, judges every message, and
+/// shows one line with the counts.
+pub fn sync_counted(trial: &mut Trial, a: Peer, b: Peer) -> Result<Synced, Failure> {
+    sync_showing(trial, a, b, Shown::Counts)
+}
+
 fn sync_showing(trial: &mut Trial, a: Peer, b: Peer, showing: Shown) -> Result<Synced, Failure> {
     let run = trial.relay_raw(&a, &b, Fault::None)?;
     let lines = decoded(&run);
