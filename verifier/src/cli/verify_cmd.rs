@@ -99,6 +99,15 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     }
     print!("{}", report::verification(&verified, args.all));
     let outcome = verified.outcome();
+    if side == Side::Learner {
+        super::room_cmd::report_verify(
+            exercise.number,
+            outcome,
+            verified.passed(),
+            exercise.checks.len(),
+            verified.seed,
+        );
+    }
     if outcome == Outcome::Passed && side == Side::Learner && request.programs.is_empty() {
         crate::workshop::Workshop::for_command().record_pass(exercise);
         println!("{}", report::congratulation(exercise, false));

@@ -1,0 +1,295 @@
+//! The live mesh: the peers that run (one per learner, all of the same exercise), the
+//! links the topology gives them, and the teacher's hand on it (cut, heal, a round of
+//! one entry each). The room tells each peer's agent which links it dials; when the
+//! topology changes or a learner comes or goes, only the links that change move.
+
+use super::lines::{Read, read_line};
+use super::protocol::{FromAgent, MAX_LINE, Reply, ToAgent, line, parse};
+use super::server::{Shared, send};
+use super::topology::{self, Topology};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Instant;
+use tokio::io::AsyncBufRead;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// How many links one peer may dial at once (its `--connect` slots).
+pub const DIAL_SLOTS: usize = 2;
+/// Most logs a peer's heads may name.
+const MAX_HEADS: usize = 1000;
+
+/// The listening end of a link, handed to the task that holds the dialling end.
+pub type ListenEnd = (Box<dyn AsyncBufRead + Unpin + Send>, OwnedWriteHalf);
+
+/// One running peer.
+struct Peer {
+    learner: u32,
+    heads: BTreeMap<String, u64>,
+    slots: Vec<Option<u32>>,
+    to_agent: mpsc::UnboundedSender<ToAgent>,
+    session: u64,
+}
+
+/// A link: `dialler` dials `listener` through the room.
+pub struct Link {
+    pub id: u32,
+    pub dialler: u32,
+    pub listener: u32,
+    /// Why it is cut (the teacher, or garbage from one side); `None`: open.
+    pub cut: Option<String>,
+    /// Protocol lines that crossed it.
+    pub lines: u64,
+    /// Tells the relays on it to close (true) when it is cut or removed.
+    pub closing: watch::Sender<bool>,
+    /// A dialling end waiting for its listening end.
+    pub waiting: Option<oneshot::Sender<ListenEnd>>,
+}
+
+/// A "type one entry each" round.
+#[derive(Debug, Clone, Serialize)]
+pub struct Round {
+    pub number: u32,
+    #[serde(skip)]
+    started: Instant,
+    /// Entries every peer must hold for the round to be over.
+    target: u64,
+    pub converged_ms: Option<u128>,
+}
+
+/// The mesh of the live exercise.
+pub struct Mesh {
+    pub exercise: Option<u32>,
+    pub topology: Topology,
+    seed: u64,
+    peers: Vec<Peer>,
+    pub links: BTreeMap<u32, Link>,
+    next_link: u32,
+    next_session: u64,
+    pub round: Option<Round>,
+}
+
+impl Mesh {
+    pub fn new(topology: Topology, seed: u64) -> Mesh {
+        Mesh {
+            exercise: None,
+            topology,
+            seed,
+            peers: Vec::new(),
+            links: BTreeMap::new(),
+            next_link: 1,
+            next_session: 1,
+            round: None,
+        }
+    }
+
+    /// A learner's peer comes in (replacing an earlier one of the same learner).
+    fn add(
+        &mut self,
+        learner: u32,
+        exercise: u32,
+        to_agent: mpsc::UnboundedSender<ToAgent>,
+    ) -> Result<u64, String> {
+        match self.exercise {
+            Some(live) if live != exercise && !self.peers.is_empty() => {
+                return Err(format!(
+                    "the room's live exercise is {live:02}, not {exercise:02}"
+                ));
+            }
+            _ => self.exercise = Some(exercise),
+        }
+        let session = self.next_session;
+        self.next_session += 1;
+        let peer = Peer {
+            learner,
+            heads: BTreeMap::new(),
+            slots: vec![None; DIAL_SLOTS],
+            to_agent,
+            session,
+        };
+        match self.peers.iter_mut().find(|p| p.learner == learner) {
+            Some(old) => *old = peer,
+            None => self.peers.push(peer),
+        }
+        self.arrange();
+        Ok(session)
+    }
+
+    /// A peer leaves (its agent's connection ended), unless a newer one replaced it.
+    fn remove(&mut self, learner: u32, session: u64) {
+        let before = self.peers.len();
+        self.peers
+            .retain(|p| !(p.learner == learner && p.session == session));
+        if self.peers.len() != before {
+            self.arrange();
+        }
+    }
+
+    /// Chooses another topology.
+    pub fn set_topology(&mut self, topology: Topology) {
+        self.topology = topology;
+        self.arrange();
+    }
+
+    /// Lays out the links for the current peers and topology, keeping the links that
+    /// stay (and whether they are cut), and tells every agent whose slots changed.
+    fn arrange(&mut self) {
+        let order: Vec<u32> = self.peers.iter().map(|p| p.learner).collect();
+        let wanted = topology::links(self.topology, &order, self.seed);
+        self.links.retain(|_, link| {
+            let keep = wanted.contains(&(link.dialler, link.listener));
+            if !keep {
+                let _ = link.closing.send(true);
+            }
+            keep
+        });
+        for (dialler, listener) in wanted {
+            if !self
+                .links
+                .values()
+                .any(|l| (l.dialler, l.listener) == (dialler, listener))
+            {
+                let id = self.next_link;
+                self.next_link += 1;
+                self.links.insert(
+                    id,
+                    Link {
+                        id,
+                        dialler,
+                        listener,
+                        cut: None,
+                        lines: 0,
+                        closing: watch::channel(false).0,
+                        waiting: None,
+                    },
+                );
+            }
+        }
+        for peer in &mut self.peers {
+            let mut slots: Vec<Option<u32>> = self
+                .links
+                .values()
+                .filter(|l| l.dialler == peer.learner)
+                .map(|l| Some(l.id))
+                .take(DIAL_SLOTS)
+                .collect();
+            slots.resize(DIAL_SLOTS, None);
+            if slots != peer.slots {
+                peer.slots = slots.clone();
+                let _ = peer.to_agent.send(ToAgent::Slots { links: slots });
+            }
+        }
+    }
+
+    /// Cuts a link (its relays close, new ones are refused) or heals it.
+    pub fn set_cut(&mut self, link: u32, why: Option<String>) -> Result<(), String> {
+        let link = self
+            .links
+            .get_mut(&link)
+            .ok_or(format!("there is no link {link}"))?;
+        if why.is_some() {
+            let _ = link.closing.send(true);
+        } else {
+            link.closing = watch::channel(false).0;
+        }
+        link.cut = why;
+        Ok(())
+    }
+
+    /// Asks the listening peer of `link` to open its end.
+    pub fn ask_open(&self, link: u32) {
+        if let Some(listener) = self.links.get(&link).map(|l| l.listener)
+            && let Some(peer) = self.peers.iter().find(|p| p.learner == listener)
+        {
+            let _ = peer.to_agent.send(ToAgent::Open { link });
+        }
+    }
+
+    /// Starts a round: every peer is asked to write one entry.
+    pub fn start_round(&mut self, names: &BTreeMap<u32, String>) -> Result<u32, String> {
+        if self.peers.is_empty() {
+            return Err("no peer is running".to_string());
+        }
+        let number = self.round.as_ref().map_or(1, |r| r.number + 1);
+        let most = self.peers.iter().map(|p| held(&p.heads)).max().unwrap_or(0);
+        for peer in &self.peers {
+            let name = names.get(&peer.learner).map_or("?", String::as_str);
+            let _ = peer.to_agent.send(ToAgent::Type {
+                text: format!("round {number}: hello from {name}"),
+            });
+        }
+        self.round = Some(Round {
+            number,
+            started: Instant::now(),
+            target: most + self.peers.len() as u64,
+            converged_ms: None,
+        });
+        Ok(number)
+    }
+
+    /// Records a peer's heads, and the end of a round if this makes it converge.
+    fn set_heads(&mut self, learner: u32, heads: BTreeMap<String, u64>) {
+        if let Some(peer) = self.peers.iter_mut().find(|p| p.learner == learner) {
+            peer.heads = heads;
+        }
+        if let Some(round) = self.round.as_mut()
+            && round.converged_ms.is_none()
+            && let Some(first) = self.peers.first()
+            && self.peers.iter().all(|p| p.heads == first.heads)
+            && held(&first.heads) >= round.target
+        {
+            round.converged_ms = Some(round.started.elapsed().as_millis());
+        }
+    }
+
+    /// The learners with a running peer, and their heads, in joining order.
+    pub fn peers(&self) -> impl Iterator<Item = (u32, &BTreeMap<String, u64>)> {
+        self.peers.iter().map(|p| (p.learner, &p.heads))
+    }
+}
+
+/// How many entries heads say a peer holds.
+fn held(heads: &BTreeMap<String, u64>) -> u64 {
+    heads.values().sum()
+}
+
+/// Serves one agent: tells it its links while it is connected, takes its heads.
+pub async fn serve_agent<R: AsyncBufRead + Unpin>(
+    learner: u32,
+    exercise: u32,
+    mut reader: R,
+    mut write: OwnedWriteHalf,
+    shared: Shared,
+) {
+    let (to_agent, mut instructions) = mpsc::unbounded_channel();
+    let added = shared.lock().mesh.add(learner, exercise, to_agent);
+    let session = match added {
+        Ok(session) => session,
+        Err(reason) => {
+            send(&mut write, &line(&Reply::Refused { reason })).await;
+            return;
+        }
+    };
+    if send(&mut write, &line(&Reply::Ok)).await {
+        loop {
+            tokio::select! {
+                instruction = instructions.recv() => {
+                    let Some(instruction) = instruction else { break };
+                    if !send(&mut write, &line(&instruction)).await {
+                        break;
+                    }
+                }
+                read = read_line(&mut reader, MAX_LINE * 16, None) => {
+                    let Read::Line(raw) = read else { break };
+                    match parse::<FromAgent>(&raw) {
+                        Ok(FromAgent::Heads { heads }) if heads.len() <= MAX_HEADS => {
+                            shared.lock().mesh.set_heads(learner, heads);
+                        }
+                        _ => break,
+                    }
+                }
+            }
+        }
+    }
+    shared.lock().mesh.remove(learner, session);
+}
