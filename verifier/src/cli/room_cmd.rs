@@ -2,8 +2,11 @@
 //! this workshop a member (its `verify` reports to the room from then on), `peer N`
 //! runs your peer for exercise N in the room's mesh.
 
-use super::error_exit;
+use super::{error_exit, usage_error};
+use crate::course::{self, COURSE, Side};
+use crate::harness::build::build;
 use crate::service::Outcome;
+use crate::service::room::agent::{self, PeerPlan};
 use crate::service::room::client::{self, Membership};
 use crate::service::room::protocol::{Report, Verdict};
 use crate::service::room::topology::Topology;
@@ -11,6 +14,7 @@ use crate::service::room::{Host, lan_address};
 use crate::service::root::default_root;
 use crate::workshop::state::state_dir;
 use clap::{Args, Subcommand};
+use std::io::IsTerminal;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -31,6 +35,8 @@ enum RoomCommand {
     Host(HostArgs),
     /// Join a room: from now on every `verify` reports its verdict there (never code).
     Join(JoinArgs),
+    /// Run your peer for exercise N in the room's mesh, linked to the neighbours it assigns.
+    Peer(PeerArgs),
 }
 
 #[derive(Args, Debug)]
@@ -63,10 +69,23 @@ struct JoinArgs {
     new: bool,
 }
 
+#[derive(Args, Debug)]
+struct PeerArgs {
+    /// An exercise with a live `peer` program, e.g. `4`.
+    exercise: String,
+    /// Run the reference solution's peer instead of yours.
+    #[arg(long, conflicts_with = "program")]
+    solution: bool,
+    /// Run this command as the peer instead of building it (any language).
+    #[arg(long, value_name = "COMMAND")]
+    program: Option<String>,
+}
+
 pub fn run(args: RoomArgs) -> ExitCode {
     match args.command {
         RoomCommand::Host(args) => host(args),
         RoomCommand::Join(args) => join(args),
+        RoomCommand::Peer(args) => peer(args),
     }
 }
 
@@ -153,5 +172,69 @@ pub fn report_verify(exercise: u32, outcome: Outcome, passed: usize, total: usiz
     };
     if let Err(error) = client::report(&membership, report) {
         eprintln!("(room: this verify was not reported: {error:#})");
+    }
+}
+
+fn peer(args: PeerArgs) -> ExitCode {
+    let exercise = match course::find(&args.exercise) {
+        Ok(exercise) => exercise,
+        Err(error) => return error_exit(&error),
+    };
+    if exercise.program("peer").is_none() {
+        let live: Vec<String> = COURSE
+            .iter()
+            .filter(|e| e.program("peer").is_some())
+            .map(|e| format!("{:02}", e.number))
+            .collect();
+        return usage_error(&format!(
+            "exercise {:02} has no live `peer` program; these have: {}",
+            exercise.number,
+            live.join(", ")
+        ));
+    }
+    let root = default_root();
+    let dir = state_dir(&root);
+    let Some(membership) = Membership::load(&dir) else {
+        return usage_error(
+            "this workshop has not joined a room: `room join ADDRESS CODE --name NAME` first",
+        );
+    };
+    let command = match args.program {
+        Some(text) => match shlex::split(&text).filter(|words| !words.is_empty()) {
+            Some(words) => words,
+            None => return usage_error("--program needs a command, with balanced quotes"),
+        },
+        None => {
+            let side = match args.solution {
+                true => Side::Reference,
+                false => Side::Learner,
+            };
+            eprintln!("Building {} …", exercise.package(side));
+            let built = match build(&root, &exercise.buildable(side), &|_| {}) {
+                Ok(built) => built,
+                Err(problem) => {
+                    println!("{problem}");
+                    return ExitCode::from(1);
+                }
+            };
+            match built.programs.command("peer") {
+                Some(command) => command.to_vec(),
+                None => return usage_error("the build has no `peer` program"),
+            }
+        }
+    };
+    let plan = PeerPlan {
+        membership,
+        exercise: exercise.number,
+        command,
+        folder: dir.join("room-peer").join(format!("{:02}", exercise.number)),
+        forward_stdin: std::io::stdin().is_terminal(),
+    };
+    match agent::run(plan) {
+        Ok(how) => {
+            println!("(room) {how}.");
+            ExitCode::SUCCESS
+        }
+        Err(error) => error_exit(&error),
     }
 }

@@ -8,6 +8,7 @@
 //! signed with the learner's own token, so it can change only that learner's record.
 
 mod address;
+pub mod agent;
 mod board;
 pub mod client;
 mod limiter;

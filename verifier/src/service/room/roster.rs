@@ -6,9 +6,7 @@
 //! whose token signed it, and the only way to get a token is the join code.
 
 use super::limiter::Bucket;
-#[cfg(test)]
-use super::protocol::Act;
-use super::protocol::{MAX_NAME, Report, Signed, Verdict};
+use super::protocol::{Act, MAX_NAME, Report, Signed, Verdict};
 use super::secrets;
 use crate::course::COURSE;
 use serde::Serialize;
@@ -21,6 +19,10 @@ pub const MAX_LEARNERS: usize = 200;
 /// Messages a learner may send at once, then [`LEARNER_RATE`] a second.
 const LEARNER_BURST: u32 = 10;
 const LEARNER_RATE: f64 = 1.0;
+/// Relay connections a learner's peer may open at once, then [`RELAY_RATE`] a second
+/// (a peer dials again whenever a link drops).
+const RELAY_BURST: u32 = 60;
+const RELAY_RATE: f64 = 10.0;
 /// Join attempts an address may make at once, then one every 10 s: a join code is
 /// short, so guessing it must be slow.
 const JOIN_BURST: u32 = 5;
@@ -38,6 +40,7 @@ pub struct Learner {
     nonces: HashSet<u64>,
     nonce_order: VecDeque<u64>,
     bucket: Bucket,
+    relay_bucket: Bucket,
     /// The last report of each exercise.
     pub reports: BTreeMap<u32, Report>,
     /// The latest report, whatever its exercise.
@@ -144,6 +147,7 @@ impl Roster {
             nonces: HashSet::new(),
             nonce_order: VecDeque::new(),
             bucket: Bucket::new(LEARNER_BURST, LEARNER_RATE, now),
+            relay_bucket: Bucket::new(RELAY_BURST, RELAY_RATE, now),
             reports: BTreeMap::new(),
             last: None,
             named: None,
@@ -164,9 +168,14 @@ impl Roster {
         if learner.nonces.contains(&signed.nonce) {
             return Err("a replayed message (this exact message was received before): refused".to_string());
         }
-        if !learner.bucket.take(now) {
+        let within_rate = match signed.act {
+            Act::Relay { .. } => learner.relay_bucket.take(now),
+            Act::Report(_) | Act::Peer { .. } => learner.bucket.take(now),
+        };
+        if !within_rate {
             return Err(format!(
-                "too many messages from you: at most {LEARNER_BURST} at once, then {LEARNER_RATE} a second"
+                "too many messages from you: at most {LEARNER_BURST} at once, then {LEARNER_RATE} a second \
+                 ({RELAY_BURST} and {RELAY_RATE} for a peer's connections)"
             ));
         }
         learner.nonces.insert(signed.nonce);
