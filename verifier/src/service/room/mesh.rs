@@ -67,6 +67,8 @@ pub struct Mesh {
     next_link: u32,
     next_session: u64,
     pub round: Option<Round>,
+    /// Learners whose peer broke the protocol: left out of rounds until they start again.
+    named: std::collections::BTreeSet<u32>,
 }
 
 impl Mesh {
@@ -80,7 +82,18 @@ impl Mesh {
             next_link: 1,
             next_session: 1,
             round: None,
+            named: std::collections::BTreeSet::new(),
         }
+    }
+
+    /// Leaves a learner's peer out of rounds: it broke the protocol.
+    pub fn name(&mut self, learner: u32) {
+        self.named.insert(learner);
+    }
+
+    /// The peers a round counts on.
+    fn in_rounds(&self) -> impl Iterator<Item = &Peer> {
+        self.peers.iter().filter(|p| !self.named.contains(&p.learner))
     }
 
     /// A learner's peer comes in (replacing an earlier one of the same learner).
@@ -107,6 +120,7 @@ impl Mesh {
             to_agent,
             session,
         };
+        self.named.remove(&learner);
         match self.peers.iter_mut().find(|p| p.learner == learner) {
             Some(old) => *old = peer,
             None => self.peers.push(peer),
@@ -139,7 +153,7 @@ impl Mesh {
         self.links.retain(|_, link| {
             let keep = wanted.contains(&(link.dialler, link.listener));
             if !keep {
-                let _ = link.closing.send(true);
+                link.closing.send_replace(true);
             }
             keep
         });
@@ -188,7 +202,7 @@ impl Mesh {
             .get_mut(&link)
             .ok_or(format!("there is no link {link}"))?;
         if why.is_some() {
-            let _ = link.closing.send(true);
+            link.closing.send_replace(true);
         } else {
             link.closing = watch::channel(false).0;
         }
@@ -207,12 +221,13 @@ impl Mesh {
 
     /// Starts a round: every peer is asked to write one entry.
     pub fn start_round(&mut self, names: &BTreeMap<u32, String>) -> Result<u32, String> {
-        if self.peers.is_empty() {
+        let counted = self.in_rounds().count() as u64;
+        if counted == 0 {
             return Err("no peer is running".to_string());
         }
         let number = self.round.as_ref().map_or(1, |r| r.number + 1);
-        let most = self.peers.iter().map(|p| held(&p.heads)).max().unwrap_or(0);
-        for peer in &self.peers {
+        let most = self.in_rounds().map(|p| held(&p.heads)).max().unwrap_or(0);
+        for peer in self.in_rounds() {
             let name = names.get(&peer.learner).map_or("?", String::as_str);
             let _ = peer.to_agent.send(ToAgent::Type {
                 text: format!("round {number}: hello from {name}"),
@@ -221,7 +236,7 @@ impl Mesh {
         self.round = Some(Round {
             number,
             started: Instant::now(),
-            target: most + self.peers.len() as u64,
+            target: most + counted,
             converged_ms: None,
         });
         Ok(number)
@@ -232,12 +247,14 @@ impl Mesh {
         if let Some(peer) = self.peers.iter_mut().find(|p| p.learner == learner) {
             peer.heads = heads;
         }
-        if let Some(round) = self.round.as_mut()
-            && round.converged_ms.is_none()
-            && let Some(first) = self.peers.first()
-            && self.peers.iter().all(|p| p.heads == first.heads)
-            && held(&first.heads) >= round.target
-        {
+        let converged = self.round.as_ref().is_some_and(|round| {
+            let mut counted = self.in_rounds();
+            round.converged_ms.is_none()
+                && counted.next().is_some_and(|first| {
+                    held(&first.heads) >= round.target && counted.all(|p| p.heads == first.heads)
+                })
+        });
+        if converged && let Some(round) = self.round.as_mut() {
             round.converged_ms = Some(round.started.elapsed().as_millis());
         }
     }

@@ -167,5 +167,6 @@ fn name(shared: &Shared, link: u32, learner: u32, what: String) {
     if let Some(l) = room.roster.learner_mut(learner) {
         l.named = Some(why.clone());
     }
+    room.mesh.name(learner);
     let _ = room.mesh.set_cut(link, Some(why));
 }
