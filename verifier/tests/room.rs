@@ -530,3 +530,65 @@ fn a_class_on_separate_machines() {
     };
     a_class(&spaces);
 }
+
+/// Every `verify` of a learner who joined reports its numbers to the room; a room that
+/// is gone costs `verify` one line on stderr and nothing else.
+#[test]
+fn verify_reports_to_the_room_and_a_gone_room_costs_a_note() {
+    let room = host(&Loopback);
+    let ada = Learner::new(1);
+    let joined = ada.join(&Loopback, &room, &room.code, "ada");
+    assert_eq!(
+        String::from_utf8_lossy(&joined.stdout),
+        format!(
+            "Joined the room at {} as ada (learner 1). Every `verify` now reports its verdict there (never your code).\n",
+            room.address
+        )
+    );
+    let again = ada.join(&Loopback, &room, &room.code, "ada");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).starts_with("Back in the room"),
+        "{again:?}"
+    );
+    let verify = || {
+        let output = ada
+            .verifier(&Loopback)
+            .args(["verify", "1", "--seed", "77", "--no-keep"])
+            .output();
+        output.expect("verify runs")
+    };
+    let first = verify();
+    assert_eq!(first.status.code(), Some(1), "the stub of 01 fails");
+    let state = room.state(&Loopback);
+    let last = &state["learners"][0]["last"];
+    assert_eq!(last["exercise"], 1);
+    assert_eq!(last["verdict"], "failed");
+    let total = verifier::course::find("1").expect("exercise 01").checks.len();
+    assert_eq!(last["total"], total);
+    assert!(last["passed"].as_u64().is_some_and(|p| (p as usize) < total));
+    assert_eq!(state["learners"][0]["furthest"], Value::Null);
+    assert_eq!(state["histogram"]["1"], json!([0, 1]));
+    assert_eq!(last["seed"], 77, "the seed reported is the run's");
+
+    drop(room);
+    let alone = verify();
+    assert_eq!(alone.status.code(), Some(1), "the verdict does not change");
+    let first_line = |output: &Output| {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .next()
+            .map(str::to_string)
+    };
+    assert_eq!(
+        first_line(&alone),
+        first_line(&first),
+        "the report does not change"
+    );
+    let stderr = String::from_utf8_lossy(&alone.stderr);
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("(room:")).collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    assert!(
+        notes[0].starts_with("(room: this verify was not reported: cannot reach the room at "),
+        "{stderr}"
+    );
+}
