@@ -592,3 +592,38 @@ fn verify_reports_to_the_room_and_a_gone_room_costs_a_note() {
         "{stderr}"
     );
 }
+
+/// The shell has the same `room` commands: a learner joins from the workshop.
+#[test]
+fn the_shell_joins_a_room() {
+    let room = host(&Loopback);
+    let ada = Learner::new(1);
+    let mut shell = ada
+        .verifier(&Loopback)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the workshop starts");
+    let script = format!("room join {} {} --name ada\n", room.address, room.code);
+    shell
+        .stdin
+        .take()
+        .expect("its stdin")
+        .write_all(script.as_bytes())
+        .expect("the script is typed");
+    let output = shell.wait_with_output().expect("the workshop ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "Joined the room at {} as ada (learner 1).",
+            room.address
+        )),
+        "{stdout}"
+    );
+    assert_eq!(room.state(&Loopback)["learners"][0]["name"], "ada");
+    assert!(
+        ada.state.path().join("room.json").is_file(),
+        "the membership is kept in the state folder"
+    );
+}
