@@ -24,14 +24,19 @@ impl Bucket {
 
     /// Takes one token if there is one: false means "too many, refuse".
     pub fn take(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
+        if self.allows(now) {
             self.tokens -= 1.0;
             return true;
         }
         false
+    }
+
+    /// Whether there is a token now (without taking it).
+    pub fn allows(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
+        self.last = now;
+        self.tokens >= 1.0
     }
 
     /// How long until one more message would be accepted.

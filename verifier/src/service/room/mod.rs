@@ -9,6 +9,7 @@
 
 mod address;
 pub mod agent;
+pub mod bench;
 mod board;
 pub mod client;
 mod limiter;

@@ -23,8 +23,9 @@ const LEARNER_RATE: f64 = 1.0;
 /// (a peer dials again whenever a link drops).
 const RELAY_BURST: u32 = 60;
 const RELAY_RATE: f64 = 10.0;
-/// Join attempts an address may make at once, then one every 10 s: a join code is
-/// short, so guessing it must be slow.
+/// Wrong join codes an address may send at once, then one every 10 s: a join code is
+/// short, so guessing it must be slow. (Right codes are not counted: a class behind
+/// one NAT address joins at once.)
 const JOIN_BURST: u32 = 5;
 const JOIN_RATE: f64 = 0.1;
 /// Nonces remembered per learner (a replay older than that is refused by the MAC's
@@ -105,13 +106,14 @@ impl Roster {
             .joins
             .entry(from)
             .or_insert_with(|| Bucket::new(JOIN_BURST, JOIN_RATE, now));
-        if !bucket.take(now) {
+        if !bucket.allows(now) {
             return Err(format!(
-                "too many join attempts from your address: try again in {} s",
+                "too many wrong codes from your address: try again in {} s",
                 bucket.wait().as_secs() + 1
             ));
         }
         if !code.trim().eq_ignore_ascii_case(&self.code) {
+            bucket.take(now);
             return Err("wrong join code: check the code the teacher shows".to_string());
         }
         let name = clean_name(name)?;
@@ -287,7 +289,15 @@ mod tests {
             let _ = roster.join(HOME, "WRONG1", "ada", None, now);
         }
         let slowed = roster.join(HOME, "ABCDEF", "ada", None, now);
-        assert!(slowed.is_err_and(|e| e.starts_with("too many join attempts")));
+        assert!(slowed.is_err_and(|e| e.starts_with("too many wrong codes")));
+    }
+
+    #[test]
+    fn a_class_behind_one_address_joins_at_once() {
+        let now = Instant::now();
+        let mut roster = Roster::new("ABCDEF".to_string());
+        let joined = (0..60).filter(|n| roster.join(HOME, "ABCDEF", &format!("l{n}"), None, now).is_ok());
+        assert_eq!(joined.count(), 60);
     }
 
     #[test]
