@@ -20,6 +20,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use verifier::course::Side;
+use verifier::service::room::client::{self, Membership};
+use verifier::service::room::protocol::{Report, Verdict};
 
 /// How long the room may take to show what the test waits for.
 const WITHIN: Duration = Duration::from_secs(30);
@@ -626,4 +628,86 @@ fn the_shell_joins_a_room() {
         ada.state.path().join("room.json").is_file(),
         "the membership is kept in the state folder"
     );
+}
+
+/// The board in a real browser: it shows the learners, their progress and the mesh,
+/// and its controls reach the relays (a cut from the board partitions the room).
+#[test]
+fn the_board_in_a_browser_shows_the_room_and_cuts_a_link() {
+    if !common::browser::browser_available() {
+        return;
+    }
+    let reference = reference_peer();
+    let room = host(&Loopback);
+    let names = ["ada", "bob", "cy"];
+    let learners: Vec<Learner> = (1..=3).map(Learner::new).collect();
+    let mut running = Vec::new();
+    for (count, (learner, name)) in learners.iter().zip(names).enumerate() {
+        assert!(learner.join(&Loopback, &room, &room.code, name).status.success());
+        running.push(learner.peer(&Loopback, &reference));
+        room.wait(&Loopback, &format!("{} peer(s)", count + 1), |s| {
+            peers(s).len() == count + 1
+        });
+    }
+    // Ada passed exercise 03 (as her `verify` would report it).
+    let ada = Membership::load(learners[0].state.path()).expect("ada's membership");
+    let passed = Report {
+        exercise: 3,
+        verdict: Verdict::Passed,
+        passed: 4,
+        total: 4,
+        seed: 7,
+    };
+    client::report(&ada, passed).expect("the report is taken");
+
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let mut driver = common::browser::Driver::start();
+    driver.new_session(work.path());
+    driver.open(&format!("http://{}/#secret={}", room.board, room.secret));
+    let shown = |css: &str, expected: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = driver.script(&format!(
+                "return document.querySelector({css:?})?.innerText ?? '';"
+            ));
+            let text = text.as_str().unwrap_or_default().to_string();
+            if text.contains(expected) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} shows {text:?}, not {expected:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    shown("#learners", "ada");
+    shown("#learners", "cy");
+    shown("#learners tr[data-learner='1']", "03 passed 4/4");
+    shown("#histogram", "1 passed, 0 trying");
+    let count = |css: &str| driver.script(&format!("return document.querySelectorAll({css:?}).length;"));
+    assert_eq!(count("#mesh circle"), json!(3), "three peers drawn");
+    assert_eq!(count("#mesh line"), json!(2), "two links drawn");
+
+    // A round from the keyboard, then a cut from its button: the relay is cut, and
+    // the next round leaves cy behind.
+    driver.press("e");
+    shown("#round-status", "round 1: the room converged in");
+    let state = room.state(&Loopback);
+    let cy_id = state["learners"][2]["id"].clone();
+    let cy_link = state["mesh"]["links"]
+        .as_array()
+        .and_then(|links| links.iter().find(|l| l["from"] == cy_id).map(|l| l["id"].clone()))
+        .expect("cy dials a link");
+    driver.click(&format!("button[data-cut='{cy_link}']"));
+    shown(&format!("#links tr[data-link='{cy_link}']"), "cut by the teacher");
+    assert_eq!(count("#mesh line.cut"), json!(1), "the cut link is drawn cut");
+    driver.press("e");
+    room.wait(&Loopback, "ada and bob with 5 entries, cy with 4", |s| {
+        peers(s).iter().map(held).collect::<Vec<_>>() == [5, 5, 4]
+    });
+    shown("#round-status", "round 2: converging");
+    // Without the secret the page has no controls.
+    driver.open(&format!("http://{}/", room.board));
+    assert_eq!(driver.displayed("#controls"), false);
 }
