@@ -709,5 +709,5 @@ fn the_board_in_a_browser_shows_the_room_and_cuts_a_link() {
     shown("#round-status", "round 2: converging");
     // Without the secret the page has no controls.
     driver.open(&format!("http://{}/", room.board));
-    assert_eq!(driver.displayed("#controls"), false);
+    assert!(!driver.displayed("#controls"), "no controls without the secret");
 }

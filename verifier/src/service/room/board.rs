@@ -8,6 +8,7 @@
 
 use super::lines::{Read, read_line};
 use super::mesh::Round;
+use super::protocol::Refusal;
 use super::roster::{LearnerView, histogram};
 use super::secrets::same_mac;
 use super::server::{Shared, send};
@@ -105,7 +106,7 @@ pub fn state(shared: &Shared) -> BoardState {
 }
 
 /// Carries out a teacher's control; the answer in words.
-pub fn control(shared: &Shared, control: Control) -> Result<String, String> {
+pub fn control(shared: &Shared, control: Control) -> Result<String, Refusal> {
     let mut room = shared.lock();
     match control {
         Control::Topology { topology } => {
@@ -210,7 +211,7 @@ async fn request(stream: TcpStream, from: SocketAddr, own: Option<IpAddr>, share
                     Err(e) => response("400 Bad Request", "text/plain", &format!("not a control: {e}")),
                     Ok(c) => match control(&shared, c) {
                         Ok(done) => response("200 OK", "text/plain", &done),
-                        Err(why) => response("409 Conflict", "text/plain", &why),
+                        Err(why) => response("409 Conflict", "text/plain", &why.0),
                     },
                 }
             }

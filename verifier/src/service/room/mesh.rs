@@ -4,7 +4,7 @@
 //! topology changes or a learner comes or goes, only the links that change move.
 
 use super::lines::{Read, read_line};
-use super::protocol::{FromAgent, MAX_LINE, Reply, ToAgent, line, parse};
+use super::protocol::{FromAgent, MAX_LINE, Refusal, Reply, ToAgent, line, parse};
 use super::server::{Shared, send};
 use super::topology::{self, Topology};
 use serde::Serialize;
@@ -102,12 +102,10 @@ impl Mesh {
         learner: u32,
         exercise: u32,
         to_agent: mpsc::UnboundedSender<ToAgent>,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, Refusal> {
         match self.exercise {
             Some(live) if live != exercise && !self.peers.is_empty() => {
-                return Err(format!(
-                    "the room's live exercise is {live:02}, not {exercise:02}"
-                ));
+                return Err(format!("the room's live exercise is {live:02}, not {exercise:02}").into());
             }
             _ => self.exercise = Some(exercise),
         }
@@ -196,11 +194,11 @@ impl Mesh {
     }
 
     /// Cuts a link (its relays close, new ones are refused) or heals it.
-    pub fn set_cut(&mut self, link: u32, why: Option<String>) -> Result<(), String> {
+    pub fn set_cut(&mut self, link: u32, why: Option<String>) -> Result<(), Refusal> {
         let link = self
             .links
             .get_mut(&link)
-            .ok_or(format!("there is no link {link}"))?;
+            .ok_or(Refusal(format!("there is no link {link}")))?;
         if why.is_some() {
             link.closing.send_replace(true);
         } else {
@@ -220,10 +218,10 @@ impl Mesh {
     }
 
     /// Starts a round: every peer is asked to write one entry.
-    pub fn start_round(&mut self, names: &BTreeMap<u32, String>) -> Result<u32, String> {
+    pub fn start_round(&mut self, names: &BTreeMap<u32, String>) -> Result<u32, Refusal> {
         let counted = self.in_rounds().count() as u64;
         if counted == 0 {
-            return Err("no peer is running".to_string());
+            return Err("no peer is running".into());
         }
         let number = self.round.as_ref().map_or(1, |r| r.number + 1);
         let most = self.in_rounds().map(|p| held(&p.heads)).max().unwrap_or(0);
@@ -282,8 +280,8 @@ pub async fn serve_agent<R: AsyncBufRead + Unpin>(
     let added = shared.lock().mesh.add(learner, exercise, to_agent);
     let session = match added {
         Ok(session) => session,
-        Err(reason) => {
-            send(&mut write, &line(&Reply::Refused { reason })).await;
+        Err(refusal) => {
+            send(&mut write, &line(&Reply::from(refusal))).await;
             return;
         }
     };

@@ -102,7 +102,7 @@ impl Host {
     }
 
     /// A teacher's control, as the board's buttons send it.
-    pub fn control(&self, control: Control) -> Result<String, String> {
+    pub fn control(&self, control: Control) -> Result<String, protocol::Refusal> {
         board::control(&self.shared, control)
     }
 

@@ -83,6 +83,35 @@ pub enum Verdict {
     Error,
 }
 
+/// Why the room says no, in words for whoever asked: a learner (sent back as
+/// [`Reply::Refused`]) or the teacher (the board's answer to a control).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(text: String) -> Refusal {
+        Refusal(text)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(text: &str) -> Refusal {
+        Refusal(text.to_string())
+    }
+}
+
+impl From<Refusal> for Reply {
+    fn from(refusal: Refusal) -> Reply {
+        Reply::Refused { reason: refusal.0 }
+    }
+}
+
 /// The room's answer to a hello.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -156,11 +185,11 @@ pub fn line<T: Serialize>(value: &T) -> String {
 }
 
 /// Parses one line of the room protocol, in words a learner can act on if it is not one.
-pub fn parse<T: for<'de> Deserialize<'de>>(raw: &[u8]) -> Result<T, String> {
+pub fn parse<T: for<'de> Deserialize<'de>>(raw: &[u8]) -> Result<T, Refusal> {
     if raw.len() > MAX_LINE {
-        return Err(format!("a message longer than {MAX_LINE} bytes"));
+        return Err(Refusal(format!("a message longer than {MAX_LINE} bytes")));
     }
-    serde_json::from_slice(raw).map_err(|e| format!("not a message of the room protocol ({e})"))
+    serde_json::from_slice(raw).map_err(|e| Refusal(format!("not a message of the room protocol ({e})")))
 }
 
 #[cfg(test)]
@@ -178,7 +207,7 @@ mod tests {
         });
         let hello = Hello::Signed(Signed::new(3, "secret", act)?);
         let text = line(&hello);
-        let back: Hello = parse(text.trim_end().as_bytes()).map_err(anyhow::Error::msg)?;
+        let back: Hello = parse(text.trim_end().as_bytes()).map_err(|r| anyhow::anyhow!("{r}"))?;
         assert_eq!(back, hello);
         let Hello::Signed(signed) = back else {
             unreachable!()
@@ -198,7 +227,7 @@ mod tests {
         let long = vec![b' '; MAX_LINE + 1];
         assert_eq!(
             parse::<Hello>(&long),
-            Err(format!("a message longer than {MAX_LINE} bytes"))
+            Err(Refusal(format!("a message longer than {MAX_LINE} bytes")))
         );
     }
 }

@@ -6,7 +6,7 @@
 //! whose token signed it, and the only way to get a token is the join code.
 
 use super::limiter::Bucket;
-use super::protocol::{Act, MAX_NAME, Report, Signed, Verdict};
+use super::protocol::{Act, MAX_NAME, Refusal, Report, Signed, Verdict};
 use super::secrets;
 use crate::course::COURSE;
 use serde::Serialize;
@@ -69,9 +69,6 @@ pub struct Roster {
     joins: HashMap<IpAddr, Bucket>,
 }
 
-/// A refusal, in words for the learner.
-pub type Refusal = String;
-
 impl Roster {
     pub fn new(code: String) -> Roster {
         Roster {
@@ -110,11 +107,12 @@ impl Roster {
             return Err(format!(
                 "too many wrong codes from your address: try again in {} s",
                 bucket.wait().as_secs() + 1
-            ));
+            )
+            .into());
         }
         if !code.trim().eq_ignore_ascii_case(&self.code) {
             bucket.take(now);
-            return Err("wrong join code: check the code the teacher shows".to_string());
+            return Err("wrong join code: check the code the teacher shows".into());
         }
         let name = clean_name(name)?;
         if let Some(token) = token {
@@ -124,14 +122,14 @@ impl Roster {
                 .find(|l| secrets::same_mac(&l.token, token))
             else {
                 return Err(
-                    "this room does not know your token (was it started again?): join with --new".to_string(),
+                    "this room does not know your token (was it started again?): join with --new".into(),
                 );
             };
             learner.name = name;
             return Ok((learner.id, learner.token.clone(), learner.name.clone()));
         }
         if self.learners.len() >= MAX_LEARNERS {
-            return Err(format!("the room is full ({MAX_LEARNERS} learners)"));
+            return Err(format!("the room is full ({MAX_LEARNERS} learners)").into());
         }
         let taken = |n: &str| self.learners.iter().any(|l| l.name == n);
         let mut unique = name.clone();
@@ -140,7 +138,7 @@ impl Roster {
             unique = format!("{name}-{n}");
             n += 1;
         }
-        let token = secrets::token().map_err(|e| format!("the room cannot make a token: {e}"))?;
+        let token = secrets::token().map_err(|e| Refusal(format!("the room cannot make a token: {e}")))?;
         let id = u32::try_from(self.learners.len() + 1).unwrap_or(u32::MAX);
         self.learners.push(Learner {
             id,
@@ -162,13 +160,13 @@ impl Roster {
     pub fn admit(&mut self, signed: &Signed, now: Instant) -> Result<u32, Refusal> {
         let unknown = "unknown or wrong token: this room does not know you (join it with `room join`)";
         let Some(learner) = self.learner_mut(signed.learner) else {
-            return Err(unknown.to_string());
+            return Err(unknown.into());
         };
         if !signed.verifies(&learner.token) {
-            return Err(unknown.to_string());
+            return Err(unknown.into());
         }
         if learner.nonces.contains(&signed.nonce) {
-            return Err("a replayed message (this exact message was received before): refused".to_string());
+            return Err("a replayed message (this exact message was received before): refused".into());
         }
         let within_rate = match signed.act {
             Act::Relay { .. } => learner.relay_bucket.take(now),
@@ -178,7 +176,8 @@ impl Roster {
             return Err(format!(
                 "too many messages from you: at most {LEARNER_BURST} at once, then {LEARNER_RATE} a second \
                  ({RELAY_BURST} and {RELAY_RATE} for a peer's connections)"
-            ));
+            )
+            .into());
         }
         learner.nonces.insert(signed.nonce);
         learner.nonce_order.push_back(signed.nonce);
@@ -193,15 +192,12 @@ impl Roster {
     /// Records a report of learner `id` (already admitted).
     pub fn report(&mut self, id: u32, report: Report) -> Result<(), Refusal> {
         if !COURSE.iter().any(|e| e.number == report.exercise) {
-            return Err(format!("there is no exercise {}", report.exercise));
+            return Err(format!("there is no exercise {}", report.exercise).into());
         }
         if report.passed > report.total || report.total > 1000 {
-            return Err(format!(
-                "{} of {} checks makes no sense",
-                report.passed, report.total
-            ));
+            return Err(format!("{} of {} checks makes no sense", report.passed, report.total).into());
         }
-        let learner = self.learner_mut(id).ok_or("unknown learner")?;
+        let learner = self.learner_mut(id).ok_or(Refusal::from("unknown learner"))?;
         learner.reports.insert(report.exercise, report.clone());
         learner.last = Some(report);
         Ok(())
@@ -212,10 +208,10 @@ impl Roster {
 fn clean_name(name: &str) -> Result<String, Refusal> {
     let name: String = name.trim().chars().filter(|c| !c.is_control()).collect();
     if name.is_empty() {
-        return Err("a name is required (--name)".to_string());
+        return Err("a name is required (--name)".into());
     }
     if name.chars().count() > MAX_NAME {
-        return Err(format!("a name of at most {MAX_NAME} characters, please"));
+        return Err(format!("a name of at most {MAX_NAME} characters, please").into());
     }
     Ok(name)
 }
@@ -279,23 +275,23 @@ mod tests {
     #[test]
     fn a_wrong_code_is_refused_and_guessing_is_slow() {
         let now = Instant::now();
-        let mut roster = Roster::new("ABCDEF".to_string());
+        let mut roster = Roster::new("ABCDEF".into());
         let refused = roster.join(HOME, "ABCDEX", "ada", None, now);
         assert_eq!(
             refused,
-            Err("wrong join code: check the code the teacher shows".to_string())
+            Err("wrong join code: check the code the teacher shows".into())
         );
         for _ in 0..JOIN_BURST {
             let _ = roster.join(HOME, "WRONG1", "ada", None, now);
         }
         let slowed = roster.join(HOME, "ABCDEF", "ada", None, now);
-        assert!(slowed.is_err_and(|e| e.starts_with("too many wrong codes")));
+        assert!(slowed.is_err_and(|e| e.0.starts_with("too many wrong codes")));
     }
 
     #[test]
     fn a_class_behind_one_address_joins_at_once() {
         let now = Instant::now();
-        let mut roster = Roster::new("ABCDEF".to_string());
+        let mut roster = Roster::new("ABCDEF".into());
         let joined = (0..60).filter(|n| roster.join(HOME, "ABCDEF", &format!("l{n}"), None, now).is_ok());
         assert_eq!(joined.count(), 60);
     }
@@ -303,7 +299,7 @@ mod tests {
     #[test]
     fn joining_again_with_the_token_keeps_the_identity() -> Result<(), Refusal> {
         let now = Instant::now();
-        let mut roster = Roster::new("ABCDEF".to_string());
+        let mut roster = Roster::new("ABCDEF".into());
         let (id, token, _) = roster.join(HOME, "abcdef", "ada", None, now)?;
         let (other, _, name) = roster.join(HOME, "ABCDEF", "ada", None, now)?;
         assert_ne!(id, other);
@@ -312,47 +308,47 @@ mod tests {
         assert_eq!((again, token_again), (id, token));
         assert_eq!(roster.learner(id).map(|l| l.name.as_str()), Some("Ada L."));
         let unknown = roster.join(HOME, "ABCDEF", "eve", Some("0123"), now);
-        assert!(unknown.is_err_and(|e| e.contains("does not know your token")));
+        assert!(unknown.is_err_and(|e| e.0.contains("does not know your token")));
         Ok(())
     }
 
     #[test]
     fn a_report_changes_only_its_signers_record() -> anyhow::Result<()> {
         let now = Instant::now();
-        let mut roster = Roster::new("ABCDEF".to_string());
+        let mut roster = Roster::new("ABCDEF".into());
         let (ada, ada_token, _) = roster
             .join(HOME, "ABCDEF", "ada", None, now)
-            .map_err(anyhow::Error::msg)?;
+            .map_err(|r| anyhow::anyhow!("{r}"))?;
         let (bob, _, _) = roster
             .join(HOME, "ABCDEF", "bob", None, now)
-            .map_err(anyhow::Error::msg)?;
+            .map_err(|r| anyhow::anyhow!("{r}"))?;
         // Ada signs a message that claims to be Bob's: refused.
         let mut forged = Signed::new(ada, &ada_token, Act::Report(report(1, Verdict::Passed)))?;
         forged.learner = bob;
         assert!(
             roster
                 .admit(&forged, now)
-                .is_err_and(|e| e.starts_with("unknown or wrong token"))
+                .is_err_and(|e| e.0.starts_with("unknown or wrong token"))
         );
         let signed = Signed::new(ada, &ada_token, Act::Report(report(2, Verdict::Passed)))?;
-        let id = roster.admit(&signed, now).map_err(anyhow::Error::msg)?;
+        let id = roster.admit(&signed, now).map_err(|r| anyhow::anyhow!("{r}"))?;
         roster
             .report(id, report(2, Verdict::Passed))
-            .map_err(anyhow::Error::msg)?;
+            .map_err(|r| anyhow::anyhow!("{r}"))?;
         assert_eq!(roster.learner(ada).and_then(Learner::furthest), Some(2));
         assert_eq!(roster.learner(bob).and_then(|l| l.last.clone()), None);
         let replay = roster.admit(&signed, now);
-        assert!(replay.is_err_and(|e| e.starts_with("a replayed message")));
+        assert!(replay.is_err_and(|e| e.0.starts_with("a replayed message")));
         Ok(())
     }
 
     #[test]
     fn a_flood_is_refused() -> anyhow::Result<()> {
         let now = Instant::now();
-        let mut roster = Roster::new("ABCDEF".to_string());
+        let mut roster = Roster::new("ABCDEF".into());
         let (ada, token, _) = roster
             .join(HOME, "ABCDEF", "ada", None, now)
-            .map_err(anyhow::Error::msg)?;
+            .map_err(|r| anyhow::anyhow!("{r}"))?;
         let results: Vec<bool> = (0..LEARNER_BURST + 5)
             .map(|_| {
                 Signed::new(ada, &token, Act::Peer { exercise: 4 }).map(|s| roster.admit(&s, now).is_ok())
@@ -365,7 +361,7 @@ mod tests {
     #[test]
     fn reports_are_validated_and_counted() -> Result<(), Refusal> {
         let now = Instant::now();
-        let mut roster = Roster::new("ABCDEF".to_string());
+        let mut roster = Roster::new("ABCDEF".into());
         let (ada, _, _) = roster.join(HOME, "ABCDEF", "ada", None, now)?;
         assert!(roster.report(ada, report(99, Verdict::Passed)).is_err());
         let mut wrong = report(1, Verdict::Passed);

@@ -96,7 +96,7 @@ async fn connection(stream: TcpStream, from: SocketAddr, shared: Shared) {
     };
     let hello: Hello = match parse(&hello) {
         Ok(hello) => hello,
-        Err(why) => return refuse(&mut write, &why).await,
+        Err(why) => return refuse(&mut write, &why.0).await,
     };
     let now = Instant::now();
     let signed = match hello {
@@ -107,7 +107,7 @@ async fn connection(stream: TcpStream, from: SocketAddr, shared: Shared) {
                 .join(from.ip(), &code, &name, token.as_deref(), now);
             let reply = match joined {
                 Ok((learner, token, name)) => Reply::Welcome { learner, token, name },
-                Err(reason) => Reply::Refused { reason },
+                Err(refusal) => Reply::from(refusal),
             };
             send(&mut write, &line(&reply)).await;
             return;
@@ -117,14 +117,14 @@ async fn connection(stream: TcpStream, from: SocketAddr, shared: Shared) {
     let admitted = shared.lock().roster.admit(&signed, now);
     let learner = match admitted {
         Ok(learner) => learner,
-        Err(reason) => return refuse(&mut write, &reason).await,
+        Err(refusal) => return refuse(&mut write, &refusal.0).await,
     };
     match signed.act {
         Act::Report(report) => {
             let recorded = shared.lock().roster.report(learner, report);
             let reply = match recorded {
                 Ok(()) => Reply::Ok,
-                Err(reason) => Reply::Refused { reason },
+                Err(refusal) => Reply::from(refusal),
             };
             send(&mut write, &line(&reply)).await;
         }

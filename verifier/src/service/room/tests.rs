@@ -148,7 +148,7 @@ fn the_board_serves_its_page_and_guards_its_controls() -> anyhow::Result<()> {
     assert!(post(&host.secret, r#"{"action":"shutdown"}"#)?.starts_with("HTTP/1.1 400"));
     assert_eq!(
         host.control(Control::Cut { link: 99 }),
-        Err("there is no link 99".to_string())
+        Err("there is no link 99".into())
     );
     Ok(())
 }
