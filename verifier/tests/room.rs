@@ -445,7 +445,16 @@ fn a_class(machines: &dyn Machines) {
         room.control(machines, json!({"action": "round"})),
         "round 1 started"
     );
-    room.wait(machines, "round 1 converged", |s| converged(s, 1));
+    let state = room.wait(machines, "round 1 converged", |s| converged(s, 1));
+    // The board shows what crossed each link last.
+    for link in state["mesh"]["links"].as_array().into_iter().flatten() {
+        let last = link["last"].as_str().unwrap_or_default();
+        assert!(
+            ["ada: ", "bob: ", "cy: "].iter().any(|who| last.starts_with(who))
+                && last.contains("entry 1: round 1: hello from "),
+            "{link}"
+        );
+    }
 
     // Cut cy's link (cy dials ada in the tree): cy is alone, the others converge
     // without cy's entry and cy does not get theirs.

@@ -57,6 +57,8 @@ pub struct LinkView {
     pub to: u32,
     pub cut: Option<String>,
     pub lines: u64,
+    /// The last line that crossed: "ada: entry 3: hello".
+    pub last: Option<String>,
 }
 
 /// A teacher's control, posted as JSON.
@@ -98,6 +100,9 @@ pub fn state(shared: &Shared) -> BoardState {
                     to: l.listener,
                     cut: l.cut.clone(),
                     lines: l.lines,
+                    last: l.last.as_ref().map(|(sender, what)| {
+                        format!("{}: {what}", names.get(sender).map_or("?", String::as_str))
+                    }),
                 })
                 .collect(),
             round: mesh.round.clone(),

@@ -3,6 +3,7 @@
 //! one entry each). The room tells each peer's agent which links it dials; when the
 //! topology changes or a learner comes or goes, only the links that change move.
 
+use super::limiter::Bucket;
 use super::lines::{Read, read_line};
 use super::protocol::{FromAgent, MAX_LINE, Refusal, Reply, ToAgent, line, parse};
 use super::server::{Shared, send};
@@ -18,6 +19,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 pub const DIAL_SLOTS: usize = 2;
 /// Most logs a peer's heads may name.
 const MAX_HEADS: usize = 1000;
+/// Heads an agent may send at once, then [`HEADS_RATE`] a second (it sends at most 5).
+const HEADS_BURST: u32 = 20;
+const HEADS_RATE: f64 = 10.0;
 
 /// The listening end of a link, handed to the task that holds the dialling end.
 pub type ListenEnd = (Box<dyn AsyncBufRead + Unpin + Send>, OwnedWriteHalf);
@@ -40,6 +44,8 @@ pub struct Link {
     pub cut: Option<String>,
     /// Protocol lines that crossed it.
     pub lines: u64,
+    /// The last one: who sent it, and what it was.
+    pub last: Option<(u32, String)>,
     /// Tells the relays on it to close (true) when it is cut or removed.
     pub closing: watch::Sender<bool>,
     /// A dialling end waiting for its listening end.
@@ -171,6 +177,7 @@ impl Mesh {
                         listener,
                         cut: None,
                         lines: 0,
+                        last: None,
                         closing: watch::channel(false).0,
                         waiting: None,
                     },
@@ -285,6 +292,7 @@ pub async fn serve_agent<R: AsyncBufRead + Unpin>(
             return;
         }
     };
+    let mut bucket = Bucket::new(HEADS_BURST, HEADS_RATE, std::time::Instant::now());
     if send(&mut write, &line(&Reply::Ok)).await {
         loop {
             tokio::select! {
@@ -296,15 +304,143 @@ pub async fn serve_agent<R: AsyncBufRead + Unpin>(
                 }
                 read = read_line(&mut reader, MAX_LINE * 16, None) => {
                     let Read::Line(raw) = read else { break };
-                    match parse::<FromAgent>(&raw) {
+                    let refusal = match parse::<FromAgent>(&raw) {
+                        _ if !bucket.take(std::time::Instant::now()) => {
+                            format!("too many messages from your agent: at most {HEADS_BURST} at once, then {HEADS_RATE} a second")
+                        }
                         Ok(FromAgent::Heads { heads }) if heads.len() <= MAX_HEADS => {
                             shared.lock().mesh.set_heads(learner, heads);
+                            continue;
                         }
-                        _ => break,
-                    }
+                        Ok(FromAgent::Heads { .. }) => format!("heads of more than {MAX_HEADS} logs"),
+                        Err(refusal) => refusal.0,
+                    };
+                    send(&mut write, &line(&Reply::Refused { reason: refusal })).await;
+                    break;
                 }
             }
         }
     }
     shared.lock().mesh.remove(learner, session);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mesh and the instructions each agent received.
+    fn mesh_of(learners: &[u32], topology: Topology) -> (Mesh, Vec<mpsc::UnboundedReceiver<ToAgent>>) {
+        let mut mesh = Mesh::new(topology, 1);
+        let mut agents = Vec::new();
+        for learner in learners {
+            let (tx, rx) = mpsc::unbounded_channel();
+            assert!(mesh.add(*learner, 4, tx).is_ok());
+            agents.push(rx);
+        }
+        (mesh, agents)
+    }
+
+    fn pairs(mesh: &Mesh) -> Vec<(u32, u32)> {
+        mesh.links.values().map(|l| (l.dialler, l.listener)).collect()
+    }
+
+    fn last_slots(agent: &mut mpsc::UnboundedReceiver<ToAgent>) -> Option<Vec<Option<u32>>> {
+        let mut last = None;
+        while let Ok(instruction) = agent.try_recv() {
+            if let ToAgent::Slots { links } = instruction {
+                last = Some(links);
+            }
+        }
+        last
+    }
+
+    #[test]
+    fn a_late_joiner_slots_in_and_links_that_stay_keep_their_number_and_cut() {
+        let (mut mesh, mut agents) = mesh_of(&[1, 2, 3], Topology::Ring);
+        assert_eq!(pairs(&mesh), [(1, 2), (2, 3), (3, 1)]);
+        let first = mesh.links.keys().next().copied().unwrap_or_default();
+        assert!(mesh.set_cut(first, Some("cut by the teacher".into())).is_ok());
+        for agent in &mut agents {
+            last_slots(agent);
+        }
+        let (tx, _four) = mpsc::unbounded_channel();
+        assert!(mesh.add(4, 4, tx).is_ok());
+        assert_eq!(pairs(&mesh), [(1, 2), (2, 3), (3, 4), (4, 1)]);
+        assert_eq!(
+            mesh.links.get(&first).map(|l| l.cut.is_some()),
+            Some(true),
+            "1→2 is still cut"
+        );
+        assert_eq!(
+            last_slots(&mut agents[0]),
+            None,
+            "peer 1 still dials the same link"
+        );
+        let three_to_four = mesh
+            .links
+            .values()
+            .find(|l| (l.dialler, l.listener) == (3, 4))
+            .map(|l| l.id);
+        let mut expected = vec![three_to_four];
+        expected.resize(DIAL_SLOTS, None);
+        assert_eq!(
+            last_slots(&mut agents[2]),
+            Some(expected),
+            "peer 3 now dials the newcomer"
+        );
+        assert!(mesh.set_cut(first, None).is_ok());
+        assert_eq!(mesh.links.get(&first).and_then(|l| l.cut.clone()), None);
+        assert_eq!(mesh.set_cut(99, None), Err("there is no link 99".into()));
+    }
+
+    #[test]
+    fn another_exercise_is_refused_and_a_peer_that_leaves_takes_its_links() {
+        let (mut mesh, _agents) = mesh_of(&[1, 2, 3], Topology::Tree);
+        let (tx, _rx) = mpsc::unbounded_channel();
+        assert_eq!(
+            mesh.add(5, 6, tx),
+            Err("the room's live exercise is 04, not 06".into())
+        );
+        let session_of_3 = mesh
+            .peers
+            .iter()
+            .find(|p| p.learner == 3)
+            .map(|p| p.session)
+            .unwrap_or_default();
+        mesh.remove(3, session_of_3 + 100);
+        assert_eq!(
+            mesh.peers().count(),
+            3,
+            "an older session does not remove a newer peer"
+        );
+        mesh.remove(3, session_of_3);
+        assert_eq!(pairs(&mesh), [(2, 1)]);
+    }
+
+    #[test]
+    fn a_round_converges_when_every_counted_peer_holds_everything() {
+        let (mut mesh, mut agents) = mesh_of(&[1, 2, 3], Topology::Ring);
+        let names = BTreeMap::from([
+            (1, "ada".to_string()),
+            (2, "bob".to_string()),
+            (3, "cy".to_string()),
+        ]);
+        mesh.name(3); // cy's peer sent garbage: left out.
+        assert_eq!(mesh.start_round(&names), Ok(1));
+        let typed: Vec<bool> = agents
+            .iter_mut()
+            .map(|a| std::iter::from_fn(|| a.try_recv().ok()).any(|i| matches!(i, ToAgent::Type { .. })))
+            .collect();
+        assert_eq!(typed, [true, true, false]);
+        let both = BTreeMap::from([("a".to_string(), 1), ("b".to_string(), 1)]);
+        mesh.set_heads(1, both.clone());
+        mesh.set_heads(2, BTreeMap::from([("b".to_string(), 1)]));
+        assert_eq!(
+            mesh.round.as_ref().and_then(|r| r.converged_ms),
+            None,
+            "bob lacks ada's entry"
+        );
+        mesh.set_heads(2, both);
+        assert!(mesh.round.as_ref().and_then(|r| r.converged_ms).is_some());
+    }
 }

@@ -9,7 +9,8 @@ use super::lines::{Read, read_line};
 use super::mesh::ListenEnd;
 use super::protocol::{Reply, Side, line};
 use super::server::{Shared, send};
-use crate::course::replication::wire::{Line, decode};
+use crate::course::replication::wire::{Line, Message, decode};
+use crate::harness::records::shorten;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufRead, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -131,10 +132,13 @@ async fn pass_lines<R: AsyncBufRead + Unpin>(
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if let Line::Garbled { text, why } = decode(&raw) {
-            name(&shared, link, sender, format!("sent garbage: {text} ({why})"));
-            break;
-        }
+        let message = match decode(&raw) {
+            Line::Message(message) => message,
+            Line::Garbled { text, why } => {
+                name(&shared, link, sender, format!("sent garbage: {text} ({why})"));
+                break;
+            }
+        };
         if !bucket.take(Instant::now()) {
             name(
                 &shared,
@@ -151,9 +155,19 @@ async fn pass_lines<R: AsyncBufRead + Unpin>(
         }
         if let Some(l) = shared.lock().mesh.links.get_mut(&link) {
             l.lines += 1;
+            l.last = Some((sender, crossing(&message)));
         }
     }
     let _ = to.shutdown().await;
+}
+
+/// A message as the board shows it crossing a link.
+fn crossing(message: &Message) -> String {
+    match message {
+        Message::Handshake { heads, .. } => format!("handshake ({} logs)", heads.len()),
+        Message::Entry { seq, entry, .. } => format!("entry {seq}: {}", shorten(entry, 40)),
+        Message::End { sent } => format!("end ({sent} sent)"),
+    }
 }
 
 /// Names a learner on the board for what their peer sent, and cuts the link.
