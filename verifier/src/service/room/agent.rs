@@ -49,7 +49,9 @@ pub fn run(plan: PeerPlan) -> anyhow::Result<String> {
     let room = super::client::resolve(&plan.membership.room)?;
     std::fs::create_dir_all(&plan.folder)
         .with_context(|| format!("cannot create {}", plan.folder.display()))?;
-    let port = crate::harness::trial::free_port().context("cannot find a free port for the peer")?;
+    // Held while the peer runs, so that no other program is told the same port.
+    let lease = crate::harness::ports::PortLease::take().context("cannot find a free port for the peer")?;
+    let port = lease.port();
     let slots: Vec<std::net::TcpListener> = (0..DIAL_SLOTS)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
         .collect::<std::io::Result<_>>()
@@ -123,6 +125,7 @@ pub fn run(plan: PeerPlan) -> anyhow::Result<String> {
         None => ended?,
     };
     let _ = peer.collect(crate::runner::Ending::Signalled(9));
+    drop(lease);
     Ok(how)
 }
 
