@@ -720,3 +720,56 @@ fn the_board_in_a_browser_shows_the_room_and_cuts_a_link() {
     driver.open(&format!("http://{}/", room.board));
     assert!(!driver.displayed("#controls"), "no controls without the secret");
 }
+
+/// What a mistyped room command gets: a clear error and exit code 2.
+#[test]
+fn mistakes_get_clear_errors() {
+    let ada = Learner::new(1);
+    let run = |args: &[&str]| {
+        let output = ada
+            .verifier(&Loopback)
+            .arg("room")
+            .args(args)
+            .output()
+            .expect("room runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    };
+    assert_eq!(
+        run(&["peer", "4"]),
+        (
+            Some(2),
+            "error: this workshop has not joined a room: `room join ADDRESS CODE --name NAME` first\n"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        run(&["peer", "2"]),
+        (
+            Some(2),
+            "error: exercise 02 has no live `peer` program; these have: 04\n".to_string()
+        )
+    );
+    let (code, stderr) = run(&["join", "no-port-here", "ABCDEF", "--name", "ada"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.starts_with("error: \"no-port-here\" is not an address: expected ADDRESS:PORT"),
+        "{stderr}"
+    );
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let address = taken.local_addr().expect("its address").to_string();
+    let (code, stderr) = run(&["host", "--listen", &address, "--board", "127.0.0.1:0"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.starts_with(&format!("error: cannot listen on {address} for the room: ")),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&["host", "--topology", "star"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("unknown topology \"star\": ring, tree or random"),
+        "{stderr}"
+    );
+}
