@@ -702,6 +702,15 @@ fn the_board_in_a_browser_shows_the_room_and_cuts_a_link() {
     // the next round leaves cy behind.
     driver.press("e");
     shown("#round-status", "round 1: the room converged in");
+    // Each peer's heads, under its circle: three logs at seq 1.
+    let heads = driver.script("return document.querySelector('#mesh circle title').textContent;");
+    let heads = heads.as_str().unwrap_or_default().to_string();
+    assert!(heads.starts_with("ada's heads\n"), "{heads}");
+    assert_eq!(
+        heads.lines().skip(1).filter(|l| l.ends_with(": 1")).count(),
+        3,
+        "{heads}"
+    );
     let state = room.state(&Loopback);
     let cy_id = state["learners"][2]["id"].clone();
     let cy_link = state["mesh"]["links"]
