@@ -16,6 +16,7 @@ mod grade_cmd;
 mod limits;
 mod progress_cmd;
 mod reset_cmd;
+mod room_cmd;
 mod run_cmd;
 mod slides_cmd;
 mod solution_cmd;
@@ -80,6 +81,8 @@ enum Command {
     Watch(watch_cmd::WatchArgs),
     /// Show your progress: exercises passed, the current one, hints seen.
     Progress,
+    /// The classroom: host a room, join one, run your peer in its mesh.
+    Room(room_cmd::RoomArgs),
 }
 
 /// Parses the command line, runs the command, and returns its exit code.
@@ -126,6 +129,7 @@ pub fn main() -> ExitCode {
         Some(Command::Reset(args)) => reset_cmd::run(args),
         Some(Command::Watch(args)) => watch_cmd::run(args),
         Some(Command::Progress) => progress_cmd::run(),
+        Some(Command::Room(args)) => room_cmd::run(args),
     }
 }
 

@@ -118,6 +118,15 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     }
     print!("{}", report::verification(&verified, args.all));
     let outcome = verified.outcome();
+    if side == Side::Learner {
+        super::room_cmd::report_verify(
+            exercise.number,
+            outcome,
+            verified.passed(),
+            exercise.checks.len(),
+            verified.seed,
+        );
+    }
     // Progress is about the learner's own package: not the reference, not --program.
     if side == Side::Learner && request.programs.is_empty() && outcome != Outcome::Error {
         let passed = outcome == Outcome::Passed;

@@ -410,6 +410,7 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             watch::watch(workshop, current, &mut || input.stop_requested(), how_to_stop);
         }
         "progress" => print!("{}", progress::progress(&workshop.state)),
+        "room" => child::room(workshop, rest),
         "slides" => {
             let mut lines = input.lines();
             present_slides(workshop, current, rest.first().map(String::as_str), &mut lines);

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses its own share of these
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use verifier::harness::course_copy::{CourseCopy, Files, with_committed_stubs};
 use verifier::harness::tree::copy_tree;
