@@ -20,7 +20,14 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 /// The files of the workspace a copy needs to build any of its packages.
-const WORKSPACE: [&str; 5] = ["Cargo.toml", "Cargo.lock", "exercises", "solutions", "verifier"];
+const WORKSPACE: [&str; 6] = [
+    "Cargo.toml",
+    "Cargo.lock",
+    "exercises",
+    "solutions",
+    "verifier",
+    "workspace-hack",
+];
 
 /// Folders never copied from a work tree: build output and the workshop's state.
 const SKIPPED: [&str; 3] = ["target", ".git", ".replicate"];
