@@ -6,7 +6,8 @@
 //! sled included — is compiled twice. The `workspace-hack` crate, a dependency of every
 //! member, gives each dependency one feature set. These tests hold it to that: the
 //! first reads cargo's resolution for every build the course does (fast); the second
-//! asks cargo which artefact files those builds really use.
+//! asks cargo which artefact files those builds really use, the builds of the course's
+//! own tests in their copy of the course (`target/course-copies/stubs`) included.
 
 mod common;
 
@@ -18,6 +19,11 @@ use verifier::runner::{Invocation, Limits, run};
 
 /// Runs cargo in the course with `args` and returns its stdout; panics with its stderr.
 fn cargo(args: &[&str]) -> String {
+    cargo_in(&root(), args)
+}
+
+/// Runs cargo in the checkout at `dir`.
+fn cargo_in(dir: &std::path::Path, args: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let invocation = Invocation {
         program: "cargo".into(),
@@ -26,7 +32,7 @@ fn cargo(args: &[&str]) -> String {
             .chain(args.iter().copied())
             .map(String::from)
             .collect(),
-        cwd: root(),
+        cwd: dir.to_path_buf(),
         env: vec![("CARGO_TERM_COLOR".into(), "never".into())],
     };
     let limits = Limits {
@@ -192,6 +198,17 @@ fn the_verifier_and_the_exercises_it_builds_share_every_compiled_dependency() {
         args.extend(["--offline", "--message-format=json"]);
         read_artefacts(&cargo(&args), &members, &mut artefacts);
     }
+    // The course's tests build the committed stubs in a copy of the course.
+    let copy = common::stubs_copy(|_| {});
+    let messages = cargo_in(
+        copy.root(),
+        &["build", "-p", "ex03-replicate", "--bins", "--offline", "--message-format=json"],
+    );
+    read_artefacts(&messages, &members, &mut artefacts);
+    assert!(
+        !copy.root().join("target").exists(),
+        "the copy of the course builds in the course's target directory"
+    );
     assert!(
         artefacts.keys().any(|(package, _, _)| package.contains("#sled@")),
         "sled is among the artefacts"
