@@ -18,8 +18,10 @@
 //! paths), but every dependency is the one already compiled for the course, so the copy
 //! compiles nothing but the course's own crates. A copy holding someone else's code (a
 //! submission being graded) builds in a `target/` of its own ([`CourseCopy::write`]):
-//! untrusted build scripts may write there, and nothing they write is used by others.
+//! untrusted build scripts may write there, and nothing they write is used by others;
+//! it starts with copies of the dependencies compiled for the course ([`super::seed`]).
 
+use super::seed::seed_dependencies;
 use super::target_dir::{CONFIG, config_building_in, target_dir};
 use crate::runner::{Invocation, Limits, run};
 use std::collections::BTreeMap;
@@ -295,7 +297,8 @@ impl CourseCopy {
     /// Makes the copy named `name` of the course at `course` hold exactly `files`:
     /// changed files are rewritten, files no longer wanted are removed, the rest (and
     /// the copy's `target/`) is left as it was. Waits while another holder has it.
-    /// The copy builds in its own `target/`: for code that is not the course's.
+    /// The copy builds in its own `target/`, seeded with copies of the dependencies the
+    /// course has compiled: for code that is not the course's.
     pub fn write(course: &Path, name: &str, files: &Files) -> Result<CourseCopy, CopyError> {
         CourseCopy::write_building_in(course, name, files, None)
     }
@@ -351,8 +354,17 @@ impl CourseCopy {
                 std::fs::create_dir_all(root.join(".cargo"))?;
                 std::fs::write(&config, config_building_in(target))?;
             }
-            None if config.exists() => std::fs::remove_file(&config)?,
-            None => {}
+            None => {
+                if config.exists() {
+                    std::fs::remove_file(&config)?;
+                }
+                seed_dependencies(
+                    &course.join("Cargo.lock"),
+                    &target_dir(course),
+                    &target_dir(&root),
+                    "debug",
+                )?;
+            }
         }
         Ok(CourseCopy { root, _lock: lock })
     }

@@ -4,6 +4,8 @@
 //! - [`course_copy`]: a copy of the course source at a stable scratch path (the stubs
 //!   as committed, a learner's trees in a trusted course, a patched solution).
 //! - [`target_dir`]: where cargo builds a checkout, and where its executables are kept.
+//! - [`seed`]: a target directory of its own, seeded with the course's compiled
+//!   dependencies (for a copy that builds untrusted code).
 //! - [`trial`]: the API a check is written against, and the shape of an exercise
 //!   (its programs, checks and hints: no instances); it keeps transcript and evidence.
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
@@ -17,6 +19,7 @@ pub mod course_copy;
 pub mod duplex;
 pub mod records;
 pub mod redact;
+pub mod seed;
 pub mod snapshot;
 pub mod target_dir;
 pub mod tree;
