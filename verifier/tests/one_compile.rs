@@ -202,7 +202,14 @@ fn the_verifier_and_the_exercises_it_builds_share_every_compiled_dependency() {
     let copy = common::stubs_copy(|_| {});
     let messages = cargo_in(
         copy.root(),
-        &["build", "-p", "ex03-replicate", "--bins", "--offline", "--message-format=json"],
+        &[
+            "build",
+            "-p",
+            "ex03-replicate",
+            "--bins",
+            "--offline",
+            "--message-format=json",
+        ],
     );
     read_artefacts(&messages, &members, &mut artefacts);
     assert!(

@@ -544,11 +544,16 @@ mod tests {
     fn a_copy_of_course_code_builds_in_the_course_target_and_another_in_its_own() {
         let course = tempfile::tempdir().unwrap();
         let mut files = Files::default();
-        files.set(Path::new("Cargo.toml"), b"[workspace]\n".to_vec()).unwrap();
+        files
+            .set(Path::new("Cargo.toml"), b"[workspace]\n".to_vec())
+            .unwrap();
         let copy = CourseCopy::write_sharing_target(course.path(), "stubs", &files).unwrap();
         let root = copy.root().to_path_buf();
         if std::env::var_os("CARGO_TARGET_DIR").is_none() {
-            assert_eq!(target_dir(&root), std::path::absolute(course.path().join("target")).unwrap());
+            assert_eq!(
+                target_dir(&root),
+                std::path::absolute(course.path().join("target")).unwrap()
+            );
         }
         drop(copy);
         // The same copy written for code that is not the course's forgets the shared dir.

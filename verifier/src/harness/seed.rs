@@ -117,7 +117,10 @@ fn copy_keeping_times(from: &Path, to: &Path, seeded: &mut Seeded) -> io::Result
     // A fresh file, never one shared by a link with the course's target.
     let _ = std::fs::remove_file(to);
     std::fs::copy(from, to)?;
-    std::fs::File::options().write(true).open(to)?.set_modified(meta.modified()?)?;
+    std::fs::File::options()
+        .write(true)
+        .open(to)?
+        .set_modified(meta.modified()?)?;
     seeded.files += 1;
     seeded.bytes += meta.len();
     Ok(())
@@ -144,7 +147,10 @@ mod tests {
     fn reads_the_package_of_a_compiled_file() {
         assert_eq!(package_of("libsled-0123456789abcdef.rlib"), Some("sled"));
         assert_eq!(package_of("sled-0123456789abcdef.d"), Some("sled"));
-        assert_eq!(package_of("parking_lot_core-0123456789abcdef"), Some("parking_lot_core"));
+        assert_eq!(
+            package_of("parking_lot_core-0123456789abcdef"),
+            Some("parking_lot_core")
+        );
         assert_eq!(package_of("libc-0123456789abcdef"), Some("libc"));
         assert_eq!(package_of("libc-0123456789abcdef.d"), Some("libc"));
         assert_eq!(package_of("liblibc-0123456789abcdef.rmeta"), Some("libc"));
@@ -155,12 +161,19 @@ mod tests {
     #[test]
     fn copies_third_party_files_with_their_times_and_nothing_of_the_course() -> io::Result<()> {
         let dir = tempfile::tempdir()?;
-        let (lock, from, into) = (dir.path().join("Cargo.lock"), dir.path().join("a"), dir.path().join("b"));
+        let (lock, from, into) = (
+            dir.path().join("Cargo.lock"),
+            dir.path().join("a"),
+            dir.path().join("b"),
+        );
         std::fs::write(&lock, LOCK)?;
         let deps = from.join("debug/deps");
         std::fs::create_dir_all(&deps)?;
         std::fs::create_dir_all(from.join("debug/build/parking_lot_core-0123456789abcdef/out"))?;
-        std::fs::write(from.join("debug/build/parking_lot_core-0123456789abcdef/out/x"), "x")?;
+        std::fs::write(
+            from.join("debug/build/parking_lot_core-0123456789abcdef/out/x"),
+            "x",
+        )?;
         std::fs::write(deps.join("libparking_lot_core-0123456789abcdef.rlib"), "rlib")?;
         std::fs::write(deps.join("libex01_leveldb-0123456789abcdef.rlib"), "ours")?;
         let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
@@ -172,11 +185,21 @@ mod tests {
         assert_eq!(seeded, Seeded { files: 2, bytes: 5 });
         let copied = into.join("debug/deps/libparking_lot_core-0123456789abcdef.rlib");
         assert_eq!(std::fs::metadata(&copied)?.modified()?, old);
-        assert!(into.join("debug/build/parking_lot_core-0123456789abcdef/out/x").exists());
-        assert!(!into.join("debug/deps/libex01_leveldb-0123456789abcdef.rlib").exists());
+        assert!(
+            into.join("debug/build/parking_lot_core-0123456789abcdef/out/x")
+                .exists()
+        );
+        assert!(
+            !into
+                .join("debug/deps/libex01_leveldb-0123456789abcdef.rlib")
+                .exists()
+        );
         // Writing the copy leaves the course's file as it was.
         std::fs::write(&copied, "changed by an untrusted build")?;
-        assert_eq!(std::fs::read_to_string(deps.join("libparking_lot_core-0123456789abcdef.rlib"))?, "rlib");
+        assert_eq!(
+            std::fs::read_to_string(deps.join("libparking_lot_core-0123456789abcdef.rlib"))?,
+            "rlib"
+        );
         // A second seeding puts back what changed and skips the rest.
         let again = seed_dependencies(&lock, &from, &into, "debug")?;
         assert_eq!(again, Seeded { files: 1, bytes: 4 });

@@ -65,7 +65,10 @@ pub fn kept_bins(root: &Path, building_in: &Path, package: &str) -> PathBuf {
     if building_in == root.join("target") {
         return bins.join(package);
     }
-    let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let hash = hex::encode(Sha256::digest(root.display().to_string().as_bytes()));
     bins.join(format!("{name}-{}", &hash[..8])).join(package)
 }
@@ -76,8 +79,14 @@ mod tests {
 
     #[test]
     fn reads_the_target_dir_of_the_build_table_only() {
-        assert_eq!(configured("[build]\ntarget-dir = \"/t/x\"\n").as_deref(), Some("/t/x"));
-        assert_eq!(configured("[build]\njobs = 2\ntarget-dir=\"../t\"").as_deref(), Some("../t"));
+        assert_eq!(
+            configured("[build]\ntarget-dir = \"/t/x\"\n").as_deref(),
+            Some("/t/x")
+        );
+        assert_eq!(
+            configured("[build]\njobs = 2\ntarget-dir=\"../t\"").as_deref(),
+            Some("../t")
+        );
         assert_eq!(configured("[alias]\ntarget-dir = \"/no\"\n"), None);
         assert_eq!(configured("[build]\ntarget-dir = /unquoted\n"), None);
         assert_eq!(configured(""), None);
@@ -89,7 +98,10 @@ mod tests {
         let shared = Path::new("/course/with \"quotes\"/target");
         std::fs::create_dir_all(copy.path().join(".cargo"))?;
         std::fs::write(copy.path().join(CONFIG), config_building_in(shared))?;
-        assert_eq!(configured(&config_building_in(shared)).as_deref(), shared.to_str());
+        assert_eq!(
+            configured(&config_building_in(shared)).as_deref(),
+            shared.to_str()
+        );
         if std::env::var_os("CARGO_TARGET_DIR").is_none() {
             assert_eq!(target_dir(copy.path()), shared);
         }
@@ -100,7 +112,10 @@ mod tests {
     fn checkouts_sharing_a_target_keep_their_executables_apart() {
         let course = Path::new("/course");
         let target = course.join("target");
-        assert_eq!(kept_bins(course, &target, "ex01"), target.join("replicate-bins/ex01"));
+        assert_eq!(
+            kept_bins(course, &target, "ex01"),
+            target.join("replicate-bins/ex01")
+        );
         let stubs = kept_bins(&target.join("course-copies/stubs"), &target, "ex01");
         let mutants = kept_bins(&target.join("course-copies/mutants"), &target, "ex01");
         assert_ne!(stubs, mutants);

@@ -92,7 +92,9 @@ fn report(load: Load, machine: &str, measured: &[(&str, Run, Run)]) -> String {
     out.push_str(
         "two-phase commit, 3 local nodes, --min-consensus 2, every put to node 1, 100-byte values\n",
     );
-    out.push_str(&format!("machine: {machine} (noisy figures on a shared machine)\n"));
+    out.push_str(&format!(
+        "machine: {machine} (noisy figures on a shared machine)\n"
+    ));
     for (setting, s, c) in measured {
         out.push_str(&format!("{setting}:\n"));
         out.push_str(&format!(
