@@ -8,7 +8,8 @@
 //! last build wins. So each build runs under a lock, and its executables are then
 //! hard-linked to a place of their own, `target/replicate-bins/PACKAGE/NAME`, before
 //! another build can replace them. The course's trusted copies build in the same
-//! target directory (see [`super::target_dir`]).
+//! target directory and keep their executables in their own `target/replicate-bins/`
+//! (see [`super::target_dir`]).
 //!
 //! A first build compiles every dependency, which takes minutes on a small machine:
 //! the build reports each crate as cargo finishes it, so nobody stares at a silent
@@ -278,7 +279,7 @@ pub fn build_as(
         return Err(BuildError::Compile(shown));
     }
     let mut programs = Programs::new();
-    let own = super::target_dir::kept_bins(root, &building_in, name).join(match profile {
+    let own = super::target_dir::kept_bins(root, name).join(match profile {
         Profile::Dev => "debug",
         Profile::Release => "release",
     });

@@ -4,12 +4,11 @@
 //! Cargo decides the target directory from `CARGO_TARGET_DIR`, else from `build.target-dir`
 //! in a `.cargo/config.toml`, else `target/` beside the workspace. The verifier must
 //! know the same directory: builds in it take turns under its lock, and their
-//! executables are kept below it. Several checkouts may build in one target directory
-//! (the course's trusted copies share the course's, so that every dependency compiled
-//! for the course is reused by them); their packages have the same names, so each
-//! checkout keeps its executables in a folder of its own.
+//! executables are kept in the checkout. Several checkouts may build in one target
+//! directory (the course's trusted copies share the course's, so that every dependency
+//! compiled for the course is reused by them); their packages have the same names, so
+//! each checkout keeps its executables in a folder of its own.
 
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// The file a checkout names its target directory in, as cargo reads it.
@@ -58,19 +57,11 @@ pub fn config_building_in(target: &Path) -> String {
 }
 
 /// Where the executables of `package` built from the checkout at `root` are kept:
-/// `replicate-bins/PACKAGE/` in the checkout's own target directory; in a target
-/// directory shared with other checkouts, `replicate-bins/CHECKOUT-HASH/PACKAGE/`.
-pub fn kept_bins(root: &Path, building_in: &Path, package: &str) -> PathBuf {
-    let bins = building_in.join("replicate-bins");
-    if building_in == root.join("target") {
-        return bins.join(package);
-    }
-    let name = root
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let hash = hex::encode(Sha256::digest(root.display().to_string().as_bytes()));
-    bins.join(format!("{name}-{}", &hash[..8])).join(package)
+/// `target/replicate-bins/PACKAGE/` in the checkout itself, wherever cargo builds. Each
+/// checkout keeps its own, so checkouts sharing a target directory (whose packages
+/// have the same names) never replace each other's executables.
+pub fn kept_bins(root: &Path, package: &str) -> PathBuf {
+    root.join("target").join("replicate-bins").join(package)
 }
 
 #[cfg(test)]
@@ -111,15 +102,14 @@ mod tests {
     #[test]
     fn checkouts_sharing_a_target_keep_their_executables_apart() {
         let course = Path::new("/course");
-        let target = course.join("target");
+        let stubs = course.join("target/course-copies/stubs");
         assert_eq!(
-            kept_bins(course, &target, "ex01"),
-            target.join("replicate-bins/ex01")
+            kept_bins(course, "ex01"),
+            course.join("target/replicate-bins/ex01")
         );
-        let stubs = kept_bins(&target.join("course-copies/stubs"), &target, "ex01");
-        let mutants = kept_bins(&target.join("course-copies/mutants"), &target, "ex01");
-        assert_ne!(stubs, mutants);
-        assert!(stubs.starts_with(target.join("replicate-bins")), "{stubs:?}");
-        assert!(stubs.to_string_lossy().contains("/stubs-"), "{stubs:?}");
+        assert_eq!(
+            kept_bins(&stubs, "ex01"),
+            stubs.join("target/replicate-bins/ex01")
+        );
     }
 }
