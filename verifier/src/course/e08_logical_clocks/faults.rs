@@ -16,6 +16,12 @@ const RECORDS: usize = 20;
 /// How long the pull of 10 new records may take.
 const PULL_BUDGET: Duration = Duration::from_secs(3);
 
+/// The budget of a pull of what is new, stretched on a busy machine (it catches a pull
+/// that costs the whole log, which is slower by far more than any load explains).
+fn pull_budget() -> Duration {
+    crate::harness::patience::stretch(PULL_BUDGET)
+}
+
 /// The records left of the verifier's compacted log in `pull-cost`, and its last position.
 const OLD_RECORDS: u64 = 5_000;
 const LAST_OLD: u64 = 100_000;
@@ -387,9 +393,9 @@ pub(super) fn pull_cost(trial: &mut Trial) -> Result<(), Failure> {
     log.grow_to(LAST_OLD + 10);
     let (second, elapsed) = timed_pull(trial, "bob.db", &verifier, "verifier", "10 new records")?;
     trial.measured(format!(
-        "{:.2} s, budget {} s: pulling 10 new records (the first pull, of {}, took {:.2} s)",
+        "{:.2} s, budget {:.1} s: pulling 10 new records (the first pull, of {}, took {:.2} s)",
         elapsed.as_secs_f64(),
-        PULL_BUDGET.as_secs(),
+        pull_budget().as_secs_f64(),
         OLD_RECORDS - 5,
         full.as_secs_f64()
     ));
@@ -411,14 +417,15 @@ pub(super) fn pull_cost(trial: &mut Trial) -> Result<(), Failure> {
 }
 
 fn over_budget(trial: &Trial, elapsed: Duration, what: &str, full: Duration) -> Result<(), Failure> {
-    if elapsed <= PULL_BUDGET {
+    let budget = pull_budget();
+    if elapsed <= budget {
         return Ok(());
     }
     Err(trial
         .fail(format!(
-            "{what} took {:.2} s; the budget is {} s (the first, full pull took {:.2} s)",
+            "{what} took {:.2} s; the budget is {:.1} s (the first, full pull took {:.2} s)",
             elapsed.as_secs_f64(),
-            PULL_BUDGET.as_secs(),
+            budget.as_secs_f64(),
             full.as_secs_f64()
         ))
         .detail("A pull's cost should be what is new: read one position, answer (or apply) the records after it, nothing more."))
@@ -448,9 +455,9 @@ fn serve_cost(trial: &mut Trial, log: &MadeUpLog) -> Result<(), Failure> {
     bob.alive(trial)?;
     bob.stop(trial);
     trial.measured(format!(
-        "{:.2} s, budget {} s: your serve answering 10 new records after a compacted log (the first, full answer took {:.2} s)",
+        "{:.2} s, budget {:.1} s: your serve answering 10 new records after a compacted log (the first, full answer took {:.2} s)",
         elapsed.as_secs_f64(),
-        PULL_BUDGET.as_secs(),
+        pull_budget().as_secs_f64(),
         full.as_secs_f64()
     ));
     let second = learnt(trial, &second)?;
