@@ -16,6 +16,7 @@ mod grade_cmd;
 mod limits;
 mod progress_cmd;
 mod reset_cmd;
+mod room_cmd;
 mod run_cmd;
 mod show_cmd;
 mod slides_cmd;
@@ -66,7 +67,8 @@ enum Command {
     Grade(grade_cmd::GradeArgs),
     /// Measure replication against the storage floor (figures, not a verdict).
     Bench(bench::BenchArgs),
-    /// Watch the reference solutions at work: `demo replicate` or `demo gossip`.
+    /// Watch the reference solutions at work: `demo replicate`, `gossip`, `clocks`,
+    /// `merkle-dag` or `two-phase-commit`.
     Demo(demo::DemoArgs),
     /// Present a slide deck in the terminal, list the decks, or export them as HTML.
     Slides(slides_cmd::SlidesArgs),
@@ -82,6 +84,8 @@ enum Command {
     Progress,
     /// Print where the latest timeline.html of a failed check is (open it in a browser).
     Show(show_cmd::ShowArgs),
+    /// The classroom: host a room, join one, run your peer in its mesh.
+    Room(room_cmd::RoomArgs),
 }
 
 /// Parses the command line, runs the command, and returns its exit code.
@@ -129,6 +133,7 @@ pub fn main() -> ExitCode {
         Some(Command::Watch(args)) => watch_cmd::run(args),
         Some(Command::Progress) => progress_cmd::run(),
         Some(Command::Show(args)) => show_cmd::run(args),
+        Some(Command::Room(args)) => room_cmd::run(args),
     }
 }
 

@@ -53,7 +53,8 @@ fn label_of(which: &str) -> Result<String, String> {
 
 /// The newest `timeline.html` under a kept folder whose name starts with `label`.
 fn latest(label: &str) -> Option<PathBuf> {
-    let entries = std::fs::read_dir(crate::runner::kept_root()).ok()?;
+    let course = crate::service::root::default_root();
+    let entries = std::fs::read_dir(crate::runner::kept_folder(&course)).ok()?;
     entries
         .flatten()
         .filter(|entry| entry.file_name().to_string_lossy().starts_with(label))

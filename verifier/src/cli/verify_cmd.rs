@@ -10,7 +10,9 @@ use crate::service::root::default_root;
 use crate::service::verify::{Observer, Request, verify};
 use crate::service::{Outcome, verify::NotRun};
 use clap::Args;
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -47,19 +49,38 @@ fn parse_program(text: &str) -> anyhow::Result<(String, Vec<String>)> {
     Ok((name.to_string(), words))
 }
 
-/// Shows the build's progress on stderr, at most every few seconds.
+/// Shows the build's progress on stderr: every 2 s on a terminal; when stderr is piped
+/// (a script, CI, a log file) only every 30 s, so that a long build does not fill the log.
 struct BuildTicker {
-    last: std::cell::Cell<Option<std::time::Duration>>,
+    last: std::cell::Cell<Option<Duration>>,
+    every: Duration,
+}
+
+impl BuildTicker {
+    fn new(terminal: bool) -> BuildTicker {
+        let every = match terminal {
+            true => Duration::from_secs(2),
+            false => Duration::from_secs(30),
+        };
+        BuildTicker {
+            last: std::cell::Cell::new(None),
+            every,
+        }
+    }
+
+    /// Whether a line is due at `elapsed` (the first one always is).
+    fn due(&self, elapsed: Duration) -> bool {
+        let due = self.last.get().is_none_or(|last| elapsed >= last + self.every);
+        if due {
+            self.last.set(Some(elapsed));
+        }
+        due
+    }
 }
 
 impl Observer for BuildTicker {
     fn building(&self, progress: &Progress) {
-        let due = match self.last.get() {
-            None => true,
-            Some(last) => progress.elapsed >= last + std::time::Duration::from_secs(2),
-        };
-        if due {
-            self.last.set(Some(progress.elapsed));
+        if self.due(progress.elapsed) {
             eprintln!("{}", progress.line());
         }
     }
@@ -83,9 +104,7 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     request.programs = args.programs;
     request.limits = args.limits.limits();
     request.keep_failed = !args.no_keep;
-    let ticker = BuildTicker {
-        last: std::cell::Cell::new(None),
-    };
+    let ticker = BuildTicker::new(std::io::stderr().is_terminal());
     let verified = verify(&request, &ticker);
     if let Some(NotRun::UnknownProgram { .. }) = verified.not_run {
         return usage_error(report::verification(&verified, args.all).trim_end());
@@ -99,9 +118,39 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     }
     print!("{}", report::verification(&verified, args.all));
     let outcome = verified.outcome();
-    if outcome == Outcome::Passed && side == Side::Learner && request.programs.is_empty() {
-        crate::workshop::Workshop::for_command().record_pass(exercise);
-        println!("{}", report::congratulation(exercise, false));
+    if side == Side::Learner {
+        super::room_cmd::report_verify(
+            exercise.number,
+            outcome,
+            verified.passed(),
+            exercise.checks.len(),
+            verified.seed,
+        );
+    }
+    // Progress is about the learner's own package: not the reference, not --program.
+    if side == Side::Learner && request.programs.is_empty() && outcome != Outcome::Error {
+        let passed = outcome == Outcome::Passed;
+        let next = crate::workshop::Workshop::for_command().record_verification(exercise, passed);
+        if passed {
+            println!("{}", report::congratulation(exercise, next, false));
+        }
     }
     outcome.exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_in_a_minute(ticker: &BuildTicker) -> usize {
+        (0..600)
+            .filter(|tenth| ticker.due(Duration::from_millis(tenth * 100)))
+            .count()
+    }
+
+    #[test]
+    fn piped_build_progress_is_rare() {
+        assert_eq!(lines_in_a_minute(&BuildTicker::new(true)), 30);
+        assert_eq!(lines_in_a_minute(&BuildTicker::new(false)), 2);
+    }
 }

@@ -478,7 +478,9 @@ mod tests {
         let out = run(&a, &b, relay(Fault::KillAAfter(1)), captured(), &limits())?;
         assert_eq!(out.a, Ending::Signalled(9));
         assert_eq!(out.b, Ending::Exited(0));
-        assert!(out.elapsed < Duration::from_secs(5));
+        // The relay's kill ended it, not the time limit (which would read as a timeout):
+        // asserted by what happened, never by how long it took on a busy machine.
+        assert!(out.fault_fired);
         Ok(())
     }
 

@@ -120,7 +120,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         // The latest failed run of each check is kept, no more (older ones removed).
         _ => {
             let label = format!("{:02}-{}", exercise.number, check.name);
-            let kept = crate::runner::keep(dir, &label);
+            let kept = crate::runner::keep(dir, &label, &context.root);
             let title = format!("{:02} {}", exercise.number, check.name);
             keep_evidence(&kept, &runs, timeline.as_ref(), &title);
             Some(kept.join("work"))

@@ -44,7 +44,7 @@ pub use platform::{not_isolated, protection_notes};
 pub use quote::quote;
 pub use reaper::{UndoGuard, adopt_orphans, kill_children_on_signals, kill_orphans, undo_on_signal_exit};
 pub use sandbox::Sandbox;
-pub use scratch::{keep, kept_root, scratch_dir, scratch_root};
+pub use scratch::{keep, kept_folder, scratch_dir, scratch_root};
 pub use spawn::{Backoff, Finished, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group};
 
 use std::io::{self, Write};

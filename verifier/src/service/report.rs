@@ -5,7 +5,7 @@
 //! stderr, and what to try. Later failures are listed but not expanded (unless asked):
 //! they often have the same cause, and one clear problem at a time is easier to fix.
 
-use crate::course::{COURSE, Exercise};
+use crate::course::{Exercise, Side};
 use crate::harness::build::BuildError;
 use crate::harness::diagram::{fit, thousands};
 use crate::harness::records::shorten;
@@ -43,6 +43,8 @@ pub struct Options {
     pub all_failures: bool,
     /// The seed of the run, shown when a check made random choices.
     pub seed: u64,
+    /// The reference solution ran (`--solution`): the replay line says so too.
+    pub solution: bool,
 }
 
 /// Text a program printed, made safe to show in a terminal or a CI report: control
@@ -128,6 +130,7 @@ fn unescaped_verification(verified: &Verification, all_failures: bool) -> String
         let options = Options {
             all_failures,
             seed: verified.seed,
+            solution: verified.side == Side::Reference,
         };
         let mut out = human(exercise, &verified.subject, &verified.checks, options);
         if verified.stopped {
@@ -162,22 +165,26 @@ fn unescaped_verification(verified: &Verification, all_failures: bool) -> String
     }
 }
 
-/// What to say after an exercise passed: where to go next. `in_shell` words it as the
-/// workshop shell's commands, else as the command line's.
-pub fn congratulation(exercise: &Exercise, in_shell: bool) -> String {
-    let next = COURSE.iter().find(|e| e.number == exercise.number + 1);
+/// What to say after `exercise` passed, where `next` is the exercise to go on to (the
+/// first one not passed yet after it, see `State::next_to_do`), `None` when every
+/// exercise has passed.
+pub fn congratulation(exercise: &Exercise, next: Option<&Exercise>, in_shell: bool) -> String {
+    let passed = format!("Exercise {} is marked as passed", exercise.number);
     match (next, in_shell) {
+        (Some(next), true) if next.number == exercise.number + 1 => format!(
+            "{passed}. `next` goes on to exercise {}: {}.",
+            next.number, next.title
+        ),
         (Some(next), true) => format!(
-            "Exercise {} is marked as passed. `next` goes on to exercise {}: {}.",
-            exercise.number, next.number, next.title
+            "{passed}. `select {}` goes on to exercise {}: {}, the next one not passed yet.",
+            next.number, next.number, next.title
         ),
         (Some(next), false) => format!(
-            "Exercise {} is marked as passed. Next: `cargo run -- print {}` ({}).",
-            exercise.number, next.number, next.title
+            "{passed}. Next: `cargo run -- print {}` ({}).",
+            next.number, next.title
         ),
         (None, _) => format!(
-            "Exercise {} is marked as passed: that was the last exercise, and you have built a replicated database. Well done!",
-            exercise.number
+            "{passed}: every exercise has passed, and you have built a replicated database. Well done!"
         ),
     }
 }
@@ -232,11 +239,24 @@ pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: 
     if results.iter().any(|r| r.used_seed) {
         let _ = writeln!(
             out,
-            "Seed: {} (replay the same run: cargo run -- verify {} --seed {})",
-            options.seed, exercise.number, options.seed
+            "Seed: {} (replay the same run: {})",
+            options.seed,
+            replay_command(exercise, options)
         );
     }
     out
+}
+
+/// The command that runs the same verification again with the same random choices.
+fn replay_command(exercise: &Exercise, options: Options) -> String {
+    let solution = match options.solution {
+        true => " --solution",
+        false => "",
+    };
+    format!(
+        "cargo run -- verify {}{solution} --seed {}",
+        exercise.number, options.seed
+    )
 }
 
 /// `All 7 checks passed.` or `2 of 7 checks failed.`
@@ -384,6 +404,7 @@ fn hung(timeline: &crate::harness::timeline::Timeline) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::course::COURSE;
 
     #[test]
     fn control_characters_are_shown_escaped() {
@@ -397,5 +418,39 @@ mod tests {
             "nul\\0 cr\\r del\\x7f csi\\x9b"
         );
         assert_eq!(visible("abc\u{202e}cba"), "abc\\u{202e}cba");
+    }
+
+    #[test]
+    fn the_replay_line_repeats_solution() {
+        let options = Options {
+            seed: 7,
+            solution: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            replay_command(COURSE[7], options),
+            "cargo run -- verify 8 --solution --seed 7"
+        );
+        let learner = Options {
+            seed: 7,
+            ..Options::default()
+        };
+        assert_eq!(
+            replay_command(COURSE[2], learner),
+            "cargo run -- verify 3 --seed 7"
+        );
+    }
+
+    #[test]
+    fn a_congratulation_points_to_the_exercise_it_names() {
+        let text = congratulation(COURSE[0], Some(COURSE[2]), false);
+        let expected = format!("Next: `cargo run -- print 3` ({}).", COURSE[2].title);
+        assert!(text.ends_with(&expected), "{text}");
+        let shell = congratulation(COURSE[0], Some(COURSE[2]), true);
+        assert!(shell.contains("`select 3` goes on to exercise 3"), "{shell}");
+        let shell = congratulation(COURSE[0], Some(COURSE[1]), true);
+        assert!(shell.contains("`next` goes on to exercise 2"), "{shell}");
+        let done = congratulation(COURSE[3], None, false);
+        assert!(done.contains("every exercise has passed"), "{done}");
     }
 }

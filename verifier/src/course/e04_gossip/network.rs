@@ -270,6 +270,16 @@ impl Network {
                 return Err(self.failed(trial, failure));
             }
             if Instant::now() >= deadline {
+                let changed = self
+                    .printed(index)
+                    .into_iter()
+                    .find(|(_, _, t)| t.trim() == text.trim());
+                if let Some((_, _, printed)) = changed {
+                    return Err(self
+                        .failed(trial, format!("{name} printed {printed:?} for the line {text:?} typed on its stdin"))
+                        .detail("A line typed on stdin is an entry exactly as typed, only without its `\\n`: no trimming.")
+                        .advise("Strip the line ending and nothing else: keep the spaces around the text."));
+                }
                 return Err(self
                     .failed(trial, format!("{name} did not print the entry typed on its stdin within {}", seconds(self.timeout)))
                     .detail("Each line typed on stdin is appended to the peer's own log and printed as a record at once (flush stdout)."));

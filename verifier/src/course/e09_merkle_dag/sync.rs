@@ -74,6 +74,12 @@ pub fn sync(trial: &mut Trial, a: Peer, b: Peer) -> Result<Synced, Failure> {
     sync_showing(trial, a, b, Shown::Wire)
 }
 
+/// Syncs two databases through the verifier's relay, judges every message, and
+/// shows one line with the counts.
+pub fn sync_counted(trial: &mut Trial, a: Peer, b: Peer) -> Result<Synced, Failure> {
+    sync_showing(trial, a, b, Shown::Counts)
+}
+
 fn sync_showing(trial: &mut Trial, a: Peer, b: Peer, showing: Shown) -> Result<Synced, Failure> {
     let run = trial.relay_raw(&a, &b, Fault::None)?;
     let lines = decoded(&run);
@@ -444,17 +450,19 @@ pub fn catch_up_costs_what_is_new(trial: &mut Trial) -> Result<(), Failure> {
     feed(trial, "alice.db", &verifier, new)?;
     let synced = sync(trial, replicate("alice.db"), replicate("bob.db"))?;
     expect_crossing(trial, &synced, 3, 0)?;
+    // Stretched on a busy machine: walking the whole DAG is slower by far more.
+    let budget = crate::harness::patience::stretch(BUDGET);
     trial.measured(format!(
         "{} ms, budget {} ms: catching up 3 nodes on a DAG of {LARGE}",
         synced.elapsed.as_millis(),
-        BUDGET.as_millis()
+        budget.as_millis()
     ));
-    if synced.elapsed > BUDGET {
+    if synced.elapsed > budget {
         return Err(trial
             .fail(format!(
                 "catching up 3 nodes on a DAG of {LARGE} took {} ms; the budget is {} ms",
                 synced.elapsed.as_millis(),
-                BUDGET.as_millis()
+                budget.as_millis()
             ))
             .detail("Work out the have from a per-log tip, and what to send by one range scan per wanted log: never walk the whole DAG."));
     }
