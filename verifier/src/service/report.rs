@@ -28,8 +28,7 @@ const WIRE_LINES: usize = 40;
 /// is in the kept folder's `commands.txt`).
 pub const MAX_LINE: usize = 240;
 
-/// A command line with more arguments than this, or wider than a report line, shows
-/// its first and last arguments only.
+/// A command line with more arguments than this shows its first and last ones only.
 const COMMAND_ARGUMENTS: usize = 24;
 const COMMAND_WIDTH: usize = 160;
 
@@ -108,10 +107,12 @@ pub fn bounded(text: &str) -> String {
 pub fn shown_command(run: &RunLog) -> String {
     let exact = run.invocation.exact_line();
     let argv = &run.invocation.argv;
-    if argv.len() <= COMMAND_ARGUMENTS && display_width(&exact) + 4 <= MAX_LINE {
+    // A wide command with few arguments is shown whole (a long path): [`bounded`]
+    // cuts it only past the report's limit.
+    if argv.len() <= COMMAND_ARGUMENTS {
         return exact;
     }
-    let quoted = |args: &[String]| shlex::try_join(args.iter().map(String::as_str)).unwrap_or_default();
+    let quoted = |args: &[String]| crate::runner::quote(args.iter().map(String::as_str));
     let first = argv.len().min(4);
     let head = fit(&quoted(&argv[..first]), COMMAND_WIDTH / 2);
     let last = match argv.len() > first {
