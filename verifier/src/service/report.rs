@@ -81,7 +81,9 @@ pub fn verification(verified: &Verification, all_failures: bool) -> String {
     bounded(&visible(&unescaped_verification(verified, all_failures)))
 }
 
-/// Every line cut to [`MAX_LINE`] display columns, with a marker saying how much was cut.
+/// Every line cut to [`MAX_LINE`] display columns, with a marker saying how much was
+/// cut — but a command line (`  $ …`), which is for pasting and elides its arguments
+/// itself when they are many.
 pub fn bounded(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
@@ -89,14 +91,17 @@ pub fn bounded(text: &str) -> String {
             Some(body) => (body, "\n"),
             None => (line, ""),
         };
-        if display_width(body) <= MAX_LINE {
+        // A command is for pasting: whole, unless its arguments were elided already.
+        if display_width(body) <= MAX_LINE || body.starts_with("  $ ") {
             out.push_str(line);
             continue;
         }
-        let marker = format!(" … ({} more characters)", thousands(body.chars().count()));
-        let kept = fit(body, MAX_LINE.saturating_sub(marker.chars().count()));
-        out.push_str(kept.trim_end_matches('…'));
-        out.push_str(&marker);
+        // The marker takes at most 34 columns (` … (999,999,999 more characters)`).
+        let kept = fit(body, MAX_LINE - 34);
+        let kept = kept.trim_end_matches('…');
+        let cut = body.chars().count() - kept.chars().count();
+        out.push_str(kept);
+        let _ = write!(out, " … ({} more characters)", thousands(cut));
         out.push_str(end);
     }
     out
@@ -453,5 +458,21 @@ mod tests {
         assert!(shell.contains("`next` goes on to exercise 2"), "{shell}");
         let done = congratulation(COURSE[3], None, false);
         assert!(done.contains("every exercise has passed"), "{done}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_with_a_marker_but_commands_are_not() {
+        let long = "é".repeat(1000);
+        let text = format!("short\n{long}\n  $ append {long}\n");
+        let out = bounded(&text);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "short");
+        assert!(display_width(lines[1]) <= MAX_LINE, "{}", lines[1]);
+        assert!(
+            lines[1].ends_with(&format!(" … ({} more characters)", thousands(1000 - 205))),
+            "{}",
+            lines[1]
+        );
+        assert_eq!(lines[2], format!("  $ append {long}"));
     }
 }
