@@ -25,6 +25,7 @@ mod human;
 mod invocation;
 pub mod launch;
 mod limits;
+pub mod lines;
 #[cfg(target_os = "linux")]
 mod linux;
 mod platform;
@@ -40,6 +41,7 @@ pub use ending::{Ending, OutputStream};
 pub use human::{bytes, seconds};
 pub use invocation::Invocation;
 pub use limits::{Limit, Limits, MIN_MEMORY, MIN_TIMEOUT, Resources};
+pub use lines::{Lines, MAX_LINE};
 pub use platform::{not_isolated, protection_notes};
 pub use quote::quote;
 pub use reaper::{UndoGuard, adopt_orphans, kill_children_on_signals, kill_orphans, undo_on_signal_exit};

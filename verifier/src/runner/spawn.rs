@@ -7,6 +7,7 @@ use super::capture::{Capture, Flood, forward_lines};
 use super::contain::{Contained, contain};
 use super::disk::{DiskWatch, file_at_cap};
 use super::ending::{Observed, ending_of, over_limit};
+use super::lines::Lines;
 use super::{Ending, Invocation, Limits, OutputStream, Resources, Sandbox, reaper};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -78,7 +79,6 @@ pub struct Spawned {
     stdout: Option<Capture>,
     stderr: Capture,
     flood: Flood,
-    max_output: usize,
     resources: Option<Resources>,
     cwd: PathBuf,
     cgroup: Option<super::platform::RunCgroup>,
@@ -161,7 +161,8 @@ impl Spawned {
                 flood.clone(),
             ),
             Stderr::Forwarded(prefix) => {
-                thread::spawn(move || forward_lines(stderr_pipe, &prefix));
+                let flood = flood.clone();
+                thread::spawn(move || forward_lines(stderr_pipe, &prefix, flood));
                 Capture::empty()
             }
         };
@@ -175,7 +176,6 @@ impl Spawned {
             stdout,
             stderr,
             flood,
-            max_output: limits.max_output,
             resources: limits.resources,
             cwd: invocation.cwd.clone(),
             cgroup,
@@ -193,15 +193,21 @@ impl Spawned {
         self.child.stdout.take()
     }
 
+    /// The stdout of a program started with [`Stdout::Piped`], line by line: a line
+    /// longer than [`MAX_LINE`](super::MAX_LINE) ends the reading and becomes the
+    /// program's ending ([`Ending::LineTooLong`]).
+    pub fn take_stdout_lines(&mut self) -> Option<Lines<ChildStdout>> {
+        let stdout = self.child.stdout.take()?;
+        Some(Lines::new(stdout).telling(self.flood.clone(), OutputStream::Stdout))
+    }
+
     /// How the program ended, if it has: exited, or flooded its captured output.
     /// Never waits.
     pub fn ending(&mut self) -> Option<Ending> {
         if let Some(status) = self.poll() {
             return Some(ending_of(status));
         }
-        self.flood
-            .stream()
-            .map(|stream| Ending::Flooded(self.max_output, stream))
+        self.flood.ending()
     }
 
     fn poll(&mut self) -> Option<ExitStatus> {

@@ -418,6 +418,21 @@ impl Network {
             let when = node.event.as_deref().unwrap_or("while the network was running");
             return Some(format!("{name} {} {when}", ending.describe()));
         }
+        for link in &self.links {
+            let sender = match link.relay.line_too_long() {
+                Some(true) => (link.dialler, link.listener),
+                Some(false) => (link.listener, link.dialler),
+                None => continue,
+            };
+            if sender.0 == index {
+                let to = &self.nodes[sender.1].name;
+                return Some(format!(
+                    "{name} sent {to} a line of more than {} without a newline (through the relay, which closed the connection)",
+                    crate::runner::bytes(crate::runner::MAX_LINE)
+                ));
+            }
+        }
+        let node = &mut self.nodes[index];
         let printed = node.printed.lock().ok()?;
         if let Some(garbage) = printed.garbage.first() {
             return Some(format!("{name} printed a line that is not a record: {garbage}"));

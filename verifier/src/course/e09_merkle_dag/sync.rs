@@ -340,7 +340,7 @@ fn with_fault(trial: &mut Trial, fault: Fault, what: &str) -> Result<(), Failure
     trial.show("$ replicate alice.db ⇄ replicate bob.db");
     trial.note(what);
     for (ending, name, stderr) in [(run.a, "A", &run.stderr_a), (run.b, "B", &run.stderr_b)] {
-        if let Ending::TimedOut(_) | Ending::Flooded(..) = ending {
+        if matches!(ending, Ending::TimedOut(_)) || ending.flooded() {
             let mut failure = trial
                 .fail(format!("{name} {} after the stream broke", ending.describe()))
                 .detail(

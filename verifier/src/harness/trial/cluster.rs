@@ -18,10 +18,11 @@
 
 use super::gate::Gate;
 use super::{Failure, RunLog, Trial, Who, free_port};
+use crate::runner::Lines;
 use crate::runner::{Ending, Finished, Invocation, Limits, Resources, Spawned, Wiring, run, seconds};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -242,7 +243,7 @@ impl Cluster {
         let mut process = Spawned::start(&invocation, wiring, &limits)
             .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
         member.run_start = member.printed.lock().map(|p| p.events.len()).unwrap_or(0);
-        if let Some(stdout) = process.take_stdout() {
+        if let Some(stdout) = process.take_stdout_lines() {
             let printed = member.printed.clone();
             thread::spawn(move || read_events(stdout, &printed));
         }
@@ -667,6 +668,8 @@ impl Cluster {
         if let (Some(mut process), Some(invocation)) = (member.process.take(), member.invocation.take()) {
             let ending = match (killed, process.ending()) {
                 (false, Some(ended)) => ended,
+                // What it printed ended it before the check did.
+                (true, Some(ended)) if ended.flooded() => ended,
                 _ => Ending::Signalled(9),
             };
             let finished = process.collect(ending);
@@ -695,16 +698,17 @@ pub fn show(value: Option<&str>) -> String {
     }
 }
 
-/// Reads a node's stdout as it comes, one event per line.
-fn read_events<R: Read>(stdout: R, printed: &Mutex<Printed>) {
-    let reader = BufReader::new(stdout);
-    for line in reader.split(b'\n') {
-        let Ok(line) = line else { break };
+/// Reads a node's stdout as it comes, one event per line (a line too long ends the
+/// reading, and the node's ending names it).
+fn read_events<R: Read>(mut stdout: Lines<R>, printed: &Mutex<Printed>) {
+    stdout.each(|line| {
         if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return true;
         }
-        let Ok(mut printed) = printed.lock() else { break };
-        match parse_event(&line) {
+        let Ok(mut printed) = printed.lock() else {
+            return false;
+        };
+        match parse_event(line) {
             Ok(event) => printed.events.push(event),
             Err(problem) => {
                 let text = crate::harness::records::shorten(&String::from_utf8_lossy(&line), 80);
@@ -715,9 +719,10 @@ fn read_events<R: Read>(stdout: R, printed: &Mutex<Printed>) {
             printed
                 .garbage
                 .push(format!("more than {MAX_EVENTS} events: a flood"));
-            break;
+            return false;
         }
-    }
+        true
+    });
 }
 
 /// The events of the text and the fields each must have.
