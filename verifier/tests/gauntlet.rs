@@ -481,40 +481,10 @@ fn run_case(case: &Case, python: &Python, three: &Result<[String; 2], String>) -
 
 /// [`run_case`], on the portable runner if `portable` (`REPLICATE_PLATFORM=portable`).
 fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>, portable: bool) -> Outcome {
-    let timeout = case.timeout.to_string();
-    let mut args: Vec<String> = [
-        "verify",
-        case.exercise.number(),
-        "--no-keep",
-        "--timeout",
-        &timeout,
-        "--cpu",
-        "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(case.flags.iter().map(|s| s.to_string()));
-    match case.exercise {
-        Exercise::Two => {
-            for program in ["append", "read"] {
-                args.extend(["--program".to_string(), python.program(case.mode, program)]);
-            }
-        }
-        Exercise::Three => {
-            let reference = match three {
-                Ok(reference) => reference,
-                Err(why) => return skipped(why),
-            };
-            for program in reference
-                .iter()
-                .cloned()
-                .chain([python.program(case.mode, "replicate")])
-            {
-                args.extend(["--program".to_string(), program]);
-            }
-        }
-    }
+    let args = match verify_args(case, python, three) {
+        Ok(args) => args,
+        Err(why) => return skipped(&why),
+    };
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
     command
         .env_remove("REPLICATE_ROOT")
@@ -539,6 +509,46 @@ fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>
         port_free: port.map(port_is_free),
         skipped: None,
     }
+}
+
+/// The arguments of `verifier verify` for a case; `Err` says why it cannot run.
+fn verify_args(
+    case: &Case,
+    python: &Python,
+    three: &Result<[String; 2], String>,
+) -> Result<Vec<String>, String> {
+    let timeout = case.timeout.to_string();
+    let mut args: Vec<String> = [
+        "verify",
+        case.exercise.number(),
+        "--no-keep",
+        "--timeout",
+        &timeout,
+        "--cpu",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(case.flags.iter().map(|s| s.to_string()));
+    match case.exercise {
+        Exercise::Two => {
+            for program in ["append", "read"] {
+                args.extend(["--program".to_string(), python.program(case.mode, program)]);
+            }
+        }
+        Exercise::Three => {
+            let reference = three.as_ref().map_err(Clone::clone)?;
+            for program in reference
+                .iter()
+                .cloned()
+                .chain([python.program(case.mode, "replicate")])
+            {
+                args.extend(["--program".to_string(), program]);
+            }
+        }
+    }
+    Ok(args)
 }
 
 fn skipped(why: &str) -> Outcome {
@@ -1101,4 +1111,86 @@ fn the_next_verifier_removes_what_a_dead_one_left() {
     }
     assert!(ours.exists(), "the folder of a live verifier was removed");
     let _ = std::fs::remove_dir(&ours);
+}
+
+// ---- What the verifier reads cannot grow it. ----
+
+/// The verifier's peak resident memory (VmHWM), in bytes, read from /proc while it
+/// runs; the last reading before it exits is its peak.
+fn peak_memory(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Runs a case with a plain `std::process::Command`, watching the verifier's peak
+/// memory as it runs; the outcome and the last peak read.
+fn run_case_measured(case: &Case, python: &Python, three: &Result<[String; 2], String>) -> (Outcome, u64) {
+    let args = match verify_args(case, python, three) {
+        Ok(args) => args,
+        Err(why) => return (skipped(&why), 0),
+    };
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .env_remove("REPLICATE_ROOT")
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the verifier starts");
+    let pid = child.id();
+    let output = thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut peak = 0;
+            while started.elapsed() < bound(case) {
+                match peak_memory(pid) {
+                    // A zombie has no memory any more: its last reading stands.
+                    Some(0) | None => break,
+                    Some(now) => peak = peak.max(now),
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            peak
+        });
+        let output = child.wait_with_output().expect("the verifier ends");
+        (output, watcher.join().expect("the watcher ends"))
+    });
+    let (output, peak) = output;
+    let outcome = Outcome {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+        survivors: survivors(case.mode),
+        port_free: None,
+        skipped: None,
+    };
+    (outcome, peak)
+}
+
+/// Most memory the verifier may reach while a program prints 512 MiB without a
+/// newline: its own ~20 MiB, the relay's 1 MiB line, and ample room; the bug it
+/// guards against took 2.3 GiB.
+const VERIFIER_PEAK: u64 = 128 << 20;
+
+#[test]
+fn a_line_without_end_through_the_relay_is_named_and_the_verifier_stays_small() {
+    let case = e03(
+        "endless-line",
+        "replicate prints 512 MiB without a newline (through the relay)",
+        &["printed a line of more than 1 MiB without a newline on stdout and was stopped"],
+    );
+    let python = Python::resolve();
+    let three = exercise_three();
+    let (outcome, peak) = run_case_measured(&case, &python, &three);
+    if let Some(why) = &outcome.skipped {
+        println!("SKIPPED: {why}");
+        return;
+    }
+    let problems = judge(&case, &outcome, &python);
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
+    println!("the verifier's peak memory: {} MiB", peak >> 20);
+    assert!(peak > 0, "the verifier's memory could not be read");
+    assert!(peak < VERIFIER_PEAK, "the verifier grew to {} MiB", peak >> 20);
 }

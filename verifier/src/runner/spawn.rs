@@ -204,6 +204,11 @@ impl Spawned {
     /// How the program ended, if it has: exited, or flooded its captured output.
     /// Never waits.
     pub fn ending(&mut self) -> Option<Ending> {
+        // A line too long is not read, so the program's next write fails and it may
+        // exit of that first: the line is what ended it.
+        if let Some(line @ Ending::LineTooLong(..)) = self.flood.ending() {
+            return Some(line);
+        }
         if let Some(status) = self.poll() {
             return Some(ending_of(status));
         }
