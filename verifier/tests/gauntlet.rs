@@ -1194,3 +1194,35 @@ fn a_line_without_end_through_the_relay_is_named_and_the_verifier_stays_small() 
     assert!(peak > 0, "the verifier's memory could not be read");
     assert!(peak < VERIFIER_PEAK, "the verifier grew to {} MiB", peak >> 20);
 }
+
+// ---- A special file in a database folder cannot hang the verifier's copy. ----
+
+#[test]
+fn a_fifo_left_in_a_database_folder_is_named_and_hangs_nothing() {
+    let fixture = fixture().with_file_name("fifo_dag.py");
+    let dag = fixture.with_file_name("../python/merkle_dag.py");
+    let python = Python::resolve();
+    let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
+    command
+        .env_remove("REPLICATE_ROOT")
+        .args(["verify", "9", "--no-keep"])
+        // 16 checks of a few dozen runs each, on a loaded machine: "no hang", not speed.
+        .timeout(Duration::from_secs(900));
+    for program in ["add", "heads", "list", "get", "replicate"] {
+        let line = quote([
+            fixture.to_str().expect("UTF-8"),
+            dag.to_str().expect("UTF-8"),
+            program,
+        ]);
+        command.args(["--program", &format!("{program}={} {line}", python.command)]);
+    }
+    let output = command.output().expect("the verifier runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let section = first_failure(&report).unwrap_or_default();
+    assert!(
+        section.starts_with("── copied-directory-refused ──\nalice.db holds what is not a file or a folder: gauntlet.fifo (a FIFO)"),
+        "{report}"
+    );
+    assert!(report.contains("1 of 16 checks failed."), "{report}");
+}
