@@ -13,7 +13,9 @@
 //! Files, one concern each: `limits` (what a run may use), `invocation` (what runs),
 //! `spawn` (a run's life), `capture` (its output), `ending` (how it ended, in words),
 //! `contain` and `launch` (the launcher), `sandbox`, `disk` (the folder cap),
-//! `reaper`, `watchdog` and `scratch` (nothing left behind), `platform` (what this
+//! `lines` (a program's output, line by line, each line capped), `waiting` (what
+//! runs now, for a check that seems stuck), `reaper`, `watchdog` and `scratch`
+//! (nothing left behind), `platform` (what this
 //! machine enforces), `linux/` (cgroups, Landlock, /proc) and `portable` (the rest),
 //! `quote` and `human` (words for people). Only this folder names a platform.
 
@@ -35,6 +37,7 @@ mod reaper;
 mod sandbox;
 mod scratch;
 mod spawn;
+mod waiting;
 mod watchdog;
 
 pub use ending::{Ending, OutputStream};
@@ -45,9 +48,10 @@ pub use lines::{Lines, MAX_LINE};
 pub use platform::{not_isolated, protection_notes};
 pub use quote::quote;
 pub use reaper::{UndoGuard, adopt_orphans, kill_children_on_signals, kill_orphans, undo_on_signal_exit};
-pub use sandbox::Sandbox;
+pub use sandbox::{NetworkPolicy, Sandbox};
 pub use scratch::{keep, scratch_dir, scratch_root};
 pub use spawn::{Backoff, Finished, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group};
+pub use waiting::waiting_for;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -8,6 +8,8 @@ use super::contain::{Contained, contain};
 use super::disk::{DiskWatch, file_at_cap};
 use super::ending::{Observed, ending_of, over_limit};
 use super::lines::Lines;
+use super::sandbox::NetworkPolicy;
+use super::waiting::Entry;
 use super::{Ending, Invocation, Limits, OutputStream, Resources, Sandbox, reaper};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -84,6 +86,8 @@ pub struct Spawned {
     cgroup: Option<super::platform::RunCgroup>,
     disk: Option<DiskWatch>,
     status: Option<ExitStatus>,
+    /// In the list of what the verifier waits for, while it lives.
+    _waiting: Entry,
 }
 
 impl Spawned {
@@ -103,13 +107,35 @@ impl Spawned {
         Spawned::start_contained(invocation, wiring, limits, Some(sandbox))
     }
 
+    /// Like [`Spawned::start`], for a networked program: where the sandbox applies,
+    /// it may bind and connect only the TCP ports `network` names.
+    pub fn start_networked(
+        invocation: &Invocation,
+        wiring: Wiring,
+        limits: &Limits,
+        network: &NetworkPolicy,
+    ) -> io::Result<Spawned> {
+        Spawned::start_contained_with(invocation, wiring, limits, None, Some(network))
+    }
+
     fn start_contained(
         invocation: &Invocation,
         wiring: Wiring,
         limits: &Limits,
         sandbox: Option<&Sandbox>,
     ) -> io::Result<Spawned> {
-        let Contained { argv, tmp, cgroup } = contain(invocation, limits.resources.as_ref(), sandbox)?;
+        Spawned::start_contained_with(invocation, wiring, limits, sandbox, None)
+    }
+
+    fn start_contained_with(
+        invocation: &Invocation,
+        wiring: Wiring,
+        limits: &Limits,
+        sandbox: Option<&Sandbox>,
+        network: Option<&NetworkPolicy>,
+    ) -> io::Result<Spawned> {
+        let Contained { argv, tmp, cgroup } =
+            contain(invocation, limits.resources.as_ref(), sandbox, network)?;
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
@@ -181,6 +207,7 @@ impl Spawned {
             cgroup,
             disk,
             status: None,
+            _waiting: Entry::new(invocation.short_line()),
         })
     }
 

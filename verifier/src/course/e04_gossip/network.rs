@@ -10,7 +10,7 @@ use crate::course::replication::wire::{Line, Message, decode};
 use crate::course::shapes::LOG_ENTRY;
 use crate::harness::records::parse_line;
 use crate::harness::trial::{Failure, LiveProcess, Relay, Trial, Who, free_port};
-use crate::runner::seconds;
+use crate::runner::{NetworkPolicy, seconds};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
@@ -138,7 +138,12 @@ impl Network {
         let shown = format!("$ {who}peer --db {db} --port PORT{connects} &   ({})", node.name);
         let printed: Arc<Mutex<Printed>> = Arc::default();
         let sink = printed.clone();
-        let process = LiveProcess::start(trial, node.who, "peer", &args, shown, move |line| {
+        // Its own port to listen on, its relays to dial: nothing else.
+        let network = NetworkPolicy {
+            bind: vec![node.port],
+            connect: node.dials.clone(),
+        };
+        let process = LiveProcess::start(trial, (node.who, "peer", &args), &network, shown, move |line| {
             record_line(line, &sink)
         })?;
         node.process = Some(process);

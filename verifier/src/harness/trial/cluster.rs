@@ -19,7 +19,9 @@
 use super::gate::Gate;
 use super::{Failure, RunLog, Trial, Who, free_port};
 use crate::runner::Lines;
-use crate::runner::{Ending, Finished, Invocation, Limits, Resources, Spawned, Wiring, run, seconds};
+use crate::runner::{
+    Ending, Finished, Invocation, Limits, NetworkPolicy, Resources, Spawned, Wiring, run, seconds,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -207,11 +209,12 @@ impl Cluster {
     }
 
     fn launch(&mut self, trial: &mut Trial, index: usize) -> Result<(), Failure> {
-        let peers: Vec<String> = (0..self.members.len())
+        let gates: Vec<u16> = (0..self.members.len())
             .filter(|&b| b != index)
             .filter_map(|b| self.gates.get(&(index, b)))
-            .map(|gate| format!("127.0.0.1:{}", gate.port))
+            .map(|gate| gate.port)
             .collect();
+        let peers: Vec<String> = gates.iter().map(|port| format!("127.0.0.1:{port}")).collect();
         let member = &mut self.members[index];
         let db = format!("{}.db", member.name);
         let port = member.port.to_string();
@@ -240,7 +243,12 @@ impl Cluster {
             resources: self.limits.resources.map(|r| Resources { cpu: NODE_CPU, ..r }),
             ..self.limits
         };
-        let mut process = Spawned::start(&invocation, wiring, &limits)
+        // Its own port to listen on, its gates to dial: nothing else.
+        let network = NetworkPolicy {
+            bind: vec![member.port],
+            connect: gates,
+        };
+        let mut process = Spawned::start_networked(&invocation, wiring, &limits, &network)
             .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
         member.run_start = member.printed.lock().map(|p| p.events.len()).unwrap_or(0);
         if let Some(stdout) = process.take_stdout_lines() {
@@ -435,7 +443,11 @@ impl Cluster {
             self.members[index].name,
             shown.join(" ")
         );
-        let process = Spawned::start(&invocation, Wiring::default(), &self.limits)
+        let network = NetworkPolicy {
+            bind: vec![],
+            connect: vec![self.members[index].port],
+        };
+        let process = Spawned::start_networked(&invocation, Wiring::default(), &self.limits, &network)
             .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
         Ok(Background {
             node: index,

@@ -13,7 +13,7 @@
 use super::{Failure, RunLog, Trial, Who};
 use crate::runner::Lines;
 use crate::runner::lines::{Next, without_newline};
-use crate::runner::{Ending, Invocation, Resources, Spawned, Stderr, Stdin, Stdout, Wiring};
+use crate::runner::{Ending, Invocation, NetworkPolicy, Resources, Spawned, Stderr, Stdin, Stdout, Wiring};
 use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::ChildStdin;
@@ -38,12 +38,12 @@ pub struct LiveProcess {
 impl LiveProcess {
     /// Starts `program` of `who` with `args`; every line it prints on stdout (without
     /// its `\n`) goes to `on_line`, in a thread of its own. The transcript shows
-    /// `shown` (live processes run with ports that change on every run).
+    /// `shown` (live processes run with ports that change on every run). It may bind
+    /// and connect only the ports `network` names (where the sandbox applies).
     pub fn start(
         trial: &mut Trial,
-        who: Who,
-        program: &str,
-        args: &[&str],
+        (who, program, args): (Who, &str, &[&str]),
+        network: &NetworkPolicy,
         shown: String,
         on_line: impl FnMut(&[u8]) -> bool + Send + 'static,
     ) -> Result<LiveProcess, Failure> {
@@ -61,7 +61,7 @@ impl LiveProcess {
             resources: limits.resources.map(|r| Resources { cpu: LIVE_CPU, ..r }),
             ..limits
         };
-        let mut process = Spawned::start(&invocation, wiring, &limits)
+        let mut process = Spawned::start_networked(&invocation, wiring, &limits, network)
             .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
         if let Some(mut stdout) = process.take_stdout_lines() {
             // A line too long ends the reading; the process's ending names it.

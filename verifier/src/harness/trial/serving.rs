@@ -8,7 +8,9 @@
 
 use super::{Failure, Outcome, RunLog, Trial, Who, free_port};
 use crate::runner::lines::Next;
-use crate::runner::{Ending, Invocation, Limits, Lines, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group};
+use crate::runner::{
+    Ending, Invocation, Limits, Lines, NetworkPolicy, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group,
+};
 use nix::unistd::Pid;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -100,7 +102,11 @@ impl Server {
                 .map(|r| crate::runner::Resources { cpu: SERVER_CPU, ..r }),
             ..trial.context.limits
         };
-        let process = Spawned::start(&invocation, wiring, &limits)
+        let network = NetworkPolicy {
+            bind: vec![self.port],
+            connect: vec![],
+        };
+        let process = Spawned::start_networked(&invocation, wiring, &limits, &network)
             .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
         self.process = Some(process);
         self.invocation = Some(invocation);
