@@ -1509,6 +1509,62 @@ for word in sys.argv[1:]:
         drop(TcpStream::connect(("127.0.0.1", port(&relay))));
     }
 
+    /// Writes 32 MiB where a walk of the folder does not see it, then waits: into a
+    /// file it unlinked and keeps open, into an `O_TMPFILE` file, or below a path
+    /// longer than PATH_MAX (each folder made relative to the one before).
+    const HIDDEN_WRITES: &str = r#"
+import os, sys, time
+mode = sys.argv[1]
+if mode == "unlinked":
+    fd = os.open("big", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.unlink("big")
+elif mode == "tmpfile":
+    fd = os.open(".", os.O_TMPFILE | os.O_WRONLY, 0o600)
+else:
+    d = os.open(".", os.O_RDONLY)
+    for _ in range(40):
+        os.mkdir("d" * 200, dir_fd=d)
+        inner = os.open("d" * 200, os.O_RDONLY, dir_fd=d)
+        os.close(d)
+        d = inner
+    fd = os.open("big", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=d)
+for _ in range(32):
+    os.write(fd, b"x" * (1 << 20))
+os.fsync(fd)
+print("wrote 32 MiB", flush=True)
+time.sleep(60)
+"#;
+
+    #[test]
+    fn the_disk_cap_counts_unlinked_tmpfile_and_deep_files() {
+        if !sandboxed() {
+            return;
+        }
+        let capped = Limits {
+            resources: Some(Resources {
+                disk: 8 << 20,
+                ..Resources::default()
+            }),
+            ..limits()
+        };
+        for mode in ["unlinked", "tmpfile", "deep"] {
+            let dir = work();
+            let done = run(
+                &python(HIDDEN_WRITES, &[mode.to_string()], dir.path()),
+                None,
+                &capped,
+            )
+            .expect("it runs");
+            assert_eq!(
+                done.ending.describe(),
+                "wrote more than 8 MiB into its working folder and was stopped",
+                "{mode}: {}{}",
+                text(&done.stdout),
+                text(&done.stderr)
+            );
+        }
+    }
+
     /// Landlock does not see a connect() to a named unix socket, and root without
     /// capabilities still owns the sockets root made: a socket outside the work
     /// folder is reachable. The README's Isolation section says so; when this test
