@@ -723,7 +723,7 @@ fn read_events<R: Read>(mut stdout: Lines<R>, printed: &Mutex<Printed>) {
         match parse_event(line) {
             Ok(event) => printed.events.push(event),
             Err(problem) => {
-                let text = crate::harness::records::shorten(&String::from_utf8_lossy(&line), 80);
+                let text = crate::harness::records::shorten(&String::from_utf8_lossy(line), 80);
                 printed.garbage.push(format!("{text} ({problem})"));
             }
         }
