@@ -655,6 +655,26 @@ impl Cluster {
         self.gates.get(&(from, to)).map(Gate::held).unwrap_or(0)
     }
 
+    /// The types of the messages the link `from` → `to` holds now, in order.
+    pub fn held_types(&self, from: usize, to: usize) -> Vec<String> {
+        self.gates
+            .get(&(from, to))
+            .map(Gate::held_types)
+            .unwrap_or_default()
+    }
+
+    /// Stops holding on one link only; its held messages are sent on or dropped.
+    pub fn release_link(&mut self, trial: &mut Trial, from: usize, to: usize, forward: bool) {
+        let (a, b) = (self.name(from), self.name(to));
+        trial.note(&match forward {
+            true => format!("the verifier lets the messages held from {a} to {b} through"),
+            false => format!("the verifier drops the messages held from {a} to {b}"),
+        });
+        if let Some(gate) = self.gates.get(&(from, to)) {
+            gate.release(forward);
+        }
+    }
+
     /// Stops every node, keeping their stderr for the report.
     pub fn finish(mut self, trial: &mut Trial) {
         for index in 0..self.members.len() {

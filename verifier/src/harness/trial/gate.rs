@@ -107,6 +107,14 @@ impl Gate {
         self.state.lock().map(|s| s.held.len()).unwrap_or(0)
     }
 
+    /// The `"type"` of every line held right now, in the order they came.
+    pub fn held_types(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .map(|s| s.held.iter().filter_map(|(_, line)| kind_of(line)).collect())
+            .unwrap_or_default()
+    }
+
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
         self.cut();
@@ -157,10 +165,7 @@ fn forward_lines(from: TcpStream, mut to: TcpStream, state: &Mutex<State>) {
             Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
-        let kind = (line.len() <= MAX_INSPECTED)
-            .then(|| serde_json::from_slice::<serde_json::Value>(&line).ok())
-            .flatten()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string));
+        let kind = kind_of(&line);
         let held = match state.lock() {
             Ok(mut state) => match kind {
                 Some(kind) if state.hold.contains(&kind) => match to.try_clone() {
@@ -180,4 +185,12 @@ fn forward_lines(from: TcpStream, mut to: TcpStream, state: &Mutex<State>) {
     }
     let _ = to.shutdown(Shutdown::Both);
     let _ = from.shutdown(Shutdown::Both);
+}
+
+/// The `"type"` of a JSON line, if it is one the gate inspects.
+fn kind_of(line: &[u8]) -> Option<String> {
+    (line.len() <= MAX_INSPECTED)
+        .then(|| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .flatten()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
 }
