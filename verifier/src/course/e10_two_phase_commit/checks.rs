@@ -103,7 +103,7 @@ fn prepared(cluster: &mut Cluster, trial: &mut Trial, index: usize, key: &str) -
 }
 
 /// Waits until a gate holds at least one message.
-fn until_held(
+pub(super) fn until_held(
     cluster: &mut Cluster,
     trial: &mut Trial,
     from: usize,
@@ -290,13 +290,17 @@ pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Fai
     // p3 still owes the decision of k: its key must be locked again at start, so a new
     // write to k through p3 aborts until that decision is applied.
     let second = c.put(trial, 2, "k", "w")?;
-    expect(
-        &mut c,
-        trial,
-        second,
-        &[Written::Aborted],
-        &format!("p3 voted yes for {tx} on k and has not learnt the decision: k stays locked across its restart"),
-    )?;
+    if second != Written::Aborted {
+        return Err(c.failed(
+            trial,
+            Failure::new(format!(
+                "`put --node p3 k w` ended {} (exit {}) while p3 still owed the decision of {tx} on k, which it had voted yes for before its restart: expected aborted (exit 1), k locked",
+                second.word(),
+                second.code()
+            ))
+            .detail("A yes vote must survive a crash: the pending write on disk (flushed) before the vote, and its key locked again when the node starts."),
+        ));
+    }
     c.release(trial, true);
     let ended = c.wait_for(trial, 2, CONVERGE, |e| decided(e, &txid))?;
     let expected_event = match decision.as_str() {
