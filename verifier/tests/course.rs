@@ -269,11 +269,18 @@ fn every_function_a_hint_names_exists_in_the_stub() {
             .paths()
             .filter(|p| p.starts_with(&prefix) && p.extension().is_some_and(|e| e == "rs"))
             .map(|p| {
-                let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let stem = p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 (stem, files.text(p).unwrap_or_default())
             })
             .collect();
-        assert!(!sources.is_empty(), "no stub sources found for exercise {}", exercise.number);
+        assert!(
+            !sources.is_empty(),
+            "no stub sources found for exercise {}",
+            exercise.number
+        );
         let stub = hint_names::Stub::of(&sources);
         for hint in exercise.hints() {
             for span in hint_names::code_spans(&hint.body) {
@@ -296,7 +303,10 @@ fn every_function_a_hint_names_exists_in_the_stub() {
 #[test]
 fn hint_names_finds_the_stubs_own_functions_only() {
     let sources = vec![
-        ("node".to_string(), "pub struct Node;\nimpl Node { fn write(&self) {} }".to_string()),
+        (
+            "node".to_string(),
+            "pub struct Node;\nimpl Node { fn write(&self) {} }".to_string(),
+        ),
         ("changes".to_string(), "pub fn apply() {}".to_string()),
     ];
     let stub = hint_names::Stub::of(&sources);
@@ -306,7 +316,10 @@ fn hint_names_finds_the_stubs_own_functions_only() {
     assert_eq!(named("self.collect_votes(&txid)"), ["collect_votes"]);
     assert_eq!(named("changes::apply(&trees)"), ["apply"]);
     assert!(named("serde_json::to_vec(x)").is_empty(), "not the stub's");
-    assert!(named("Message::Prepare { txid }").is_empty(), "a variant, not a function");
+    assert!(
+        named("Message::Prepare { txid }").is_empty(),
+        "a variant, not a function"
+    );
     assert!(stub.defines("write") && !stub.defines("announce"));
     let spans = hint_names::code_spans("a `Node::x` b\n```rust\nself.y()\n```\n```text\nself.z()\n```\n");
     assert_eq!(spans, ["self.y()\n", "Node::x"]);
@@ -354,7 +367,9 @@ mod hint_names {
             let mut named = Vec::new();
             for (i, (at, word)) in words.iter().enumerate() {
                 let after = &span[at + word.len()..];
-                let Some((next_at, next)) = words.get(i + 1) else { continue };
+                let Some((next_at, next)) = words.get(i + 1) else {
+                    continue;
+                };
                 let between = &span[at + word.len()..*next_at];
                 let lower = next.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
                 let owned = self.types.contains(word) || self.modules.contains(word);

@@ -362,7 +362,9 @@ async fn resend_until_acked(peer: Arc<Peer>, request: Message, txid: String) {
 fn undecided(txid: String, outcome: Outcome, error: &anyhow::Error) -> Message {
     match outcome {
         Outcome::Commit => Message::Error {
-            reason: format!("{txid}: the commit decision may not be on disk ({error:#}): its outcome is unknown"),
+            reason: format!(
+                "{txid}: the commit decision may not be on disk ({error:#}): its outcome is unknown"
+            ),
         },
         _ => Message::Aborted {
             txid,

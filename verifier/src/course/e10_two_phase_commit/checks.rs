@@ -270,7 +270,7 @@ pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Fai
             .detail("Acknowledge a write only once every node acknowledged the commit: until then a node may still lack it."),
         ));
     }
-    c.show_line(trial, format!("$ {command}   → {} (exit code {})", written.word(), written.code()));
+    Cluster::show_written(trial, &command, written);
     let want = match decision.as_str() {
         "commit" => Written::Unknown,
         _ => Written::Aborted,
@@ -280,7 +280,9 @@ pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Fai
         trial,
         written,
         &[want],
-        &format!("p1 sent `{decision}` and p3, down, cannot acknowledge it: the client gives up after ~3 s (exit 3)"),
+        &format!(
+            "p1 sent `{decision}` and p3, down, cannot acknowledge it: the client gives up after ~3 s (exit 3)"
+        ),
     )?;
     // p3 may not learn the decision yet, neither from p1 nor by asking (`status`).
     c.hold(trial, 2, 0, &["status"]);
@@ -333,7 +335,12 @@ pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Fai
         }
     }
     let last = (decision == "commit").then_some("v");
-    c.expect_everywhere(trial, "k", last, "the coordinator's decision, applied on every node")?;
+    c.expect_everywhere(
+        trial,
+        "k",
+        last,
+        "the coordinator's decision, applied on every node",
+    )?;
     c.finish(trial);
     Ok(())
 }
@@ -561,13 +568,17 @@ fn one_heard_then_coordinator_dies(c: &mut Cluster, trial: &mut Trial, key: &str
             ));
         }
     }
-    trial.note(&format!("p2 received `{decision}` for {tx} and printed {want}; p3 did not hear it"));
+    trial.note(&format!(
+        "p2 received `{decision}` for {tx} and printed {want}; p3 did not hear it"
+    ));
     c.kill(trial, 0);
     c.release(trial, false);
     let _ = c.collect_write(trial, write)?;
     match c.wait_for(trial, 2, CONVERGE, |e| decided(e, &txid))? {
         Some(event) if event.event == want => {
-            trial.note(&format!("p3 learnt `{decision}` from p2 while p1 was down and printed {want}"));
+            trial.note(&format!(
+                "p3 learnt `{decision}` from p2 while p1 was down and printed {want}"
+            ));
         }
         Some(event) => {
             return Err(c.failed(
@@ -596,14 +607,22 @@ fn one_heard_then_coordinator_dies(c: &mut Cluster, trial: &mut Trial, key: &str
     wait_everywhere(c, trial, key, expected)?;
     c.show_line(
         trial,
-        format!("p1, restarted, found its decision on disk: every node shows {}", crate::harness::trial::show(expected)),
+        format!(
+            "p1, restarted, found its decision on disk: every node shows {}",
+            crate::harness::trial::show(expected)
+        ),
     );
     Ok(())
 }
 
 /// Waits (up to [`CONVERGE`]) until every node shows `expected` for `key`; then checks
 /// it once more through [`Cluster::expect_everywhere`], which reports who differs.
-fn wait_everywhere(c: &mut Cluster, trial: &mut Trial, key: &str, expected: Option<&str>) -> Result<(), Failure> {
+fn wait_everywhere(
+    c: &mut Cluster,
+    trial: &mut Trial,
+    key: &str,
+    expected: Option<&str>,
+) -> Result<(), Failure> {
     let deadline = std::time::Instant::now() + CONVERGE;
     while std::time::Instant::now() < deadline {
         let values = c.values(trial, key)?;

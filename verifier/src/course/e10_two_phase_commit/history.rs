@@ -6,6 +6,8 @@
 //! property is one function, named as the exercise text names it:
 //!
 //! - [`every_write_answered`]: no client past its deadline, none without an outcome;
+//! - [`acknowledged_at_once`]: right after a write exits 0, every node that is up shows
+//!   it (this exercise acknowledges only after every node applied the write);
 //! - [`acknowledged_writes_everywhere`]: a write that exited 0 is on every node, and
 //!   stays the key's value until a later write to it commits;
 //! - [`nothing_aborted_visible`]: a write that exited 1 or 2 is seen on no node, ever;
@@ -41,6 +43,9 @@ pub struct History {
     pub ops: Vec<Op>,
     /// (node, key, value shown).
     pub reads: Vec<(usize, String, Option<String>)>,
+    /// Reads taken right after a write exited 0: (that write's index in `ops`, when
+    /// the read began, node, value shown).
+    pub after_ack: Vec<(usize, Duration, usize, Option<String>)>,
     pub events: Vec<Vec<Event>>,
 }
 
@@ -59,6 +64,31 @@ pub fn every_write_answered(history: &History) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+/// Right after a write exited 0, every node that is up shows its value — or the value
+/// of another write to the key invoked before the read that may have committed since.
+pub fn acknowledged_at_once(history: &History) -> Result<(), String> {
+    for (index, at, node, value) in &history.after_ack {
+        let Some(acked) = history.ops.get(*index) else {
+            continue;
+        };
+        let possible = |op: &Op| {
+            op.key == acked.key
+                && op.invoked <= *at
+                && matches!(op.outcome, Written::Committed | Written::Unknown)
+        };
+        if !history.ops.iter().any(|op| possible(op) && op.value == *value) {
+            return Err(format!(
+                "p{} showed {} for {} right after the write of {} exited 0 (committed): an acknowledged write must already be on every node",
+                node + 1,
+                crate::harness::trial::show(value.as_deref()),
+                acked.key,
+                crate::harness::trial::show(acked.value.as_deref())
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The values a key may show at the end: the last committed write's, or that of any
@@ -89,7 +119,10 @@ pub fn acknowledged_writes_everywhere(
     for (key, values) in finals {
         let allowed = allowed_finals(history, key);
         if let Some((node, value)) = values.iter().enumerate().find(|(_, v)| !allowed.contains(v)) {
-            let wanted: Vec<String> = allowed.iter().map(|v| crate::harness::trial::show(v.as_deref())).collect();
+            let wanted: Vec<String> = allowed
+                .iter()
+                .map(|v| crate::harness::trial::show(v.as_deref()))
+                .collect();
             return Err(format!(
                 "p{} shows {} for {key}, but the writes to it that answered allow only {}",
                 node + 1,
@@ -200,6 +233,7 @@ pub fn converged(finals: &BTreeMap<String, Vec<Option<String>>>) -> Result<(), S
 /// Every property, in the order a reader would look for the cause.
 pub fn judge(history: &History, finals: &BTreeMap<String, Vec<Option<String>>>) -> Result<(), String> {
     every_write_answered(history)?;
+    acknowledged_at_once(history)?;
     one_lock_holder(history)?;
     same_end_everywhere(history)?;
     nothing_aborted_visible(history)?;
@@ -265,6 +299,33 @@ mod tests {
     }
 
     #[test]
+    fn an_acknowledged_write_not_yet_on_a_node_is_a_violation() {
+        let mut history = History {
+            ops: vec![
+                op("k", "v", 0, 100, Written::Committed),
+                op("k", "r", 50, 900, Written::Committed),
+            ],
+            ..History::default()
+        };
+        history
+            .after_ack
+            .push((0, Duration::from_millis(110), 1, Some("v".into())));
+        history
+            .after_ack
+            .push((0, Duration::from_millis(120), 2, Some("r".into())));
+        assert!(
+            acknowledged_at_once(&history).is_ok(),
+            "r was invoked before the read"
+        );
+        history.after_ack.push((0, Duration::from_millis(130), 3, None));
+        assert!(
+            acknowledged_at_once(&history)
+                .unwrap_err()
+                .starts_with("p4 showed null for k right after")
+        );
+    }
+
+    #[test]
     fn an_aborted_value_seen_once_is_a_violation() {
         let mut history = History {
             ops: vec![op("k", "x", 0, 100, Written::Aborted)],
@@ -272,7 +333,11 @@ mod tests {
         };
         assert!(nothing_aborted_visible(&history).is_ok());
         history.reads.push((2, "k".into(), Some("x".into())));
-        assert!(nothing_aborted_visible(&history).unwrap_err().starts_with("p3 showed \"x\""));
+        assert!(
+            nothing_aborted_visible(&history)
+                .unwrap_err()
+                .starts_with("p3 showed \"x\"")
+        );
     }
 
     #[test]
@@ -291,13 +356,20 @@ mod tests {
             events: vec![vec![event("prepared", "a", "k"), event("prepared", "b", "k")]],
             ..History::default()
         };
-        assert!(one_lock_holder(&both).unwrap_err().contains("while a still held it"));
+        assert!(
+            one_lock_holder(&both)
+                .unwrap_err()
+                .contains("while a still held it")
+        );
     }
 
     #[test]
     fn a_transaction_committed_here_and_aborted_there_is_a_violation() {
         let history = History {
-            events: vec![vec![event("committed", "a", "k")], vec![event("aborted", "a", "k")]],
+            events: vec![
+                vec![event("committed", "a", "k")],
+                vec![event("aborted", "a", "k")],
+            ],
             ..History::default()
         };
         assert_eq!(

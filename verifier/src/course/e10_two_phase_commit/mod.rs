@@ -109,7 +109,7 @@ pub static EXERCISE: Exercise = Exercise {
         },
         Check {
             name: "explored-faults",
-            about: "every fault point (prepare or decision held; coordinator or participant killed or cut) with a racing write, judged on the recorded history",
+            about: "every fault point (prepare or decision held; coordinator or participant killed or cut) with a conflicting write, judged on the recorded history",
             advice: "Read the property that broke and the fault point it names; then ask, for that step of that role: killed or cut off right here, what is on disk, and what has it already told others?",
             run: explore::explored_faults,
         },

@@ -448,12 +448,17 @@ impl Cluster {
     /// Waits for a background write and shows it in the transcript.
     pub fn finish_write(&mut self, trial: &mut Trial, background: Background) -> Result<Written, Failure> {
         let (command, written) = self.collect_write(trial, background)?;
+        Self::show_written(trial, &command, written);
+        Ok(written)
+    }
+
+    /// Shows how a collected write ended, as [`Cluster::finish_write`] does.
+    pub fn show_written(trial: &mut Trial, command: &str, written: Written) {
         trial.transcript.push(format!(
             "$ {command}   → {} (exit code {})",
             written.word(),
             written.code()
         ));
-        Ok(written)
     }
 
     /// Waits for a background write; the caller shows it (or not).
