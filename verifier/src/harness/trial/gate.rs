@@ -194,3 +194,45 @@ fn kind_of(line: &[u8]) -> Option<String> {
         .flatten()
         .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// Waits (at most 5 s) until `done` holds.
+    fn eventually(done: impl Fn() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if done() {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    #[test]
+    fn held_lines_are_named_by_type_and_sent_on_when_released() {
+        let target = TcpListener::bind("127.0.0.1:0").unwrap();
+        let gate = Gate::start(target.local_addr().unwrap().port()).unwrap();
+        gate.hold(&["commit", "abort"]);
+        let mut dialler = TcpStream::connect(("127.0.0.1", gate.port)).unwrap();
+        let (arrived, _) = target.accept().unwrap();
+        dialler
+            .write_all(b"{\"type\":\"commit\",\"txid\":\"t\"}\n{\"type\":\"prepare\",\"txid\":\"u\"}\n")
+            .unwrap();
+        let mut lines = BufReader::new(arrived).lines();
+        let first = lines.next().unwrap().unwrap();
+        assert!(
+            first.contains("prepare"),
+            "the prepare passes, the commit is held: {first}"
+        );
+        assert!(eventually(|| gate.held() == 1));
+        assert_eq!(gate.held_types(), ["commit"]);
+        gate.release(true);
+        let second = lines.next().unwrap().unwrap();
+        assert!(second.contains("commit"), "{second}");
+        assert!(gate.held_types().is_empty());
+    }
+}
