@@ -60,7 +60,11 @@ impl Point {
             Fault::Kill => "killed",
             Fault::Cut => "cut off",
         };
-        format!("{victim} {fault} with `{}` held back", self.before)
+        let held = match self.before {
+            "prepare" => "`prepare`",
+            _ => "the decision (`commit` or `abort`)",
+        };
+        format!("{victim} {fault} with {held} held back")
     }
 }
 
@@ -212,6 +216,13 @@ fn explore(
     let finals = settle(c, trial, recorder, &key)?;
     recorder.history.events = (0..nodes).map(|i| c.all_events(i)).collect();
     history::judge(&recorder.history, &finals).map_err(|violation| {
+        // Transaction ids as the transcript names them (tx#1, …), never raw.
+        let mut violation = violation;
+        for txid in recorder.history.events.iter().flatten().filter_map(|e| e.txid.as_deref()) {
+            if violation.contains(txid) {
+                violation = violation.replace(txid, &trial.placeholder("tx", txid));
+            }
+        }
         c.failed(
             trial,
             Failure::new(format!("{violation} (fault point {}: {})", n + 1, point.describe()))
