@@ -7,7 +7,9 @@
 //! in several exercises) and cargo puts every binary at `target/debug/NAME`, where the
 //! last build wins. So each build runs under a lock, and its executables are then
 //! hard-linked to a place of their own, `target/replicate-bins/PACKAGE/NAME`, before
-//! another build can replace them.
+//! another build can replace them. The course's trusted copies build in the same
+//! target directory and keep their executables in their own `target/replicate-bins/`
+//! (see [`super::target_dir`]).
 //!
 //! A first build compiles every dependency, which takes minutes on a small machine:
 //! the build reports each crate as cargo finishes it, so nobody stares at a silent
@@ -181,11 +183,8 @@ pub fn build_as(
         args.push("--offline".into());
     }
     // The lock belongs to the directory cargo really builds in: two checkouts that
-    // share one (CARGO_TARGET_DIR) share its `target/debug/NAME` files too.
-    let building_in = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    };
+    // share one (CARGO_TARGET_DIR, a course copy) share its `target/debug/NAME` files too.
+    let building_in = super::target_dir::target_dir(root);
     let _lock = BuildLock::acquire(&building_in)
         .map_err(|e| BuildError::Harness(format!("cannot lock the build directory: {e}")))?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -280,7 +279,7 @@ pub fn build_as(
         return Err(BuildError::Compile(shown));
     }
     let mut programs = Programs::new();
-    let own = building_in.join("replicate-bins").join(name).join(match profile {
+    let own = super::target_dir::kept_bins(root, name).join(match profile {
         Profile::Dev => "debug",
         Profile::Release => "release",
     });
