@@ -478,12 +478,17 @@ impl Cluster {
     /// Waits for a background write and shows it in the transcript.
     pub fn finish_write(&mut self, trial: &mut Trial, background: Background) -> Result<Written, Failure> {
         let (command, written) = self.collect_write(trial, background)?;
+        Self::show_written(trial, &command, written);
+        Ok(written)
+    }
+
+    /// Shows how a collected write ended, as [`Cluster::finish_write`] does.
+    pub fn show_written(trial: &mut Trial, command: &str, written: Written) {
         trial.transcript.push(format!(
             "$ {command}   → {} (exit code {})",
             written.word(),
             written.code()
         ));
-        Ok(written)
     }
 
     /// Waits for a background write; the caller shows it (or not).
@@ -683,6 +688,26 @@ impl Cluster {
     /// How many messages the link `from` → `to` holds now.
     pub fn held(&self, from: usize, to: usize) -> usize {
         self.gates.get(&(from, to)).map(Gate::held).unwrap_or(0)
+    }
+
+    /// The types of the messages the link `from` → `to` holds now, in order.
+    pub fn held_types(&self, from: usize, to: usize) -> Vec<String> {
+        self.gates
+            .get(&(from, to))
+            .map(Gate::held_types)
+            .unwrap_or_default()
+    }
+
+    /// Stops holding on one link only; its held messages are sent on or dropped.
+    pub fn release_link(&mut self, trial: &mut Trial, from: usize, to: usize, forward: bool) {
+        let (a, b) = (self.name(from), self.name(to));
+        trial.note(&match forward {
+            true => format!("the verifier lets the messages held from {a} to {b} through"),
+            false => format!("the verifier drops the messages held from {a} to {b}"),
+        });
+        if let Some(gate) = self.gates.get(&(from, to)) {
+            gate.release(forward);
+        }
     }
 
     /// Stops every node, keeping their stderr for the report.
