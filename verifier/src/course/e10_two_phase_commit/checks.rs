@@ -92,7 +92,7 @@ fn prepared(cluster: &mut Cluster, trial: &mut Trial, index: usize, key: &str) -
                 trial,
                 Failure::new(format!(
                     "{name} never printed {{\"event\":\"prepared\",\"key\":\"{key}\",…}} within {}",
-                    crate::runner::seconds(STEP)
+                    crate::runner::seconds(crate::harness::patience::stretch(STEP))
                 ))
                 .detail(
                     "A participant records the prepared write durably, prints `prepared`, then votes yes.",
@@ -110,7 +110,7 @@ pub(super) fn until_held(
     to: usize,
     what: &str,
 ) -> Result<(), Failure> {
-    let deadline = std::time::Instant::now() + STEP;
+    let deadline = std::time::Instant::now() + crate::harness::patience::stretch(STEP);
     while cluster.held(from, to) == 0 {
         cluster.healthy(trial)?;
         if std::time::Instant::now() >= deadline {
@@ -119,7 +119,7 @@ pub(super) fn until_held(
                 trial,
                 Failure::new(format!(
                     "{a} never sent {what} to {b} within {}",
-                    crate::runner::seconds(STEP)
+                    crate::runner::seconds(crate::harness::patience::stretch(STEP))
                 )),
             ));
         }
@@ -328,7 +328,7 @@ pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Fai
                 trial,
                 Failure::new(format!(
                     "p3 voted yes for {tx}, was killed, started again, and did not learn the decision within {}",
-                    crate::runner::seconds(CONVERGE)
+                    crate::runner::seconds(crate::harness::patience::stretch(CONVERGE))
                 ))
                 .detail("Keep prepared writes on disk (durably, before voting yes) and lock their keys again on start; the coordinator resends `commit` until acknowledged."),
             ));
@@ -403,7 +403,7 @@ fn kill_between_phases(
                     trial,
                     Failure::new(format!(
                         "{name} voted yes for {tx}, its coordinator died, and it never printed {{\"event\":\"blocked\",…}} within {}",
-                        crate::runner::seconds(BLOCKED_WITHIN)
+                        crate::runner::seconds(crate::harness::patience::stretch(BLOCKED_WITHIN))
                     ))
                     .detail("After ~1 s without a decision, print `blocked` with the txid and key, and start asking every peer (`status`)."),
                 ));
@@ -449,7 +449,7 @@ fn kill_between_phases(
                     trial,
                     Failure::new(format!(
                         "{coordinator_name} is back, and {name} still has not learnt the outcome of {tx} after {}",
-                        crate::runner::seconds(CONVERGE)
+                        crate::runner::seconds(crate::harness::patience::stretch(CONVERGE))
                     ))
                     .detail("The coordinator resends its decision after a restart (abort if it had none on disk); a blocked participant keeps asking."),
                 ));
@@ -563,7 +563,7 @@ fn one_heard_then_coordinator_dies(c: &mut Cluster, trial: &mut Trial, key: &str
                 trial,
                 Failure::new(format!(
                     "p2 received `{decision}` for {tx} and did not print {want} within {}",
-                    crate::runner::seconds(STEP)
+                    crate::runner::seconds(crate::harness::patience::stretch(STEP))
                 )),
             ));
         }
@@ -595,7 +595,7 @@ fn one_heard_then_coordinator_dies(c: &mut Cluster, trial: &mut Trial, key: &str
                 trial,
                 Failure::new(format!(
                     "p3 voted yes for {tx}, p2 knows the decision, and p3 did not learn it within {} while p1 was down",
-                    crate::runner::seconds(CONVERGE)
+                    crate::runner::seconds(crate::harness::patience::stretch(CONVERGE))
                 ))
                 .detail("A blocked participant asks every peer with `status`, not only the coordinator: another participant that heard can answer."),
             ));
@@ -623,7 +623,7 @@ fn wait_everywhere(
     key: &str,
     expected: Option<&str>,
 ) -> Result<(), Failure> {
-    let deadline = std::time::Instant::now() + CONVERGE;
+    let deadline = std::time::Instant::now() + crate::harness::patience::stretch(CONVERGE);
     while std::time::Instant::now() < deadline {
         let values = c.values(trial, key)?;
         if values.iter().all(|(_, v)| v.as_deref() == expected) {

@@ -241,7 +241,7 @@ fn settle(
     key: &str,
 ) -> Result<BTreeMap<String, Vec<Option<String>>>, Failure> {
     let allowed = history::allowed_finals(&recorder.history, key);
-    let deadline = Instant::now() + SETTLE;
+    let deadline = Instant::now() + crate::harness::patience::stretch(SETTLE);
     loop {
         let shown: Vec<Option<String>> = c.values(trial, key)?.into_iter().map(|(_, v)| v).collect();
         for (node, value) in shown.iter().enumerate() {
