@@ -1231,7 +1231,8 @@ fn a_fifo_left_in_a_database_folder_is_named_and_hangs_nothing() {
         .lines()
         .filter(|l| l.starts_with("  ✓ pass") || l.starts_with("  ✗ FAIL"))
         .count();
-    assert_eq!(verdicts, 16, "{report}");
+    let checks = verifier::course::find("9").map_or(0, |e| e.checks.len());
+    assert_eq!(verdicts, checks, "{report}");
 }
 
 // ---- A hang never hides what came before it. ----
