@@ -101,6 +101,7 @@ pub fn run(args: GradeArgs) -> ExitCode {
         build_timeout: Duration::from_secs_f64(args.build_timeout),
         allow_unsandboxed: args.allow_unsandboxed,
         progress: Box::new(|step| eprintln!("… {step}")),
+        slot: 0,
     };
     let graded = match grade(&options) {
         Ok(graded) => graded,

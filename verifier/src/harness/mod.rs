@@ -4,6 +4,8 @@
 //! - [`course_copy`]: a copy of the course source at a stable scratch path, with its
 //!   own target dir (the stubs as committed, a learner's trees in a trusted course, a
 //!   patched solution).
+//! - [`fresh_target`]: an empty target folder for each build of someone else's code,
+//!   seeded with copies of the trusted dependency artefacts.
 //! - [`trial`]: the API a check is written against, and the shape of an exercise
 //!   (its programs, checks and hints: no instances); it keeps transcript and evidence.
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
@@ -15,6 +17,7 @@
 pub mod build;
 pub mod course_copy;
 pub mod duplex;
+pub mod fresh_target;
 pub mod records;
 pub mod redact;
 pub mod snapshot;

@@ -12,7 +12,8 @@
 //!
 //! Files, one concern each: `limits` (what a run may use), `invocation` (what runs),
 //! `spawn` (a run's life), `capture` (its output), `ending` (how it ended, in words),
-//! `contain` and `launch` (the launcher), `sandbox`, `disk` (the folder cap),
+//! `contain` and `launch` (the launcher), `sandbox`, `environment` (the allow-list
+//! an untrusted run starts with), `disk` (the folder cap),
 //! `reaper`, `watchdog` and `scratch` (nothing left behind), `platform` (what this
 //! machine enforces), `linux/` (cgroups, Landlock, /proc) and `portable` (the rest),
 //! `quote` and `human` (words for people). Only this folder names a platform.
@@ -21,6 +22,7 @@ mod capture;
 mod contain;
 mod disk;
 mod ending;
+mod environment;
 mod human;
 mod invocation;
 pub mod launch;
@@ -37,13 +39,14 @@ mod spawn;
 mod watchdog;
 
 pub use ending::{Ending, OutputStream};
+pub use environment::LANG;
 pub use human::{bytes, seconds};
 pub use invocation::Invocation;
 pub use limits::{Limit, Limits, MIN_MEMORY, MIN_TIMEOUT, Resources};
 pub use platform::{not_isolated, protection_notes};
 pub use quote::quote;
 pub use reaper::{UndoGuard, adopt_orphans, kill_children_on_signals, kill_orphans, undo_on_signal_exit};
-pub use sandbox::Sandbox;
+pub use sandbox::{Sandbox, Toolchain};
 pub use scratch::{keep, scratch_dir, scratch_root};
 pub use spawn::{Backoff, Finished, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group};
 
@@ -56,7 +59,7 @@ pub fn run(invocation: &Invocation, input: Option<&[u8]>, limits: &Limits) -> io
 }
 
 /// Like [`run`], in the given sandbox: for builds of untrusted code
-/// (`run_in(&cargo, None, &limits, &Sandbox::for_build(root, target))`).
+/// (`run_in(&cargo, None, &limits, &Sandbox::for_build(&[root], target))`).
 pub fn run_in(
     invocation: &Invocation,
     input: Option<&[u8]>,

@@ -248,6 +248,7 @@ mod tests {
             submission: PathBuf::from("/nowhere/submission"),
             seed: 7,
             ignored: vec!["Cargo.toml (changed)".into()],
+            refused: Vec::new(),
             results: vec![
                 test(1, "01-leveldb", "put-then-get", Outcome::Passed, ""),
                 test(

@@ -10,12 +10,11 @@ mod formats;
 mod placement;
 
 pub use formats::{Format, render};
-pub use placement::{OWNED, Placement, place};
+pub use placement::{OWNED, Placement, copy_name, place};
 
 use super::Outcome;
 use super::report;
 use super::verify::{Observer, Request, Verification, verify};
-use crate::harness::build::Trust;
 use crate::harness::trial::{Exercise, Side};
 use crate::harness::verdict::{CheckResult, Verdict};
 use crate::runner::Limits;
@@ -58,6 +57,9 @@ pub struct Grade {
     /// Files of the submission outside the learner-owned `src/` folders that differ
     /// from the course: not used, and named so the teacher sees them.
     pub ignored: Vec<String>,
+    /// Entries of the submission never read: files over the size limit, symbolic
+    /// links, special files.
+    pub refused: Vec<String>,
 }
 
 impl Grade {
@@ -92,6 +94,9 @@ pub struct Options {
     pub allow_unsandboxed: bool,
     /// Told about each step (building, checking), e.g. to show progress.
     pub progress: Box<dyn Fn(&str)>,
+    /// Which course copy to grade in ([`copy_name`]): one per submission graded at
+    /// the same time.
+    pub slot: usize,
 }
 
 /// Tells the grader's progress what a build is doing, every few seconds.
@@ -116,7 +121,7 @@ impl Observer for Progressing<'_> {
 /// Grades the chosen exercises of a submission, placed in a trusted copy of the course
 /// (see [`placement`]). An error means the grader itself could not run.
 pub fn grade(options: &Options) -> anyhow::Result<Grade> {
-    let placed = place(&options.course, &options.submission)?;
+    let placed = place(&options.course, &options.submission, options.slot)?;
     if placed.untrusted()
         && !options.allow_unsandboxed
         && let Some(why) = crate::runner::not_isolated()
@@ -126,7 +131,13 @@ pub fn grade(options: &Options) -> anyhow::Result<Grade> {
         );
     }
     for ignored in &placed.ignored {
-        (options.progress)(&format!("ignored (only {OWNED} is graded): {ignored}"));
+        (options.progress)(&format!(
+            "ignored (only {OWNED} is graded): {}",
+            report::visible_line(ignored)
+        ));
+    }
+    for refused in &placed.refused {
+        (options.progress)(&format!("refused, not read: {}", report::visible_line(refused)));
     }
     let mut results = Vec::new();
     for &exercise in &options.exercises {
@@ -135,10 +146,7 @@ pub fn grade(options: &Options) -> anyhow::Result<Grade> {
         request.code = placed.code.clone();
         request.limits = options.limits;
         request.build_timeout = options.build_timeout;
-        request.trust = match placed.untrusted() {
-            true => Trust::Untrusted,
-            false => Trust::Trusted,
-        };
+        request.trust = placed.trust();
         request.keep_failed = false;
         request.programs = options
             .programs
@@ -162,6 +170,7 @@ pub fn grade(options: &Options) -> anyhow::Result<Grade> {
         results,
         seed: options.seed,
         ignored: placed.ignored,
+        refused: placed.refused,
     })
 }
 

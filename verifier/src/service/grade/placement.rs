@@ -10,6 +10,7 @@
 //! sees what a student tried to change.
 
 use crate::course::COURSE;
+use crate::harness::build::{Confined, Trust};
 use crate::harness::course_copy::{CourseCopy, Files};
 use crate::harness::trial::Side;
 use anyhow::Context as _;
@@ -25,21 +26,44 @@ pub struct Placement {
     /// Files of the submission outside the learner-owned folders that differ from the
     /// course (`Cargo.toml (changed)`, `exercises/02-x/build.rs (added)`).
     pub ignored: Vec<String>,
+    /// Entries of the submission that were not read at all: files over the size
+    /// limit, symbolic links, special files (`exercises/01-x/src/big (1.0 GiB, …)`).
+    pub refused: Vec<String>,
+    /// For someone else's code: what its build may read, and its fresh target.
+    pub confined: Option<Confined>,
     /// Held while grading: the copy is locked for this grader.
-    copy: Option<CourseCopy>,
+    _copy: Option<CourseCopy>,
 }
 
 impl Placement {
     /// Whether the code comes from someone else's submission (built sandboxed).
     pub fn untrusted(&self) -> bool {
-        self.copy.is_some()
+        self.confined.is_some()
+    }
+
+    /// How the code is built: in place when it is the grader's own, else confined.
+    pub fn trust(&self) -> Trust {
+        match &self.confined {
+            Some(confined) => Trust::Untrusted(confined.clone()),
+            None => Trust::Trusted,
+        }
+    }
+}
+
+/// The name of the course copy a grader uses: `grade`, or `grade-N` for the N-th of
+/// several submissions graded at once.
+pub fn copy_name(slot: usize) -> String {
+    match slot {
+        0 => "grade".to_string(),
+        n => format!("grade-{n}"),
     }
 }
 
 /// Places the submission at `submission` into a trusted copy of the course at
-/// `course`. Grading the course's own checkout needs no copy: whoever runs the grader
+/// `course` (the copy [`copy_name`]`(slot)`), with a fresh target folder for its
+/// build. Grading the course's own checkout needs no copy: whoever runs the grader
 /// there owns every file anyway.
-pub fn place(course: &Path, submission: &Path) -> anyhow::Result<Placement> {
+pub fn place(course: &Path, submission: &Path, slot: usize) -> anyhow::Result<Placement> {
     let same = match (course.canonicalize(), submission.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -48,7 +72,9 @@ pub fn place(course: &Path, submission: &Path) -> anyhow::Result<Placement> {
         return Ok(Placement {
             code: course.to_path_buf(),
             ignored: Vec::new(),
-            copy: None,
+            refused: Vec::new(),
+            confined: None,
+            _copy: None,
         });
     }
     let cannot = "cannot make a trusted copy of the course";
@@ -75,11 +101,20 @@ pub fn place(course: &Path, submission: &Path) -> anyhow::Result<Placement> {
             format!("{} ({how})", path.display())
         })
         .collect();
-    let copy = CourseCopy::write(course, "grade", &placed).context(cannot)?;
+    let refused = theirs.refused().iter().map(ToString::to_string).collect();
+    let copy = CourseCopy::write(course, &copy_name(slot), &placed).context(cannot)?;
+    let target = copy
+        .fresh_target(course)
+        .context("cannot make a fresh target folder for the submission's build")?;
     Ok(Placement {
         code: copy.root().to_path_buf(),
         ignored,
-        copy: Some(copy),
+        refused,
+        confined: Some(Confined {
+            sources: copy.sources(),
+            target,
+        }),
+        _copy: Some(copy),
     })
 }
 
@@ -114,7 +149,7 @@ mod tests {
             "fn main() {}\n",
         )?;
         write(&submission.path().join("verifier/snapshots/x.snap"), "forged\n")?;
-        let placed = place(course.path(), submission.path())?;
+        let placed = place(course.path(), submission.path(), 0)?;
         assert_eq!(
             placed.ignored,
             [
@@ -134,7 +169,7 @@ mod tests {
     #[test]
     fn the_course_itself_is_graded_in_place() -> anyhow::Result<()> {
         let here = crate::service::root::default_root();
-        let placed = place(&here, &here)?;
+        let placed = place(&here, &here, 0)?;
         assert_eq!(placed.code, here);
         assert!(placed.ignored.is_empty());
         Ok(())
