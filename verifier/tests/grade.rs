@@ -238,3 +238,79 @@ fn rename_crates(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// A checkout whose exercise 1 is the reference solution (crates renamed as a
+/// learner's), the rest the stubs.
+fn solved_ex01(checkout: &Path) -> std::io::Result<()> {
+    copy_course(&root(), checkout)?;
+    let src = checkout.join("exercises/01-leveldb/src");
+    std::fs::remove_dir_all(&src)?;
+    copy_dir(&root().join("solutions/01-leveldb/src"), &src)?;
+    rename_crates(&src)
+}
+
+/// `verifier grade CHECKOUT ARGS…` from the course: (exit code, stdout, stderr).
+fn grade_checkout(checkout: &Path, args: &[&str]) -> std::io::Result<(Option<i32>, String, String)> {
+    let output = Command::cargo_bin("verifier")
+        .expect("the verifier binary is built")
+        .env_remove("REPLICATE_ROOT")
+        .env_remove("CARGO_TARGET_DIR")
+        .arg("grade")
+        .arg(checkout)
+        .args(args)
+        .output()?;
+    Ok((
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}
+
+/// The forged grade of issue 20: a submission with no code of its own embeds the
+/// programs the grader built for the previous submission. Each submission builds in a
+/// fresh target, and the build sandbox reads only the copy's sources: the embedding
+/// does not even compile.
+#[test]
+fn a_submission_cannot_embed_what_was_built_for_the_previous_one() -> std::io::Result<()> {
+    let solved = tempfile::Builder::new().prefix("replicate-solved-").tempdir()?;
+    solved_ex01(solved.path())?;
+    let (code, out, err) = grade_checkout(solved.path(), &["-e", "1"])?;
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let copies = root().join("target/course-copies");
+    let built = copies.join("grade.target/debug/put");
+    assert!(
+        built.is_file(),
+        "the solved submission's `put` is at {}",
+        built.display()
+    );
+
+    let forger = tempfile::Builder::new().prefix("replicate-forger-").tempdir()?;
+    copy_course(&root(), forger.path())?;
+    let lib = forger.path().join("exercises/01-leveldb/src/lib.rs");
+    let stub = std::fs::read_to_string(&lib)?;
+    let embedded = [
+        built.clone(),
+        copies.join("grade.target/replicate-bins/ex01-leveldb/debug/put"),
+        copies.join("grade/target/debug/put"),
+    ];
+    let forged: String = embedded
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            format!(
+                "pub static FORGED_{i}: &[u8] = include_bytes!({:?});\n",
+                path.display().to_string()
+            )
+        })
+        .collect();
+    std::fs::write(&lib, format!("{stub}\n{forged}"))?;
+    let (code, out, err) = grade_checkout(forger.path(), &["-e", "1", "--format", "junit"])?;
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(out.contains("does not compile"), "{out}");
+    assert!(!out.contains(r#"failures="0""#), "{out}");
+    assert!(
+        !built.exists(),
+        "the previous submission's programs are gone from the fresh target"
+    );
+    Ok(())
+}

@@ -6,8 +6,11 @@
 //! asked: a teacher wants the whole picture. A submission that does not compile, hangs
 //! or crashes *fails* its checks; only a problem of the verifier itself is an *error*.
 
+pub mod class;
 mod formats;
+pub mod gradebook;
 mod placement;
+pub mod similarity;
 
 pub use formats::{Format, render};
 pub use placement::{OWNED, Placement, copy_name, place};
@@ -60,6 +63,8 @@ pub struct Grade {
     /// Entries of the submission never read: files over the size limit, symbolic
     /// links, special files.
     pub refused: Vec<String>,
+    /// The submission's git commit, where it is a git checkout.
+    pub commit: Option<String>,
 }
 
 impl Grade {
@@ -171,6 +176,7 @@ pub fn grade(options: &Options) -> anyhow::Result<Grade> {
         seed: options.seed,
         ignored: placed.ignored,
         refused: placed.refused,
+        commit: commit_of(&options.submission),
     })
 }
 
@@ -234,4 +240,44 @@ pub fn shown_path(path: &Path) -> String {
         Some(relative) => relative.display().to_string(),
         None => path.display().to_string(),
     }
+}
+
+/// The commit a checkout is at, read from its `.git` files (no git is run: a
+/// submission's git configuration could name commands to run). `None` where it is
+/// not a plain git checkout or the commit cannot be found.
+pub fn commit_of(checkout: &Path) -> Option<String> {
+    let git = checkout.join(".git");
+    let read = |path: &Path| -> Option<String> {
+        use std::io::Read as _;
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .ok()?
+            .take(1 << 20)
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    };
+    let is_commit = |text: &str| text.len() >= 40 && text.chars().all(|c| c.is_ascii_hexdigit());
+    let head = read(&git.join("HEAD"))?;
+    let head = head.trim();
+    if is_commit(head) {
+        return Some(head.to_string());
+    }
+    let reference = head.strip_prefix("ref:")?.trim();
+    if reference.split('/').any(|part| part == ".." || part.is_empty()) {
+        return None;
+    }
+    if let Some(commit) = read(&git.join(reference)).map(|t| t.trim().to_string())
+        && is_commit(&commit)
+    {
+        return Some(commit);
+    }
+    read(&git.join("packed-refs"))?.lines().find_map(|line| {
+        let (commit, name) = line.split_once(' ')?;
+        (name == reference && is_commit(commit)).then(|| commit.to_string())
+    })
 }

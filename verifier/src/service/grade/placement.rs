@@ -166,6 +166,40 @@ mod tests {
         Ok(())
     }
 
+    /// A 1 GiB sparse file, a FIFO and a link in a learner's `src/` are listed and
+    /// never opened (a FIFO would block the reader for ever, the sparse file fill its
+    /// memory), and none of them reaches the trusted copy.
+    #[test]
+    fn huge_special_and_linked_files_are_refused_unread() -> anyhow::Result<()> {
+        let course = tempfile::tempdir()?;
+        let submission = tempfile::tempdir()?;
+        let src = "exercises/01-leveldb/src";
+        for root in [course.path(), submission.path()] {
+            write(&root.join(src).join("lib.rs"), "// stub\n")?;
+        }
+        let theirs = submission.path().join(src);
+        std::fs::File::create(theirs.join("big.rs"))?.set_len(1 << 30)?;
+        nix::unistd::mkfifo(&theirs.join("fifo"), nix::sys::stat::Mode::S_IRWXU)?;
+        std::os::unix::fs::symlink("/etc/passwd", theirs.join("passwd.rs"))?;
+        let started = std::time::Instant::now();
+        let placed = place(course.path(), submission.path(), 0)?;
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        assert_eq!(
+            placed.refused,
+            [
+                "exercises/01-leveldb/src/big.rs (1024 MiB, over the 1 MiB limit)",
+                "exercises/01-leveldb/src/fifo (not a regular file: a FIFO, socket or device)",
+                "exercises/01-leveldb/src/passwd.rs (a symbolic link)",
+            ]
+        );
+        for name in ["big.rs", "fifo", "passwd.rs"] {
+            let copied = placed.code.join(src).join(name);
+            assert!(std::fs::symlink_metadata(&copied).is_err(), "{name} was copied");
+        }
+        assert!(placed.code.join(src).join("lib.rs").is_file());
+        Ok(())
+    }
+
     #[test]
     fn the_course_itself_is_graded_in_place() -> anyhow::Result<()> {
         let here = crate::service::root::default_root();
