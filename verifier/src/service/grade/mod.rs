@@ -13,7 +13,7 @@ mod placement;
 pub mod similarity;
 
 pub use formats::{Format, render};
-pub use placement::{OWNED, Placement, copy_name, place};
+pub use placement::{OWNED, Placement, copy_name, place, same_checkout, warm_dependencies};
 
 use super::Outcome;
 use super::report;
@@ -126,6 +126,16 @@ impl Observer for Progressing<'_> {
 /// Grades the chosen exercises of a submission, placed in a trusted copy of the course
 /// (see [`placement`]). An error means the grader itself could not run.
 pub fn grade(options: &Options) -> anyhow::Result<Grade> {
+    if !same_checkout(&options.course, &options.submission) {
+        let observer = Progressing {
+            progress: options.progress.as_ref(),
+            last: std::cell::Cell::new(None),
+        };
+        let warming = |p: &crate::harness::build::Progress| observer.building(p);
+        for problem in warm_dependencies(&options.course, &options.exercises, &warming) {
+            (options.progress)(&problem);
+        }
+    }
     let placed = place(&options.course, &options.submission, options.slot)?;
     if placed.untrusted()
         && !options.allow_unsandboxed

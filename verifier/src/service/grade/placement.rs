@@ -9,7 +9,7 @@
 //! in which the submission differs from the course is listed as ignored, so a teacher
 //! sees what a student tried to change.
 
-use crate::course::COURSE;
+use crate::course::{COURSE, Exercise};
 use crate::harness::build::{Confined, Trust};
 use crate::harness::course_copy::{CourseCopy, Files};
 use crate::harness::trial::Side;
@@ -61,14 +61,10 @@ pub fn copy_name(slot: usize) -> String {
 
 /// Places the submission at `submission` into a trusted copy of the course at
 /// `course` (the copy [`copy_name`]`(slot)`), with a fresh target folder for its
-/// build. Grading the course's own checkout needs no copy: whoever runs the grader
-/// there owns every file anyway.
+/// build (seeded: see [`warm_dependencies`]). Grading the course's own checkout needs no copy: whoever runs the grader there
+/// owns every file anyway.
 pub fn place(course: &Path, submission: &Path, slot: usize) -> anyhow::Result<Placement> {
-    let same = match (course.canonicalize(), submission.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same {
+    if same_checkout(course, submission) {
         return Ok(Placement {
             code: course.to_path_buf(),
             ignored: Vec::new(),
@@ -116,6 +112,38 @@ pub fn place(course: &Path, submission: &Path, slot: usize) -> anyhow::Result<Pl
         }),
         _copy: Some(copy),
     })
+}
+
+/// Whether the submission is the course's own checkout (graded in place).
+pub fn same_checkout(course: &Path, submission: &Path) -> bool {
+    match (course.canonicalize(), submission.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Builds the reference solution of each exercise in the grader's own, trusted
+/// target, before someone else's code is placed: a reference package has the
+/// dependencies of the learner's package, so this compiles (once, then finds fresh)
+/// exactly the dependency artefacts the submission's build will want, and its fresh
+/// target is seeded with them instead of compiling them again for every
+/// submission. A failure only makes grading slower.
+pub fn warm_dependencies(
+    course: &Path,
+    exercises: &[&'static Exercise],
+    progress: &dyn Fn(&crate::harness::build::Progress),
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for exercise in exercises {
+        let package = exercise.buildable(Side::Reference);
+        if let Err(error) = crate::harness::build::build(course, &package, progress) {
+            problems.push(format!(
+                "the dependencies of {} were not prepared ({error}): each submission's build compiles them",
+                package.name
+            ));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]
