@@ -48,7 +48,7 @@ pub fn seed_dependencies(from: &Path, to: &Path, registry: &BTreeSet<String>) ->
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if artefact_of(&name).is_some_and(|crate_name| registry.contains(crate_name)) {
+            if artefact_of(&name).any(|crate_name| registry.contains(crate_name)) {
                 copy_with_times(&entry.path(), &to.join(folder).join(&name))?;
             }
         }
@@ -56,12 +56,16 @@ pub fn seed_dependencies(from: &Path, to: &Path, registry: &BTreeSet<String>) ->
     Ok(())
 }
 
-/// The package or crate an artefact belongs to: `libsled-0a1b.rlib` → `sled`,
-/// `serde_json-77.d` → `serde_json`, `proc-macro2-3c` → `proc-macro2`.
-fn artefact_of(file_name: &str) -> Option<&str> {
-    let name = file_name.strip_prefix("lib").unwrap_or(file_name);
-    let (stem, _hash) = name.rsplit_once('-')?;
-    Some(stem)
+/// The packages or crates an artefact may belong to: `libsled-0a1b.rlib` → `sled`
+/// (or `libsled`), `serde_json-77.d` → `serde_json`, `proc-macro2-3c` →
+/// `proc-macro2`, `libc-12ac` → `libc` (a folder: no `lib` prefix to strip).
+fn artefact_of(file_name: &str) -> impl Iterator<Item = &str> {
+    let whole = file_name.rsplit_once('-').map(|(stem, _)| stem);
+    let stripped = file_name
+        .strip_prefix("lib")
+        .and_then(|name| name.rsplit_once('-'))
+        .map(|(stem, _)| stem);
+    whole.into_iter().chain(stripped)
 }
 
 /// The names of the registry packages in a `Cargo.lock`, both as written
@@ -124,9 +128,11 @@ mod tests {
             names.into_iter().collect::<Vec<_>>(),
             ["proc-macro2", "proc_macro2"]
         );
-        assert_eq!(artefact_of("libproc_macro2-0a1b.rlib"), Some("proc_macro2"));
-        assert_eq!(artefact_of("proc-macro2-3c"), Some("proc-macro2"));
-        assert_eq!(artefact_of("put"), None);
+        let of = |name| artefact_of(name).collect::<Vec<_>>();
+        assert_eq!(of("libproc_macro2-0a1b.rlib"), ["libproc_macro2", "proc_macro2"]);
+        assert_eq!(of("proc-macro2-3c"), ["proc-macro2"]);
+        assert_eq!(of("libc-12ac"), ["libc", "c"]);
+        assert!(of("put").is_empty());
     }
 
     #[test]
