@@ -419,15 +419,19 @@ impl Python {
         }
     }
 
-    /// The `--program` value that runs `program` of the broken script in `mode`.
+    /// The `--program` value that runs `program` of the broken script in `mode`
+    /// (with the port the `port` mode holds).
     ///
     /// The command names the fixture's library folder: the sandbox lets a program
     /// read what its command line names (and its script's folder), nothing else.
-    fn program(&self, mode: &str, program: &str) -> String {
+    /// The port is on the command line too: a program's environment is an
+    /// allow-list, not the verifier's.
+    fn program(&self, mode: &str, program: &str, port: Option<u16>) -> String {
         let fixture = fixture();
         let lib = fixture.with_file_name("../python");
+        let port = port.map(|port| format!(" --port {port}")).unwrap_or_default();
         format!(
-            "{program}={} {} --lib {} {mode} {program}",
+            "{program}={} {}{port} --lib {} {mode} {program}",
             self.command,
             quote([fixture.to_str().expect("a UTF-8 path")]),
             quote([lib.to_str().expect("a UTF-8 path")])
@@ -495,10 +499,11 @@ fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>
     .map(|s| s.to_string())
     .collect();
     args.extend(case.flags.iter().map(|s| s.to_string()));
+    let port = (case.mode == "port").then(free_port);
     match case.exercise {
         Exercise::Two => {
             for program in ["append", "read"] {
-                args.extend(["--program".to_string(), python.program(case.mode, program)]);
+                args.extend(["--program".to_string(), python.program(case.mode, program, port)]);
             }
         }
         Exercise::Three => {
@@ -509,7 +514,7 @@ fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>
             for program in reference
                 .iter()
                 .cloned()
-                .chain([python.program(case.mode, "replicate")])
+                .chain([python.program(case.mode, "replicate", port)])
             {
                 args.extend(["--program".to_string(), program]);
             }
@@ -522,10 +527,6 @@ fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>
         .timeout(bound(case));
     if portable {
         command.env("REPLICATE_PLATFORM", "portable");
-    }
-    let port = (case.mode == "port").then(free_port);
-    if let Some(port) = port {
-        command.env("GAUNTLET_PORT", port.to_string());
     }
     let started = Instant::now();
     let output = command.output().expect("the verifier runs");
@@ -647,6 +648,8 @@ fn assert_verdict(case: &Case, verdict: &str) -> Result<(), String> {
                 (r"\[TMP\]/replicate-[^ )/]+", "[WORKDIR]"),
                 // Random peer ids, where a line is shown as printed.
                 (r"\b[0-9a-f]{16}\b", "[PEER]"),
+                // The `port` mode's port, free on this run, is on its command line.
+                (r"--port \d+", "--port [PORT]"),
                 // Python tracebacks name lines of broken.py, which moves as it is edited.
                 (r"line \d+, in ", "line [N], in "),
                 // Editors strip trailing blanks from snapshot files.

@@ -94,6 +94,8 @@ fn tap_and_usage_errors() {
         &["-e", "99"],
         &["--format", "xml"],
         &["--program", "2:append"],
+        &["--class"],
+        &["--from-reports", "reports"],
     ] {
         let (code, _, err) = grade(args);
         assert_eq!(code, 2, "{args:?}: {err}");

@@ -168,6 +168,14 @@ fn checkout(path: &std::path::Path) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// Where a class's gradebook comes from.
+enum ClassFrom<'a> {
+    /// Grading the checkouts under (or listed in) this path.
+    Checkouts(&'a Path),
+    /// The JSON reports in this folder, running nothing.
+    Reports(&'a Path),
+}
+
 /// `grade --class`: a gradebook from the class's checkouts, or from reports.
 fn class_run(
     args: &GradeArgs,
@@ -176,13 +184,10 @@ fn class_run(
     exercises: Vec<&'static Exercise>,
 ) -> ExitCode {
     let out = args.output.clone().unwrap_or_else(|| PathBuf::from("gradebook"));
-    if let Err(e) = std::fs::create_dir_all(&out) {
-        return usage_error(&format!("cannot write {}: {e}", out.display()));
-    }
     if !args.programs.is_empty() {
         return usage_error("--program grades one submission's commands: it does not apply to --class");
     }
-    let book = match (class, &args.from_reports) {
+    let source = match (class, &args.from_reports) {
         (Some(_), Some(_)) => {
             return usage_error(
                 "give either --class DIR (checkouts) or --class --from-reports DIR, not both",
@@ -193,7 +198,14 @@ fn class_run(
                 "--class needs a folder of checkouts (or a file listing them), or --from-reports DIR",
             );
         }
-        (None, Some(reports)) => Gradebook::from_reports(reports, &out)
+        (Some(class), None) => ClassFrom::Checkouts(class),
+        (None, Some(reports)) => ClassFrom::Reports(reports),
+    };
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        return usage_error(&format!("cannot write {}: {e}", out.display()));
+    }
+    let book = match source {
+        ClassFrom::Reports(reports) => Gradebook::from_reports(reports, &out)
             .map(|mut book| {
                 book.similarity_note =
                     Some("Built from reports: they carry no code, so similarity was not looked at.".into());
@@ -205,7 +217,7 @@ fn class_run(
                     .with_context(|| format!("cannot write the gradebook in {}", out.display()))?;
                 Ok(book)
             }),
-        (Some(class), None) => {
+        ClassFrom::Checkouts(class) => {
             let checkouts = match class::checkouts(class) {
                 Ok(checkouts) => checkouts,
                 Err(error) => return error_exit(&error),

@@ -386,3 +386,48 @@ document.querySelectorAll('#book th').forEach(function (th, column) {\n\
   });\n\
 });\n\
 </script>\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reports come from learners' CI: a report with markup, escape sequences and a
+    /// spreadsheet formula in it, and one that is not a report at all.
+    #[test]
+    fn reports_from_elsewhere_are_read_warily_and_shown_escaped() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let reports = dir.path().join("reports");
+        std::fs::create_dir(&reports)?;
+        let hostile = serde_json::json!({
+            "version": 3,
+            "status": "fail",
+            "tests": [
+                {"name": "01-leveldb / put-then-get", "status": "pass", "task_id": 1},
+                {"name": "01-leveldb / <script>alert(1)</script>", "status": "fail", "task_id": 1,
+                 "message": "\u{1b}[2Jgot\n7 of 7 checks passed"},
+            ],
+            "replicate": {"commit": "=HYPERLINK(\"http://x\")"},
+        });
+        std::fs::write(reports.join("mallory.json"), hostile.to_string())?;
+        std::fs::write(reports.join("broken.json"), "{ not json")?;
+        let book = Gradebook::from_reports(&reports, dir.path())?;
+        assert_eq!(book.exercises, [1]);
+        assert_eq!(book.rows[0].learner, "broken");
+        assert_eq!(book.rows[0].status, "unreadable");
+        assert!(book.rows[0].problem.as_deref().is_some_and(|p| p.contains("not JSON")));
+        assert_eq!(book.rows[1].exercises[&1], Score { passed: 1, total: 2 });
+        let html = book.html();
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(!html.contains('\u{1b}'));
+        assert!(html.contains("\\x1b[2Jgot\n7 of 7"), "{html}");
+        let csv = book.csv();
+        assert_eq!(
+            csv,
+            "learner,commit,status,passed,total,01-leveldb\n\
+             broken,,unreadable,0,0,\n\
+             mallory,\"'=HYPERLINK(\"\"http://x\"\")\",fail,1,2,1/2\n"
+        );
+        Ok(())
+    }
+}
