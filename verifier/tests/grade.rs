@@ -406,6 +406,11 @@ fn a_class_is_graded_into_one_gradebook() -> std::io::Result<()> {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("[5/5] "), "progress on stderr:\n{err}");
     let csv = std::fs::read_to_string(book.join("gradebook.csv"))?;
+    // Shown when the snapshot differs: why each learner got what they got.
+    for learner in ["a-solved", "b-half", "c-broken", "d-hostile", "e-copy"] {
+        let report = std::fs::read_to_string(book.join(format!("reports/{learner}.txt")))?;
+        println!("── {learner}\n{report}");
+    }
     insta::assert_snapshot!("class_gradebook_csv", csv);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(book.join("gradebook.json"))?)?;
@@ -433,9 +438,10 @@ fn a_class_is_graded_into_one_gradebook() -> std::io::Result<()> {
     );
     assert!(report.contains("src/passwd.rs (a symbolic link)"), "{report}");
 
-    let (code, err) = class_grade(&["--class", &class_dir])?;
+    let (code, err) = class_grade(&["--class", &class_dir, "--jobs", "2"])?;
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(err.matches("already graded at").count(), 5, "{err}");
+    assert!(err.contains("[5/5] "), "{err}");
     assert_eq!(std::fs::read_to_string(book.join("gradebook.csv"))?, csv);
 
     let reports = book.join("reports").display().to_string();

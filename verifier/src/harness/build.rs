@@ -9,6 +9,10 @@
 //! hard-linked to a place of their own, `target/replicate-bins/PACKAGE/NAME`, before
 //! another build can replace them.
 //!
+//! Someone else's code (a submission being graded) is the exception: it builds in a
+//! fresh target folder of its own ([`Trust::Untrusted`]), in the build sandbox, from a
+//! cleared environment, under [`BUILD_RESOURCES`].
+//!
 //! A first build compiles every dependency, which takes minutes on a small machine:
 //! the build reports each crate as cargo finishes it, so nobody stares at a silent
 //! screen.

@@ -414,7 +414,12 @@ mod tests {
         assert_eq!(book.exercises, [1]);
         assert_eq!(book.rows[0].learner, "broken");
         assert_eq!(book.rows[0].status, "unreadable");
-        assert!(book.rows[0].problem.as_deref().is_some_and(|p| p.contains("not JSON")));
+        assert!(
+            book.rows[0]
+                .problem
+                .as_deref()
+                .is_some_and(|p| p.contains("not JSON"))
+        );
         assert_eq!(book.rows[1].exercises[&1], Score { passed: 1, total: 2 });
         let html = book.html();
         assert!(!html.contains("<script>alert"), "{html}");
