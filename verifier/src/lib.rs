@@ -18,6 +18,8 @@
 //!      │                                      records, redaction, snapshots, wiring
 //!  process      runner/                       a program as a child process: limits,
 //!                                             sandbox, capture, cleanup; per platform
+//!  text         text.rs                       Markdown for the terminal, display widths
+//!                                             (a leaf: any layer may use it)
 //! ```
 //!
 //! The replication protocol of exercise 03 (its messages, `course::replication::wire`,
@@ -38,4 +40,5 @@ pub mod harness;
 pub mod runner;
 pub mod service;
 pub mod slides;
+pub mod text;
 pub mod workshop;

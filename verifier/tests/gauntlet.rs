@@ -523,6 +523,8 @@ fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>
     let mut command = Command::cargo_bin("verifier").expect("the verifier binary is built");
     command
         .env_remove("REPLICATE_ROOT")
+        // Each case's time limits are what it tests: not stretched on a busy machine.
+        .env("REPLICATE_PATIENCE", "1")
         .args(&args)
         .timeout(bound(case));
     if portable {

@@ -6,8 +6,9 @@ use crate::course::replication::wire::{self, Direction, Line, Message};
 use crate::course::{self, Side};
 use crate::harness::build::build;
 use crate::harness::duplex::{self, Event, Fault, Mode};
+use crate::harness::ports::PortLease;
 use crate::harness::redact::Redactor;
-use crate::harness::trial::{Programs, free_port};
+use crate::harness::trial::Programs;
 use crate::runner::{self, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
 use crate::service::root::default_root;
 use anyhow::anyhow;
@@ -167,9 +168,9 @@ fn gossip() -> anyhow::Result<()> {
     // Under the verifier's scratch root: removed even if the verifier is killed.
     let dir = crate::runner::scratch_dir("replicate-demo-")?;
     let dir = dir.path();
-    let ports: Vec<String> = (0..3)
-        .map(|_| free_port().map(|port| port.to_string()))
-        .collect::<Result<_, _>>()?;
+    // Held until the demo ends: no other program is told these ports meanwhile.
+    let leases: Vec<PortLease> = (0..3).map(|_| PortLease::take()).collect::<Result<_, _>>()?;
+    let ports: Vec<String> = leases.iter().map(|lease| lease.port().to_string()).collect();
     println!("# Three peers in a line: p1 – p2 – p3 (p1 and p3 never meet).");
     let limits = Limits {
         timeout: Duration::from_secs(60),
@@ -236,8 +237,11 @@ fn clocks() -> anyhow::Result<()> {
     show(&programs, "put", &["--db", "bob.db", "k", "from bob"], dir)?;
     let mut servers = Vec::new();
     let mut addresses = Vec::new();
+    let mut leases = Vec::new();
     for db in ["alice.db", "bob.db"] {
-        let port = free_port()?.to_string();
+        let lease = PortLease::take()?;
+        let port = lease.port().to_string();
+        leases.push(lease);
         let invocation = invocation(&programs, "serve", &["--db", db, "--port", &port], dir)?;
         println!("$ {} &", invocation.short_line());
         servers.push(Spawned::start(

@@ -18,6 +18,8 @@ pub mod build;
 pub mod course_copy;
 pub mod duplex;
 pub mod fresh_target;
+pub mod patience;
+pub mod ports;
 pub mod records;
 pub mod redact;
 pub mod snapshot;

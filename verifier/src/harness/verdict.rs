@@ -98,6 +98,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
             "the check `{}` itself crashed (a verifier bug)",
             check.name
         )),
+        (Ok(Err(failure)), _) if failure.harness => Verdict::Error(not_the_programs_fault(&failure)),
         (Ok(Err(failure)), _) => Verdict::Fail(failure),
         (Ok(Ok(())), None) => Verdict::Pass,
         (Ok(Ok(())), Some(Err(error))) => Verdict::Error(format!("{error:#}")),
@@ -212,6 +213,20 @@ fn differing_field<'l>(
     Some((fields[index].name, e[index], a[index]))
 }
 
+/// How a failure of the harness or the machine reads: what happened, and that the
+/// learner's program is not to blame (no advice about their code).
+pub fn not_the_programs_fault(failure: &Failure) -> String {
+    let mut message = format!(
+        "{} — this is not your program's fault: the verifier or this machine failed. Run it again; if it happens again, please report it.",
+        failure.summary.trim_end_matches('.')
+    );
+    for line in &failure.details {
+        message.push_str("\n  ");
+        message.push_str(line);
+    }
+    message
+}
+
 /// The result of a check the verifier could not even start.
 fn error_result(check: &'static Check, message: String) -> CheckResult {
     CheckResult {
@@ -249,6 +264,39 @@ mod tests {
             Limits::default(),
         );
         first_difference(&context, expected, actual).summary
+    }
+
+    #[test]
+    fn a_failure_of_the_harness_is_the_verifiers_error_not_the_programs_fail() {
+        static CHECK: Check = Check {
+            name: "harness-fails",
+            about: "a check whose harness fails",
+            advice: "advice about the learner's code that must not be shown",
+            run: |trial| {
+                trial.note("about to start a relay");
+                Err(Failure::harness("cannot start a relay: out of ports").detail("tried 2,000"))
+            },
+        };
+        let exercise = crate::course::find("2").unwrap();
+        let context = Context::new(
+            exercise,
+            Programs::new(),
+            std::path::Path::new("."),
+            Limits::default(),
+        );
+        let settings = Settings {
+            keep_failed: false,
+            compare_snapshots: false,
+            seed: 1,
+        };
+        let result = run_check(&context, &CHECK, &settings);
+        assert_eq!(
+            result.verdict,
+            Verdict::Error(
+                "cannot start a relay: out of ports — this is not your program's fault: the verifier or this machine failed. Run it again; if it happens again, please report it.\n  tried 2,000"
+                    .to_string()
+            )
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@
 
 use crate::course::{self, Side};
 use crate::harness::build::{BUILD_TIMEOUT, Profile, build_in};
-use crate::harness::trial::{Context, Programs, Trial, free_port};
+use crate::harness::ports::PortLease;
+use crate::harness::trial::{Context, Programs, Trial};
 use crate::runner::{Invocation, Limits, Spawned, Stderr, Stdout, Wiring};
 use anyhow::{Context as _, bail};
 use std::io::{BufRead, BufReader, Write};
@@ -220,7 +221,10 @@ fn measure(node: &[String], fsync: bool, clients: usize, workload: Workload) -> 
     let dir = tempfile::Builder::new()
         .prefix("replicate-2pc-bench-")
         .tempdir()?;
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect::<std::io::Result<_>>()?;
+    let leases: Vec<PortLease> = (0..3)
+        .map(|_| PortLease::take())
+        .collect::<std::io::Result<_>>()?;
+    let ports: Vec<u16> = leases.iter().map(PortLease::port).collect();
     let limits = Limits {
         timeout: Duration::from_secs(3600),
         resources: None,

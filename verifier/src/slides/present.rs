@@ -424,7 +424,8 @@ fn render_markdown(text: &str, style: &Style) -> String {
 /// Wraps one line to `width` columns at spaces. A list item's continuation lines are
 /// indented under its text; a word longer than the width stays whole on its own line.
 pub fn wrap(line: &str, width: usize) -> Vec<String> {
-    if line.chars().count() <= width {
+    let columns = crate::text::columns;
+    if columns(line) <= width {
         return vec![line.to_string()];
     }
     let indent = line.len() - line.trim_start_matches(' ').len();
@@ -435,7 +436,7 @@ pub fn wrap(line: &str, width: usize) -> Vec<String> {
     let mut current_len = indent;
     let mut empty = true;
     for word in line[indent..].split(' ').filter(|w| !w.is_empty()) {
-        let len = word.chars().count();
+        let len = columns(word);
         if !empty && current_len + 1 + len > width {
             lines.push(std::mem::replace(&mut current, pad.clone()));
             current_len = pad.len();

@@ -178,7 +178,7 @@ pub fn wrap(text: &str, first: &str, rest: &str, width: usize) -> String {
     let mut line = first.to_string();
     let mut empty = true;
     for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let len = super::render::columns(&line) + 1 + super::render::columns(word);
+        let len = crate::text::columns(&line) + 1 + crate::text::columns(word);
         if !empty && len > width {
             out.push_str(line.trim_end());
             out.push('\n');

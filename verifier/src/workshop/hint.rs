@@ -1,9 +1,9 @@
 //! Hints, one level at a time: each `hint` shows the next level (a nudge, the approach,
 //! nearly the answer) and remembers it, so a learner never sees more than they asked for.
 
-use super::render::{Style, render};
 use super::state::State;
 use crate::course::Exercise;
+use crate::text::{Style, render};
 
 /// Shows the next hint level of `exercise` (or `level`, when given) and records it.
 pub fn hint(state: &mut State, exercise: &Exercise, level: Option<usize>, style: Style) -> String {

@@ -9,7 +9,7 @@
 use crate::course::replication::wire::{Line, Message, decode};
 use crate::course::shapes::LOG_ENTRY;
 use crate::harness::records::parse_line;
-use crate::harness::trial::{Failure, LiveProcess, Relay, Trial, Who, free_port};
+use crate::harness::trial::{Failure, LiveProcess, Relay, Trial, Who};
 use crate::runner::seconds;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpStream;
@@ -71,7 +71,7 @@ impl Network {
             nodes.push(Node {
                 name: format!("p{}", index + 1),
                 who: *who,
-                port: free_port().map_err(|e| Failure::new(format!("cannot find a free port: {e}")))?,
+                port: trial.port()?,
                 dials: Vec::new(),
                 process: None,
                 printed: Arc::default(),
@@ -86,7 +86,7 @@ impl Network {
         for &(dialler, listener) in links {
             let target = network.nodes[listener].port;
             let relay =
-                Relay::start(target).map_err(|e| Failure::new(format!("cannot start a relay: {e}")))?;
+                Relay::start(target).map_err(|e| Failure::harness(format!("cannot start a relay: {e}")))?;
             network.nodes[dialler].dials.push(relay.port());
             network.links.push(Link {
                 dialler,
@@ -281,7 +281,8 @@ impl Network {
     /// Waits until every running peer has printed exactly `expected` (each entry once),
     /// then shows the converged state in the transcript.
     pub fn converge(&mut self, trial: &mut Trial, expected: &BTreeSet<Entry>) -> Result<(), Failure> {
-        let deadline = Instant::now() + CONVERGE_TIMEOUT;
+        let patience = crate::harness::patience::stretch(CONVERGE_TIMEOUT);
+        let deadline = Instant::now() + patience;
         loop {
             let mut all = true;
             for index in 0..self.nodes.len() {
@@ -309,7 +310,7 @@ impl Network {
                 break;
             }
             if Instant::now() >= deadline {
-                return Err(self.not_converged(trial, expected));
+                return Err(self.not_converged(trial, expected, patience));
             }
             thread::sleep(Duration::from_millis(10));
         }
@@ -411,24 +412,36 @@ impl Network {
     }
 
     /// A problem with a running peer: exited, printed garbage or an entry twice.
-    fn check_health(&mut self, index: usize) -> Option<String> {
+    fn check_health(&mut self, index: usize) -> Option<Failure> {
+        let ours: Vec<u32> = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.process.as_ref()?.group())
+            .map(|group| group.as_raw() as u32)
+            .collect();
         let node = &mut self.nodes[index];
         let name = node.name.clone();
         if let Some(ending) = node.process.as_mut().and_then(LiveProcess::ending) {
+            if let Some(taken) = Failure::if_port_was_taken(&name, node.port, &ours) {
+                return Some(taken);
+            }
             let when = node.event.as_deref().unwrap_or("while the network was running");
-            return Some(format!("{name} {} {when}", ending.describe()));
+            return Some(format!("{name} {} {when}", ending.describe()).into());
         }
         let printed = node.printed.lock().ok()?;
         if let Some(garbage) = printed.garbage.first() {
-            return Some(format!("{name} printed a line that is not a record: {garbage}"));
+            return Some(format!("{name} printed a line that is not a record: {garbage}").into());
         }
         let mut seen = BTreeSet::new();
         for entry in &printed.entries {
             if !seen.insert(entry) {
-                return Some(format!(
-                    "{name} printed the entry {:?} twice: print an entry only when you store it as new",
-                    entry.2
-                ));
+                return Some(
+                    format!(
+                        "{name} printed the entry {:?} twice: print an entry only when you store it as new",
+                        entry.2
+                    )
+                    .into(),
+                );
             }
         }
         None
@@ -441,17 +454,17 @@ impl Network {
     }
 
     /// Stops everything and turns a problem into a failure with evidence.
-    fn failed(&mut self, trial: &mut Trial, summary: String) -> Failure {
+    fn failed(&mut self, trial: &mut Trial, failure: impl Into<Failure>) -> Failure {
         for index in 0..self.nodes.len() {
             self.stop(trial, index, false);
         }
-        Failure::new(summary)
+        failure.into()
     }
 
-    fn not_converged(&mut self, trial: &mut Trial, expected: &BTreeSet<Entry>) -> Failure {
+    fn not_converged(&mut self, trial: &mut Trial, expected: &BTreeSet<Entry>, waited: Duration) -> Failure {
         let mut failure = Failure::new(format!(
             "the network did not converge within {}: not every peer printed every entry",
-            seconds(CONVERGE_TIMEOUT)
+            seconds(waited)
         ));
         for index in 0..self.nodes.len() {
             let printed: BTreeSet<Entry> = self.printed(index).into_iter().collect();

@@ -79,7 +79,7 @@ pub(super) fn cut_mid_stream(trial: &mut Trial) -> Result<(), Failure> {
     let extra = trial.rng().usize(1..40);
     let applied = whole - 1;
     let relay = CutRelay::start(alice.port(), Cut { lines: whole, extra }, None)
-        .map_err(|e| Failure::new(format!("cannot start a relay: {e}")))?;
+        .map_err(|e| Failure::harness(format!("cannot start a relay: {e}")))?;
     let mark = trial.mark();
     trial.note("bob pulls through a relay that cuts alice's answer in the middle of a record line");
     let outcome = pull_at(
@@ -125,7 +125,7 @@ pub(super) fn serve_killed(trial: &mut Trial) -> Result<(), Failure> {
     let extra = trial.rng().usize(1..40);
     let applied = whole - 1;
     let relay = CutRelay::start(alice.port(), Cut { lines: whole, extra }, alice.group())
-        .map_err(|e| Failure::new(format!("cannot start a relay: {e}")))?;
+        .map_err(|e| Failure::harness(format!("cannot start a relay: {e}")))?;
     let mark = trial.mark();
     let outcome = pull_at(trial, Who::Tested, "bob.db", &relay.address(), "alice", &[])?;
     let received = cut_pull(
@@ -184,7 +184,7 @@ fn scripted(
     answer: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static,
 ) -> Result<ScriptedServer, Failure> {
     ScriptedServer::start(hello(hello_peer), Box::new(answer))
-        .map_err(|e| Failure::new(format!("cannot start the verifier's server: {e}")))
+        .map_err(|e| Failure::harness(format!("cannot start the verifier's server: {e}")))
 }
 
 /// The request lines a scripted server received, or a failure naming what was sent.

@@ -434,7 +434,7 @@ pub fn catch_up_costs_what_is_new(trial: &mut Trial) -> Result<(), Failure> {
         "the verifier, as a peer, gives alice.db and bob.db the same {LARGE} nodes of its own log"
     ));
     // Setting up, not what is measured: a slow machine gets the time it needs.
-    trial.set_timeout(Some(trial.limits().timeout.max(SETUP_TIMEOUT)));
+    trial.set_timeout(Some(trial.context.limits.timeout.max(SETUP_TIMEOUT)));
     let fed = ["alice.db", "bob.db"]
         .into_iter()
         .try_for_each(|db| feed(trial, db, &verifier, old));

@@ -173,7 +173,7 @@ impl Trial<'_> {
         judge_hang: bool,
     ) -> Result<Conversation, Failure> {
         let finished = run(&invocation, Some(input), &self.limits())
-            .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
+            .map_err(|e| Failure::could_not_start(&invocation, e))?;
         self.runs.push(RunLog {
             invocation,
             ending: finished.ending,
@@ -222,7 +222,7 @@ impl Trial<'_> {
         });
         let stderr = [Stderr::Captured, Stderr::Captured];
         let outcome = duplex::run(&inv_a, &inv_b, Mode::Direct, stderr, &self.limits())
-            .map_err(|e| Failure::new(format!("could not start the two peers: {e}")))?;
+            .map_err(|e| Failure::harness(format!("could not start the two peers: {e}")))?;
         self.runs.push(RunLog {
             invocation: inv_a,
             ending: outcome.a,

@@ -17,7 +17,7 @@
 //! printed, for a `Failure`; it is a plain message on purpose, not a harness error.
 
 use super::gate::Gate;
-use super::{Failure, RunLog, Trial, Who, free_port};
+use super::{Failure, RunLog, Trial, Who};
 use crate::runner::{Ending, Finished, Invocation, Limits, Resources, Spawned, Wiring, run, seconds};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -136,7 +136,7 @@ impl Cluster {
             members.push(Member {
                 name: format!("p{}", index + 1),
                 who: *who,
-                port: free_port().map_err(|e| Failure::new(format!("cannot find a free port: {e}")))?,
+                port: trial.port()?,
                 process: None,
                 invocation: None,
                 printed: Arc::default(),
@@ -148,7 +148,7 @@ impl Cluster {
             for (b, target) in members.iter().enumerate() {
                 if a != b {
                     let gate = Gate::start(target.port)
-                        .map_err(|e| Failure::new(format!("cannot start a relay: {e}")))?;
+                        .map_err(|e| Failure::harness(format!("cannot start a relay: {e}")))?;
                     gates.insert((a, b), gate);
                 }
             }
@@ -200,6 +200,15 @@ impl Cluster {
         self.members[index].port
     }
 
+    /// The process groups of the nodes running now (for telling them from strangers).
+    fn groups(&self) -> Vec<u32> {
+        self.members
+            .iter()
+            .filter_map(|m| m.process.as_ref())
+            .map(|p| p.group().as_raw() as u32)
+            .collect()
+    }
+
     /// Whether a node is running (not killed).
     pub fn is_up(&self, index: usize) -> bool {
         self.members[index].process.is_some()
@@ -240,7 +249,7 @@ impl Cluster {
             ..self.limits
         };
         let mut process = Spawned::start(&invocation, wiring, &limits)
-            .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
+            .map_err(|e| Failure::could_not_start(&invocation, e))?;
         member.run_start = member.printed.lock().map(|p| p.events.len()).unwrap_or(0);
         if let Some(stdout) = process.take_stdout() {
             let printed = member.printed.clone();
@@ -256,7 +265,8 @@ impl Cluster {
     /// before it knows the dialled node is up, so a node may be ready for an instant.)
     pub fn wait_ready(&mut self, trial: &mut Trial, index: usize) -> Result<(), Failure> {
         let name = self.name(index);
-        let deadline = Instant::now() + READY_TIMEOUT;
+        let patience = crate::harness::patience::stretch(READY_TIMEOUT);
+        let deadline = Instant::now() + patience;
         let mut last: Option<(usize, Instant)> = None;
         loop {
             let readiness: Vec<bool> = self
@@ -284,7 +294,7 @@ impl Cluster {
                     trial,
                     Failure::new(format!(
                         "{name} did not print {{\"event\":\"ready\"}} (and stay ready) within {}",
-                        seconds(READY_TIMEOUT)
+                        seconds(patience)
                     ))
                     .detail(format!(
                         "Dial every --peer (and again every ~100 ms while it fails); print `ready` once at least --min-consensus ({}) are connected.",
@@ -298,7 +308,8 @@ impl Cluster {
 
     /// Waits until a node accepts connections on its port (it may not be ready).
     pub fn wait_listening(&mut self, trial: &mut Trial, index: usize) -> Result<(), Failure> {
-        let deadline = Instant::now() + READY_TIMEOUT;
+        let patience = crate::harness::patience::stretch(READY_TIMEOUT);
+        let deadline = Instant::now() + patience;
         let port = self.members[index].port;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             self.healthy(trial)?;
@@ -308,7 +319,7 @@ impl Cluster {
                     trial,
                     Failure::new(format!(
                         "{name} did not listen on its --port within {}",
-                        seconds(READY_TIMEOUT)
+                        seconds(patience)
                     )),
                 ));
             }
@@ -375,12 +386,18 @@ impl Cluster {
     pub fn healthy(&mut self, trial: &mut Trial) -> Result<(), Failure> {
         for index in 0..self.members.len() {
             let name = self.name(index);
+            let ours = self.groups();
             let member = &mut self.members[index];
             let problem = match member.process.as_mut().and_then(Spawned::ending) {
-                Some(ending) => Some(format!(
-                    "{name} {} while the cluster was running",
-                    ending.describe()
-                )),
+                Some(ending) => {
+                    if let Some(taken) = Failure::if_port_was_taken(&name, member.port, &ours) {
+                        return Err(self.failed(trial, taken));
+                    }
+                    Some(format!(
+                        "{name} {} while the cluster was running",
+                        ending.describe()
+                    ))
+                }
                 None => member
                     .printed
                     .lock()
@@ -435,7 +452,7 @@ impl Cluster {
             shown.join(" ")
         );
         let process = Spawned::start(&invocation, Wiring::default(), &self.limits)
-            .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
+            .map_err(|e| Failure::could_not_start(&invocation, e))?;
         Ok(Background {
             node: index,
             command,
@@ -513,8 +530,8 @@ impl Cluster {
     pub fn get(&mut self, trial: &mut Trial, index: usize, key: &str) -> Result<Option<String>, Failure> {
         let address = format!("127.0.0.1:{}", self.members[index].port);
         let invocation = trial.invocation(self.members[index].who, "get", &["--node", &address, key])?;
-        let finished = run(&invocation, None, &self.limits)
-            .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
+        let finished =
+            run(&invocation, None, &self.limits).map_err(|e| Failure::could_not_start(&invocation, e))?;
         trial.runs.push(RunLog {
             invocation,
             ending: finished.ending,

@@ -16,7 +16,7 @@ mod raw;
 mod serving;
 
 pub use cluster::{Background, Cluster, Event, Written, show};
-pub use network::{Crossing, LiveProcess, Relay, free_port};
+pub use network::{Crossing, LiveProcess, Relay};
 pub use peer::Peer;
 pub use raw::{RawRun, RawTalk};
 pub use serving::{Cut, CutRelay, ScriptedServer, Server};
@@ -39,6 +39,9 @@ pub struct Failure {
     pub details: Vec<String>,
     /// What to try, fitted to what was observed (replaces the check's canned advice).
     pub advice: Option<String>,
+    /// The harness or the machine failed, not the program under test: the verdict is
+    /// the verifier's error (exit 2), with no advice about the learner's code.
+    pub harness: bool,
 }
 
 impl Failure {
@@ -47,7 +50,36 @@ impl Failure {
             summary: summary.into(),
             details: Vec::new(),
             advice: None,
+            harness: false,
         }
+    }
+
+    /// A failure of the verifier or of the machine (a port it could not lease, a relay
+    /// that could not start, a reference that would not build): never the learner's.
+    pub fn harness(summary: impl Into<String>) -> Self {
+        Failure {
+            harness: true,
+            ..Failure::new(summary)
+        }
+    }
+
+    /// The runner could not start a program: the machine's problem (out of processes,
+    /// a sandbox it cannot apply), never the program's, which never got to run.
+    pub fn could_not_start(invocation: &Invocation, error: impl std::fmt::Display) -> Self {
+        Failure::harness(format!("could not start `{}`: {error}", invocation.short_line()))
+    }
+
+    /// When a program told to listen on `port` has ended: if a stranger (no program of
+    /// this check: `ours` are their pids and process groups) listens there now, the
+    /// machine took the port from it, and the failure is the harness's, not the
+    /// program's. (One of the check's own programs on another's port is a bug of the
+    /// programs under test, and stays theirs.)
+    pub fn if_port_was_taken(name: &str, port: u16, ours: &[u32]) -> Option<Failure> {
+        crate::harness::ports::taken_by_a_stranger(port, ours).then(|| {
+            Failure::harness(format!(
+                "{name} ended, and port {port}, which the verifier gave it, is held by another process on this machine (not one of this check's)"
+            ))
+        })
     }
 
     pub fn detail(mut self, line: impl Into<String>) -> Self {
@@ -58,6 +90,12 @@ impl Failure {
     pub fn advise(mut self, advice: impl Into<String>) -> Self {
         self.advice = Some(advice.into());
         self
+    }
+}
+
+impl From<String> for Failure {
+    fn from(summary: String) -> Self {
+        Failure::new(summary)
     }
 }
 
@@ -124,7 +162,7 @@ impl Context {
         });
         built
             .as_ref()
-            .map_err(|e| Failure::new(format!("cannot build the reference solution: {e}")))
+            .map_err(|e| Failure::harness(format!("cannot build the reference solution: {e}")))
     }
 }
 
@@ -151,6 +189,8 @@ pub struct Trial<'a> {
     /// Figures a timed check measured, for the verdict (they vary, so never in the
     /// transcript).
     measured: Vec<String>,
+    /// The ports leased for this check's programs, held until the check ends.
+    ports: Vec<crate::harness::ports::PortLease>,
 }
 
 impl<'a> Trial<'a> {
@@ -168,7 +208,19 @@ impl<'a> Trial<'a> {
             env: Vec::new(),
             timeout: None,
             measured: Vec::new(),
+            ports: Vec::new(),
         }
+    }
+
+    /// A port for one of this check's programs to listen on, leased to no one else
+    /// (no other program of this check, of a check beside it, or of another verifier)
+    /// until the check ends. See [`crate::harness::ports`].
+    pub fn port(&mut self) -> Result<u16, Failure> {
+        let lease = crate::harness::ports::PortLease::take()
+            .map_err(|e| Failure::harness(format!("cannot find a free port: {e}")))?;
+        let port = lease.port();
+        self.ports.push(lease);
+        Ok(port)
     }
 
     /// Notes a measured figure for the verdict: `3.1 s, budget 6.0 s: sending …`.
@@ -188,14 +240,13 @@ impl<'a> Trial<'a> {
     }
 
     /// The limits the next program run gets (the context's, unless a check set its
-    /// own timeout).
+    /// own timeout), its wall-clock limit stretched on a busy machine
+    /// ([`crate::harness::patience`]): CPU time and memory are the program's own.
     pub fn limits(&self) -> Limits {
-        match self.timeout {
-            Some(timeout) => Limits {
-                timeout,
-                ..self.context.limits
-            },
-            None => self.context.limits,
+        let timeout = self.timeout.unwrap_or(self.context.limits.timeout);
+        Limits {
+            timeout: crate::harness::patience::stretch(timeout),
+            ..self.context.limits
         }
     }
 
@@ -279,8 +330,7 @@ impl<'a> Trial<'a> {
         };
         self.transcript.push(line);
         let finished = run(&invocation, None, &self.limits()).map_err(|e| {
-            Failure::new(format!("could not start `{}`: {e}", invocation.short_line()))
-                .detail("Is the program built, and is the command right?")
+            Failure::could_not_start(&invocation, e).detail("Is the program built, and is the command right?")
         })?;
         self.runs.push(RunLog {
             invocation,

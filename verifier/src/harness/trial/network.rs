@@ -60,7 +60,7 @@ impl LiveProcess {
             ..limits
         };
         let mut process = Spawned::start(&invocation, wiring, &limits)
-            .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
+            .map_err(|e| Failure::could_not_start(&invocation, e))?;
         if let Some(stdout) = process.take_stdout() {
             thread::spawn(move || read_lines(stdout, on_line));
         }
@@ -128,26 +128,6 @@ fn read_lines<R: Read>(stdout: R, mut on_line: impl FnMut(&[u8]) -> bool) {
             break;
         }
     }
-}
-
-/// A port for a program to listen on: free right now (we bind it to be sure, then
-/// let go), and below the kernel's range of ephemeral ports, so that no outgoing
-/// connection of any process can take it before the program binds it. (A port the
-/// OS picks with bind(0) comes from that range, and loses that race now and then.)
-pub fn free_port() -> std::io::Result<u16> {
-    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32768);
-    let low = 10_000.min(ephemeral_start / 2);
-    for _ in 0..200 {
-        let port = fastrand::u16(low..ephemeral_start.max(low + 1));
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return Ok(port);
-        }
-    }
-    // A crowded machine: let the OS choose.
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// One line that crossed a relay.

@@ -51,7 +51,7 @@ impl Trial<'_> {
         };
         let stderr = [Stderr::Captured, Stderr::Captured];
         let outcome = duplex::run(&inv_a, &inv_b, mode, stderr, &self.limits())
-            .map_err(|e| Failure::new(format!("could not start the two peers: {e}")))?;
+            .map_err(|e| Failure::harness(format!("could not start the two peers: {e}")))?;
         let run = RawRun {
             a: outcome.a,
             b: outcome.b,
@@ -83,7 +83,7 @@ impl Trial<'_> {
     pub fn converse_raw(&mut self, peer: &Peer, input: &[u8]) -> Result<RawTalk, Failure> {
         let invocation = self.invocation(peer.who, peer.program, &peer.args)?;
         let finished = run(&invocation, Some(input), &self.limits())
-            .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
+            .map_err(|e| Failure::could_not_start(&invocation, e))?;
         self.runs.push(RunLog {
             invocation,
             ending: finished.ending,

@@ -6,7 +6,7 @@
 //! runs `pull --from` through [`Trial::run_shown`], which replaces an address
 //! by its name in the transcript.
 
-use super::{Failure, Outcome, RunLog, Trial, Who, free_port};
+use super::{Failure, Outcome, RunLog, Trial, Who};
 use crate::runner::{Ending, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group};
 use nix::unistd::Pid;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -74,7 +74,7 @@ impl Server {
     }
 
     fn launch(&mut self, trial: &mut Trial) -> Result<(), Failure> {
-        self.port = free_port().map_err(|e| Failure::new(format!("cannot find a free port: {e}")))?;
+        self.port = trial.port()?;
         let port = self.port.to_string();
         let invocation = trial.invocation(self.who, &self.program, &["--db", &self.db, "--port", &port])?;
         let who = match self.who {
@@ -100,10 +100,11 @@ impl Server {
             ..trial.context.limits
         };
         let process = Spawned::start(&invocation, wiring, &limits)
-            .map_err(|e| Failure::new(format!("could not start `{}`: {e}", invocation.short_line())))?;
+            .map_err(|e| Failure::could_not_start(&invocation, e))?;
         self.process = Some(process);
         self.invocation = Some(invocation);
-        let deadline = Instant::now() + trial.context.limits.timeout;
+        let patience = trial.limits().timeout;
+        let deadline = Instant::now() + patience;
         loop {
             if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());
@@ -122,7 +123,7 @@ impl Server {
                 return Err(Failure::new(format!(
                     "`{}` did not accept connections on its --port within {}",
                     self.program,
-                    crate::runner::seconds(trial.context.limits.timeout)
+                    crate::runner::seconds(patience)
                 ))
                 .detail(
                     "Listen on 127.0.0.1:PORT (the number after --port) as soon as the program starts.",
@@ -167,6 +168,9 @@ impl Server {
             return Ok(());
         };
         self.stop(trial);
+        if let Some(taken) = Failure::if_port_was_taken(&self.name, self.port, &[]) {
+            return Err(taken);
+        }
         Err(Failure::new(format!("`{}` ({}) {} while it should be serving", self.program, self.name, ending.describe()))
             .detail("A server answers one pull after another until it is killed; a bad request ends that connection, not the program."))
     }

@@ -10,7 +10,7 @@
 //! head, so it must not depend on N.
 
 use super::median_of;
-use crate::harness::trial::free_port;
+use crate::harness::ports::PortLease;
 use crate::runner::{Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring};
 use anyhow::{Context as _, bail};
 use std::io::{BufRead, BufReader, Write};
@@ -49,7 +49,10 @@ pub fn measure(peer: &[String], dir: &Path, entries: u64, samples: usize) -> any
         crate::harness::tree::copy_tree(&dbs[0], db, &[]).context("cannot copy a database")?;
         super::write_log(db, &own_id(i), SHARED_LOG, entries, entries)?;
     }
-    let ports: Vec<u16> = (0..PEERS).map(|_| free_port()).collect::<std::io::Result<_>>()?;
+    let leases: Vec<PortLease> = (0..PEERS)
+        .map(|_| PortLease::take())
+        .collect::<std::io::Result<_>>()?;
+    let ports: Vec<u16> = leases.iter().map(PortLease::port).collect();
     let mut peers = Vec::new();
     let mut arrivals = None;
     for i in 0..PEERS {

@@ -1,4 +1,6 @@
-//! Markdown as terminal text: problem texts and hints, wrapped to the terminal's width.
+//! The text engine: Markdown as terminal text (problem texts, hints, help), wrapped to
+//! the terminal's width by display width, and [`columns`], the one measure of how wide
+//! a text is on a terminal, for everything that fits text to a width.
 //!
 //! Paragraphs are wrapped at spaces; headings are emphasised (bold on a terminal,
 //! underlined with `=` or `-` in plain text); list items get a bullet or number and a
@@ -626,19 +628,20 @@ impl Renderer {
     }
 }
 
-/// The columns a text takes: characters, not counting ANSI colour codes.
+/// The columns a text takes on a terminal: its display width (a CJK character takes
+/// two, a combining accent none), not counting ANSI colour codes.
 pub fn columns(text: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
     let mut count = 0;
-    let mut in_escape = false;
-    for c in text.chars() {
-        match (in_escape, c) {
-            (false, '\x1b') => in_escape = true,
-            (true, 'm') => in_escape = false,
-            (true, _) => {}
-            (false, _) => count += 1,
-        }
+    let mut rest = text;
+    while let Some(start) = rest.find('\x1b') {
+        count += rest[..start].width();
+        rest = match rest[start..].find('m') {
+            Some(end) => &rest[start + end + 1..],
+            None => "",
+        };
     }
-    count
+    count + rest.width()
 }
 
 #[cfg(test)]
@@ -647,6 +650,24 @@ mod tests {
 
     fn plain(markdown: &str, width: usize) -> String {
         render(markdown, Style::plain(width))
+    }
+
+    #[test]
+    fn counts_display_columns_not_characters() {
+        assert_eq!(columns("abc"), 3);
+        assert_eq!(columns("日本語"), 6, "wide characters take two columns");
+        assert_eq!(columns("e\u{301}te\u{301}"), 3, "combining accents take none");
+        assert_eq!(columns("\x1b[1mbold\x1b[0m 日"), 7, "colour codes take none");
+    }
+
+    #[test]
+    fn wraps_wide_and_combining_text_by_its_display_width() {
+        let text = "日本語の文 日本語の文 日本語の文 e\u{301}te\u{301} e\u{301}te\u{301}";
+        let shown = plain(text, 30);
+        for line in shown.lines() {
+            assert!(columns(line) <= 30, "{line:?} is {} columns", columns(line));
+        }
+        assert_eq!(shown.lines().next(), Some("日本語の文 日本語の文"));
     }
 
     #[test]
