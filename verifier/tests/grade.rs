@@ -365,9 +365,8 @@ fn a_class_is_graded_into_one_gradebook() -> std::io::Result<()> {
     }
     std::fs::write(lib("b-half"), &half)?;
     copy_course(&checkout("b-half"), &checkout("e-copy"))?;
-    let copied = half
-        .replace("        ", "    ")
-        .replace(" else {", " else { // mine");
+    // Reindented, with a comment of its own: the same code.
+    let copied = format!("// All my own work.\n{}", half.replace("        ", "    "));
     std::fs::write(lib("e-copy"), copied)?;
     let broken = std::fs::read_to_string(lib("c-broken"))?;
     std::fs::write(lib("c-broken"), format!("{broken}\npub fn broken( {{\n"))?;
@@ -408,7 +407,7 @@ fn a_class_is_graded_into_one_gradebook() -> std::io::Result<()> {
     let csv = std::fs::read_to_string(book.join("gradebook.csv"))?;
     // Shown when the snapshot differs: why each learner got what they got.
     for learner in ["a-solved", "b-half", "c-broken", "d-hostile", "e-copy"] {
-        let report = std::fs::read_to_string(book.join(format!("reports/{learner}.txt")))?;
+        let report = std::fs::read_to_string(book.join(format!("reports/{learner}.json")))?;
         println!("── {learner}\n{report}");
     }
     insta::assert_snapshot!("class_gradebook_csv", csv);
