@@ -39,6 +39,9 @@ macro_rules! assert_report {
             // Under the verifier's scratch root, named after its pid.
             (r"\[TMP\]/replicate-run-\d+/replicate-[^ )/]+", "[WORKDIR]"),
             (r"\[TMP\]/replicate-[^ )/]+", "[WORKDIR]"),
+            // A seeded check makes the report name its run's seed.
+            (r"Seed: \d+ ", "Seed: [SEED] "),
+            (r"--seed \d+\)", "--seed [SEED])"),
         ]}, {
             insta::assert_snapshot!($name, stable(&$text));
         })
@@ -287,4 +290,43 @@ fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_panic() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("unrecognized subcommand"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Every demo (`demo --help` lists them) is named in `help` and in the README.
+#[test]
+fn help_and_the_readme_name_every_demo() {
+    let (code, demo_help, err) = run(&["demo", "--help"]);
+    assert_eq!(code, 0, "{err}");
+    let demos: Vec<String> = demo_help
+        .lines()
+        .skip_while(|l| !l.contains("Possible values"))
+        .skip(1)
+        .take_while(|l| l.trim_start().starts_with("- "))
+        .filter_map(|l| {
+            l.trim_start()
+                .strip_prefix("- ")?
+                .split(':')
+                .next()
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(demos.len() >= 5, "the demos could not be read from:\n{demo_help}");
+    let (code, help, err) = run(&["--help"]);
+    assert_eq!(code, 0, "{err}");
+    let demo_line = help
+        .lines()
+        .find(|l| l.trim_start().starts_with("demo"))
+        .unwrap_or_default();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+        .expect("the README");
+    for demo in &demos {
+        assert!(
+            demo_line.contains(&format!("`{demo}`")) || demo_line.contains(&format!("demo {demo}")),
+            "`help` does not name the demo {demo}: {demo_line}"
+        );
+        assert!(
+            readme.contains(&format!("demo {demo}`")),
+            "the README does not name `demo {demo}`"
+        );
+    }
 }

@@ -72,10 +72,10 @@ fn any_language_passes_in_junit_written_to_a_file() -> std::io::Result<()> {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.is_empty(), "with --output the report goes to the file");
-    assert!(err.contains("7 of 7 checks passed; report written to"), "{err}");
+    assert!(err.contains("8 of 8 checks passed; report written to"), "{err}");
     let xml = std::fs::read_to_string(&report)?;
     assert!(
-        xml.contains(r#"<testsuite name="02-append-only-logs" tests="7" failures="0" errors="0""#),
+        xml.contains(r#"<testsuite name="02-append-only-logs" tests="8" failures="0" errors="0""#),
         "{xml}"
     );
     Ok(())

@@ -372,6 +372,26 @@ fn the_decks_teach_what_the_exercises_do() {
                 "If it does not, he had not seen it, and the two are concurrent.",
             ],
         ),
+        (
+            "08-logical-clocks",
+            &[
+                "by **wall-clock** timestamp",
+                "Equal per-key clocks already",
+                "write arrives once, loses once",
+            ],
+            &["version vector trimmed", "every problem of deck 06 back"],
+        ),
+        (
+            "09-merkle-dag",
+            &[
+                "only if every add links all the heads",
+                "key = SHA-256( log, seq, previous, links, value )",
+                "authorship collapses",
+                "SentWants once it has received everything it wanted",
+                "the copy was not the cause on stage",
+            ],
+            &["neither is an ancestor: concurrent", "bob's log has a hole"],
+        ),
     ];
     for (stem, must, must_not) in rules {
         let text = deck_text(stem);

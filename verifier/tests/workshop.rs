@@ -374,6 +374,30 @@ fn verify_in_the_shell_reports_and_records_no_pass_for_the_stub() {
     assert!(!out.stdout.contains("marked as passed"), "{}", out.stdout);
 }
 
+/// A scripted `verify N` moves the learner's progress as `select N` would: `progress`
+/// (and the shell's prompt) then show N as the current exercise.
+#[test]
+fn a_scripted_verify_makes_its_exercise_the_current_one() {
+    let state = state_dir();
+    let copy = stubs();
+    let out = run_in(copy.root(), state.path(), &["verify", "2"], "");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let out = run_in(copy.root(), state.path(), &["progress"], "");
+    assert!(
+        out.stdout
+            .contains("Current: 2 append-only-logs (not passed yet)"),
+        "{}",
+        out.stdout
+    );
+    // `verify 3` inside the shell does not move the shell's current exercise.
+    let out = run_in(copy.root(), state.path(), &[], "verify 3\nprogress\n");
+    assert!(
+        out.stdout.contains("Current: 2 append-only-logs"),
+        "{}",
+        out.stdout
+    );
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let status = std::process::Command::new("git")
         .current_dir(dir)

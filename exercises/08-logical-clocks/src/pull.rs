@@ -52,22 +52,12 @@ pub fn pull(store: &Store, address: &str, resolver: bool) -> (Learnt, Option<any
     (learnt, error)
 }
 
-/// The pull itself, filling `learnt` as it goes: connect (give up after
-/// `SILENCE`), read hello (its peer id goes to `learnt.from`), send
-/// `{"type":"pull","after":N}` with N = `store.seen(&from)`, then read
-/// messages until `end`: each record must be valid (`Record::problem`) and at
-/// a position above the previous one (and above N); collect them in a batch,
-/// applied with [`apply`] every `BATCH` records. However the stream ends —
-/// `end`, the end of the stream, garbage, an `error` message — apply the batch
-/// first; then at `end` note the server's `last` (`store.saw`), otherwise
-/// return the error.
-///
-/// You'll need: `to_socket_addrs`, `TcpStream::connect_timeout`,
-/// `set_read_timeout`, `BufReader`, `receive`, `send`, `out.flush()`.
+/// The pull itself, `pull`'s side of the text's *Pulling* (steps 2 to 5 there,
+/// and what ends a pull early), filling `learnt` as it goes. Connect and read
+/// with a limit of `SILENCE`. Records are applied with [`apply`], at most
+/// `BATCH` at a time; however the stream ends, what arrived whole is applied.
 fn exchange(_store: &Store, _address: &str, _resolver: bool, _learnt: &mut Learnt) -> Result<()> {
-    // TODO (step 5). A `loop` whose `break` carries the outcome
-    // (`Result<u64>`: `end`'s `last`, or the error) keeps "apply the batch
-    // first" in one place after the loop.
+    // TODO (step 5)
     bail!("not implemented yet: pull — see exercises/08-logical-clocks/README.md")
 }
 #[allow(dead_code)] // Step 5 uses it.

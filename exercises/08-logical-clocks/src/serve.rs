@@ -1,7 +1,8 @@
 //! `serve`: answers pulls, one connection at a time, until it is killed.
 //!
-//! The database is opened only while a pull is answered, so that the other
-//! programs (`put`, `pull` into this database, …) can use it in between. A
+//! The database is opened only while the answer is read from it, never while
+//! it is written to the puller: a puller that stops reading (or reads slowly)
+//! must not keep `put` and the others out of the database. A
 //! connection that closes before sending its request is not an error: the
 //! verifier knocks that way to see whether the server is up.
 
@@ -42,15 +43,10 @@ pub fn serve(db: &Path, port: u16) -> Result<()> {
     Ok(())
 }
 
-/// Answers one connection: sends hello (`peer`); reads one request. The end
-/// of the stream before a request is a knock: return `Ok(())`. A pull request
-/// `after`: open the database, note its last position given (`last_seq`),
-/// send a record message for every record after `after` up to that position,
-/// in order, then `end` with it, and flush. Anything else: an `error` message.
-///
-/// You'll need: `BufReader::new(stream.try_clone()?)`, `BufWriter::new(stream)`,
-/// `send`, `receive`, `Message::…`, `Store::open`, `store.log_after(after)`,
-/// `out.flush()`.
+/// Answers one connection as the text's *Pulling* says, `serve`'s side: hello
+/// (`peer`), one request, the answer. The end of the stream before a request
+/// is a knock: return `Ok(())`. A request that is not a pull: an `error`
+/// message. The database is closed before any of the answer is written.
 fn answer(_db: &Path, _peer: &str, _stream: TcpStream) -> Result<()> {
     // TODO (step 4). Flush hello before you read the request: a BufWriter
     // keeps it otherwise, and both sides wait for ever.

@@ -24,6 +24,7 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 /// An open database.
 pub struct Store {
     db: sled::Db,
+    #[allow(dead_code)] // Step 2 reads it.
     meta: sled::Tree,
     log: sled::Tree,
     view: sled::Tree,
@@ -76,14 +77,11 @@ impl Store {
         &self.peer
     }
 
-    /// A local write of `key`: a put of `value`, or a del (`None`), stamped
-    /// 1 + the largest clock of the key held (1 for a new key), stored at the
-    /// next position as the key's winner. Reading the clock and storing the
-    /// write happen in ONE transaction over `meta`, `log` and `view`. Fails
-    /// (writing nothing) if the key's clock is already [`MAX_CLOCK`].
-    ///
-    /// You'll need: `(&self.meta, &self.log, &self.view).transaction(|(meta, log, view)| …)`,
-    /// the helpers [`winner`] and [`store`] below, `self.db.flush()`.
+    /// A local write of `key`: a put of `value`, or a del (`None`), stamped as
+    /// the text's *The clock* says, stored at the next position as the key's
+    /// winner; reading the clock and storing the write are one transaction.
+    /// Fails (writing nothing) if the key's clock is already [`MAX_CLOCK`].
+    /// The helpers [`winner`] and [`store`] below work inside a transaction.
     pub fn write(&self, _key: &str, _value: Option<&str>) -> Result<Record> {
         // TODO (step 2). Inside the closure, errors are
         // `ConflictableTransactionError`: a `?` on an anyhow error does not
@@ -93,13 +91,12 @@ impl Store {
     }
 
     /// Applies records pulled from the peer `from` (its positions, in the order it
-    /// sent them) in one transaction over all four trees: each record that wins
-    /// its key ([`Record::beats`] the held winner, or the key is new) is stored
-    /// at the next position here; what was seen of `from` becomes the `seq` of
-    /// the last record. Returns how many were stored.
+    /// sent them), all in one transaction: each record that wins its key
+    /// ([`Record::beats`] the held winner, or the key is new) is stored at the
+    /// next position here; what was seen of `from` becomes the `seq` of the last
+    /// record, in the same transaction. Returns how many were stored.
     pub fn apply(&self, _from: &str, _records: &[Record], _resolver: bool) -> Result<u64> {
-        // TODO (step 3): like `write`, with `seen.insert(from, &last.seq.to_be_bytes())`
-        // in the same transaction.
+        // TODO (step 3)
         bail!("not implemented yet: Store::apply — see exercises/08-logical-clocks/README.md")
     }
 
@@ -112,6 +109,14 @@ impl Store {
         Ok(())
     }
 
+    /// Moves what was seen of `from` back to `seq`: `from` was restored from an
+    /// older copy and will give the positions after `seq` again.
+    pub fn forget_after(&self, from: &str, seq: u64) -> Result<()> {
+        self.seen.insert(from.as_bytes(), &seq.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// The last position of `from`'s log this database applied (0: none).
     pub fn seen(&self, from: &str) -> Result<u64> {
         self.seen
@@ -119,9 +124,11 @@ impl Store {
             .map_or(Ok(0), |bytes| number(&bytes))
     }
 
-    /// The last position given to a record here (0: none yet).
+    /// The last position ever given to a record here (0: none yet): durable,
+    /// and never lowered, whatever compaction removes (the text's *Compaction*).
     pub fn last_seq(&self) -> Result<u64> {
-        self.meta.get("seq")?.map_or(Ok(0), |bytes| number(&bytes))
+        // TODO (step 2, with `store` below)
+        bail!("not implemented yet: Store::last_seq — see exercises/08-logical-clocks/README.md")
     }
 
     /// The winning record of `key`, a put or a del, if the key was ever written.
@@ -148,29 +155,26 @@ impl Store {
     /// reused: the next record still gets the position after the last one ever
     /// given. Returns how many records went.
     pub fn compact(&self) -> Result<u64> {
-        // TODO (step 7): `self.log.iter()`, `parse`, `self.get(&key)`,
-        // `self.log.remove(position)`, then `self.db.flush()`.
+        // TODO (step 7)
         bail!("not implemented yet: Store::compact — see exercises/08-logical-clocks/README.md")
     }
 }
 
-/// Stores `record` at the next position, as its key's winner.
+/// Stores `record`, inside a transaction, at the next position: the one after
+/// the last position ever given here, which it becomes (kept in `meta`, so
+/// that it survives restarts and compactions); the record becomes its key's
+/// winner in `view`. Returns the record with its `seq` set.
+#[allow(unused_variables, unused_mut)] // Step 2 uses them.
 pub fn store(
     meta: &TransactionalTree,
     log: &TransactionalTree,
     view: &TransactionalTree,
     mut record: Record,
 ) -> Result<Record, Abort> {
-    let last = match meta.get("seq")? {
-        Some(bytes) => number(&bytes).map_err(Abort::Abort)?,
-        None => 0,
-    };
-    record.seq = last + 1;
-    let json = serde_json::to_vec(&record).map_err(|e| Abort::Abort(e.into()))?;
-    meta.insert("seq", &record.seq.to_be_bytes())?;
-    log.insert(&record.seq.to_be_bytes(), json.as_slice())?;
-    view.insert(record.key.as_bytes(), json)?;
-    Ok(record)
+    // TODO (step 2)
+    Err(Abort::Abort(anyhow!(
+        "not implemented yet: store (the next position) — see exercises/08-logical-clocks/README.md"
+    )))
 }
 
 /// The winner of `key` in the view, inside a transaction.

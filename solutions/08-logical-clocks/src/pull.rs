@@ -99,13 +99,24 @@ fn exchange(store: &Store, address: &str, resolver: bool, learnt: &mut Learnt) -
     // What arrived whole is applied, whatever ended the stream.
     apply(store, &from, &mut batch, resolver, learnt)?;
     let last = ending?;
-    if last < learnt.seen {
+    if learnt.received > 0 && last < learnt.seen {
         bail!(
             "`end` says the last position is {last}, but position {} was sent",
             learnt.seen
         );
     }
-    store.saw(&from, last)?;
+    if last < after {
+        // The server forgot positions it gave before (restored from a backup):
+        // it will give them again, to new records. Seen moves back, or those
+        // records would never be asked for.
+        eprintln!(
+            "pull: {from}'s log ends at position {last}, below the {after} seen of it before: \
+             it was restored from an older copy; asking after {last} from now on"
+        );
+        store.forget_after(&from, last)?;
+    } else {
+        store.saw(&from, last)?;
+    }
     learnt.seen = last;
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! `serve`: answers pulls, one connection at a time, until it is killed.
 //!
-//! The database is opened only while a pull is answered, so that the other
-//! programs (`put`, `pull` into this database, …) can use it in between. A
+//! The database is opened only while the answer is read from it, never while
+//! it is written to the puller: a puller that stops reading (or reads slowly)
+//! must not keep `put` and the others out of the database. So the answer is
+//! read whole into memory (it is what is new to the puller), the database is
+//! let go, and only then is the answer written. A
 //! connection that closes before sending its request is not an error: the
 //! verifier knocks that way to see whether the server is up.
 
@@ -54,19 +57,28 @@ fn answer(db: &Path, peer: &str, stream: TcpStream) -> Result<()> {
         Ok(Some(other)) => return refuse(&mut out, format!("expected a pull request, got {other:?}")),
         Err(error) => return refuse(&mut out, format!("{error:#}")),
     };
+    let answer = read_answer(db, after)?;
+    out.write_all(&answer)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The whole answer to a pull after `after`: the record messages and `end`,
+/// read while the database is open; it is closed when this returns.
+fn read_answer(db: &Path, after: u64) -> Result<Vec<u8>> {
     let store = Store::open(db)?;
     // Only what is held now: a record stored while we answer comes next time.
     let last = store.last_seq()?;
+    let mut answer = Vec::new();
     for record in store.log_after(after) {
         let record = record?;
         if record.seq > last {
             break;
         }
-        send(&mut out, &Message::Record { record })?;
+        send(&mut answer, &Message::Record { record })?;
     }
-    send(&mut out, &Message::End { last })?;
-    out.flush()?;
-    Ok(())
+    send(&mut answer, &Message::End { last })?;
+    Ok(answer)
 }
 
 fn refuse(out: &mut impl Write, message: String) -> Result<()> {

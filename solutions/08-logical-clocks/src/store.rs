@@ -137,6 +137,14 @@ impl Store {
         Ok(())
     }
 
+    /// Moves what was seen of `from` back to `seq`: `from` was restored from an
+    /// older copy and will give the positions after `seq` again.
+    pub fn forget_after(&self, from: &str, seq: u64) -> Result<()> {
+        self.seen.insert(from.as_bytes(), &seq.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// The last position of `from`'s log this database applied (0: none).
     pub fn seen(&self, from: &str) -> Result<u64> {
         self.seen

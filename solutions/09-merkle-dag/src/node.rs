@@ -9,7 +9,12 @@
 //!
 //! The log and the seq are inside the hash on purpose: two logs that write the
 //! same value make two nodes, each in its own log, instead of one node that
-//! only one of them can claim (which would leave a hole in the other's log).
+//! both logs would claim (its authorship would collapse into one record).
+//!
+//! So is `previous`, the key of node seq − 1 of the same log (Scuttlebutt's
+//! field of that name): a key then vouches for its whole log below it, and two
+//! forks of one log differ at every later seq, even where one writer wrote
+//! the same node twice.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -30,6 +35,10 @@ pub struct Node {
     pub log: String,
     /// The node's place in its log: 1, 2, 3, …
     pub seq: u64,
+    /// The key of node seq − 1 of the same log; none for seq 1. Required on
+    /// the wire (`null` for seq 1), never left out.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub previous: Option<String>,
     /// The log's ed25519 signature of the key's 32 bytes (128 hex digits).
     pub sig: String,
 }
@@ -42,6 +51,7 @@ pub struct Record<'a> {
     pub value: &'a str,
     pub log: &'a str,
     pub seq: u64,
+    pub previous: Option<&'a str>,
 }
 
 impl Node {
@@ -52,6 +62,7 @@ impl Node {
             value: &self.value,
             log: &self.log,
             seq: self.seq,
+            previous: self.previous.as_deref(),
         }
     }
 }
@@ -64,8 +75,9 @@ pub fn canonical_links(mut links: Vec<String>) -> Vec<String> {
 }
 
 /// The bytes that are hashed: every field framed by its length (8 bytes, big
-/// endian), numbers as 8 bytes big endian, the links in canonical order.
-pub fn encoding(log: &str, seq: u64, links: &[String], value: &str) -> Vec<u8> {
+/// endian), numbers as 8 bytes big endian, the links in canonical order, no
+/// previous key (an empty field) for seq 1.
+pub fn encoding(log: &str, seq: u64, previous: Option<&str>, links: &[String], value: &str) -> Vec<u8> {
     fn field(out: &mut Vec<u8>, bytes: &[u8]) {
         out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
         out.extend_from_slice(bytes);
@@ -75,6 +87,7 @@ pub fn encoding(log: &str, seq: u64, links: &[String], value: &str) -> Vec<u8> {
     field(&mut out, TAG);
     field(&mut out, log.as_bytes());
     out.extend_from_slice(&seq.to_be_bytes());
+    field(&mut out, previous.unwrap_or_default().as_bytes());
     out.extend_from_slice(&(links.len() as u64).to_be_bytes());
     for link in &links {
         field(&mut out, link.as_bytes());
@@ -84,8 +97,8 @@ pub fn encoding(log: &str, seq: u64, links: &[String], value: &str) -> Vec<u8> {
 }
 
 /// A node's key: the SHA-256 of its encoding, in lowercase hex.
-pub fn key_of(log: &str, seq: u64, links: &[String], value: &str) -> String {
-    hex::encode(Sha256::digest(encoding(log, seq, links, value)))
+pub fn key_of(log: &str, seq: u64, previous: Option<&str>, links: &[String], value: &str) -> String {
+    hex::encode(Sha256::digest(encoding(log, seq, previous, links, value)))
 }
 
 /// Whether `text` is `digits` lowercase hex digits (a key, a log id, a signature).
@@ -104,13 +117,16 @@ mod tests {
 
     #[test]
     fn the_encoding_frames_every_field() {
-        let bytes = encoding(LOG, 2, &[], "hi");
+        let previous = "c".repeat(64);
+        let bytes = encoding(LOG, 2, Some(&previous), &[], "hi");
         let mut expected = Vec::new();
         expected.extend_from_slice(&12u64.to_be_bytes());
         expected.extend_from_slice(b"merkle-dag/1");
         expected.extend_from_slice(&64u64.to_be_bytes());
         expected.extend_from_slice(LOG.as_bytes());
         expected.extend_from_slice(&2u64.to_be_bytes());
+        expected.extend_from_slice(&64u64.to_be_bytes());
+        expected.extend_from_slice(previous.as_bytes());
         expected.extend_from_slice(&0u64.to_be_bytes());
         expected.extend_from_slice(&2u64.to_be_bytes());
         expected.extend_from_slice(b"hi");
@@ -121,24 +137,40 @@ mod tests {
     fn links_count_in_one_order_only() {
         let (a, b) = ("a".repeat(64), "b".repeat(64));
         assert_eq!(
-            key_of(LOG, 1, &[b.clone(), a.clone(), b.clone()], "x"),
-            key_of(LOG, 1, &[a, b], "x")
+            key_of(LOG, 1, None, &[b.clone(), a.clone(), b.clone()], "x"),
+            key_of(LOG, 1, None, &[a, b], "x")
         );
     }
 
     #[test]
     fn the_log_and_the_seq_are_part_of_the_key() {
         let other = LOG.replace('1', "2");
-        assert_ne!(key_of(LOG, 1, &[], "x"), key_of(&other, 1, &[], "x"));
-        assert_ne!(key_of(LOG, 1, &[], "x"), key_of(LOG, 2, &[], "x"));
+        assert_ne!(key_of(LOG, 1, None, &[], "x"), key_of(&other, 1, None, &[], "x"));
+        let first = key_of(LOG, 1, None, &[], "x");
+        assert_ne!(first, key_of(LOG, 2, Some(&first), &[], "x"));
+    }
+
+    #[test]
+    fn the_previous_node_is_part_of_the_key() {
+        // Two forks of one log that write the same node #2 still differ at #2.
+        let (a, b) = (key_of(LOG, 1, None, &[], "a"), key_of(LOG, 1, None, &[], "b"));
+        assert_ne!(
+            key_of(LOG, 2, Some(&a), &[], "x"),
+            key_of(LOG, 2, Some(&b), &[], "x")
+        );
     }
 
     #[test]
     fn a_known_key() {
         // The example of the problem text: anyone can recompute it.
+        let hello = key_of(LOG, 1, None, &[], "hello");
         assert_eq!(
-            key_of(LOG, 1, &[], "hello"),
-            "1d0ba056058f0f77ffbd122ca9e1efbde7a5ed20a57782acf138bc2ade24a4cd"
+            hello,
+            "c26030b24b518b94875751de5b173a0733edba4bfe3832fa8da6ba517bbd7f32"
+        );
+        assert_eq!(
+            key_of(LOG, 2, Some(&hello), &[], "world"),
+            "81312054f7ecf3da4c1aaeea47e2f76e8721992dc292d80f1fe566b8b64eb4e9"
         );
     }
 }

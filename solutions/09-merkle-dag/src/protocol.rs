@@ -68,10 +68,15 @@ mod tests {
         let mut out = Vec::new();
         write(&mut out, &Message::Done { sent: 2 })?;
         assert_eq!(out, b"{\"type\":\"done\",\"sent\":2}\n");
-        let node = br#"{"type":"node","key":"k","links":[],"value":"v","log":"l","seq":1,"sig":"s"}"#;
+        let node = br#"{"type":"node","key":"k","links":[],"value":"v","log":"l","seq":1,"previous":null,"sig":"s"}"#;
         assert!(matches!(decode(&[&node[..], b"\n"].concat())?, Message::Node(_)));
-        let extra = br#"{"type":"node","key":"k","links":[],"value":"v","log":"l","seq":1,"sig":"s","x":1}"#;
+        let extra = br#"{"type":"node","key":"k","links":[],"value":"v","log":"l","seq":1,"previous":null,"sig":"s","x":1}"#;
         assert!(decode(&[&extra[..], b"\n"].concat()).is_err());
+        let missing = br#"{"type":"node","key":"k","links":[],"value":"v","log":"l","seq":1,"sig":"s"}"#;
+        assert!(
+            decode(&[&missing[..], b"\n"].concat()).is_err(),
+            "previous is required, null for seq 1"
+        );
         assert!(decode(b"{\"type\":\"done\",\"sent\":-1}\n").is_err());
         Ok(())
     }

@@ -6,6 +6,10 @@
 //!   author that signed two nodes for one seq). Nothing is merged then.
 //! - Every node's key is recomputed and its signature checked; a node that
 //!   fails either is refused, never stored.
+//! - A node names the key of the previous node of its log. When it is next in
+//!   its log, that key must be the one stored here: otherwise the two sides
+//!   hold two forks of one log (which their `have`s may not show, if both
+//!   forks end in an identical node).
 //! - A node whose links (or previous node of its log) are not stored yet
 //!   waits in a buffer of at most [`MAX_WAITING`] nodes. A correct sender
 //!   sends parents first, so the buffer only fills with a strange or hostile
@@ -176,8 +180,24 @@ impl Receiver<'_> {
         if let Some(bad) = node.links.iter().find(|l| !is_hex(l, 64)) {
             bail!("node {}: the link {bad:?} is not a key", node.key);
         }
+        match &node.previous {
+            None if node.seq == 1 => {}
+            Some(previous) if node.seq > 1 && is_hex(previous, 64) => {}
+            _ => bail!(
+                "node {}: seq {} with the previous key {:?}: node #1 has none (null), every later node the key of the one before",
+                node.key,
+                node.seq,
+                node.previous
+            ),
+        }
         node.links = canonical_links(node.links);
-        let key = key_of(&node.log, node.seq, &node.links, &node.value);
+        let key = key_of(
+            &node.log,
+            node.seq,
+            node.previous.as_deref(),
+            &node.links,
+            &node.value,
+        );
         if key != node.key {
             bail!(
                 "node {}: its key is not the hash of its content (that is {key}): a node changed on the way, or a wrong key",
@@ -188,11 +208,20 @@ impl Receiver<'_> {
         Ok(node)
     }
 
-    /// Whether every node `node` depends on is stored.
+    /// Whether every node `node` depends on is stored. A node that is next in
+    /// its log but names another previous node than the one stored here is a
+    /// fork of that log: an error, never a wait.
     fn ready(&self, node: &Node) -> Result<bool> {
-        let previous = self.seqs.get(&node.log).copied().unwrap_or(0);
-        if node.seq != previous + 1 {
+        let held = self.seqs.get(&node.log).copied().unwrap_or(0);
+        if node.seq != held + 1 {
             return Ok(false);
+        }
+        if held > 0 {
+            let here = self.dag.key_at(&node.log, held)?.unwrap_or_default();
+            if node.previous.as_deref() != Some(here.as_str()) {
+                let there = node.previous.as_deref().unwrap_or_default();
+                return Err(two_writers(&node.log, held, &here, there));
+            }
         }
         for link in &node.links {
             if !self.dag.contains(link)? {

@@ -178,8 +178,10 @@ impl Dag {
             None => canonical_links(self.heads()?.into_iter().map(|n| n.key).collect()),
         };
         let log = self.log_id();
-        let seq = self.tips()?.get(&log).map_or(0, |tip| tip.seq) + 1;
-        let key = key_of(&log, seq, &links, value);
+        let tip = self.tips()?.remove(&log);
+        let seq = tip.as_ref().map_or(0, |tip| tip.seq) + 1;
+        let previous = tip.map(|tip| tip.key);
+        let key = key_of(&log, seq, previous.as_deref(), &links, value);
         let sig = self.identity.sign(&key)?;
         let node = Node {
             key,
@@ -187,6 +189,7 @@ impl Dag {
             value: value.to_string(),
             log,
             seq,
+            previous,
             sig,
         };
         self.insert(&node)?;
@@ -216,8 +219,16 @@ impl Dag {
                     }
                     heads.remove(link.as_bytes())?;
                 }
-                if node.seq > 1 && logs.get(log_key(&node.log, node.seq - 1))?.is_none() {
-                    return Err(missing(format!("node {} of its log is not stored", node.seq - 1)));
+                if node.seq > 1 {
+                    let Some(previous) = logs.get(log_key(&node.log, node.seq - 1))? else {
+                        return Err(missing(format!("node {} of its log is not stored", node.seq - 1)));
+                    };
+                    if node.previous.as_deref().map(str::as_bytes) != Some(&previous[..]) {
+                        return Err(missing(format!(
+                            "its previous node is not node {} of its log as stored here",
+                            node.seq - 1
+                        )));
+                    }
                 }
                 nodes.insert(node.key.as_bytes(), stored.as_slice())?;
                 order.insert(&pos.to_be_bytes(), node.key.as_bytes())?;

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// What to measure: replication (exercise 03, the default), `2pc` (exercise 10's
-    /// commits per second and latency) or `2pc-schedules` (200 seeded fault schedules).
+    /// commits per second and latency), `2pc-schedules` (200 seeded fault schedules)
+    /// or `room` (a class of reference peers through one room).
     #[arg(value_enum)]
     what: Option<Which>,
     /// Entries in the full sync (and the storage floor).
@@ -23,6 +24,12 @@ pub struct BenchArgs {
     /// Repetitions of each measurement (the median is shown).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
     repeat: u64,
+    /// Learners in the room (`bench room`).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=200))]
+    learners: u64,
+    /// Rounds of one entry each (`bench room`).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+    rounds: u64,
     /// Entries timed through a line of 4 gossip peers, per log size (0 skips it).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=10_000))]
     samples: u64,
@@ -36,6 +43,9 @@ enum Which {
     TwoPc,
     #[value(name = "2pc-schedules")]
     TwoPcSchedules,
+    /// A classroom: `--learners` reference peers through one room.
+    #[value(name = "room")]
+    Room,
 }
 
 pub fn run(args: BenchArgs) -> ExitCode {
@@ -50,6 +60,12 @@ pub fn run(args: BenchArgs) -> ExitCode {
             &default_root(),
             200,
             1,
+            &progress,
+        )),
+        Some(Which::Room) => Some(crate::service::room::bench::run(
+            &default_root(),
+            args.learners as usize,
+            args.rounds as usize,
             &progress,
         )),
         _ => None,

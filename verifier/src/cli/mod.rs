@@ -16,6 +16,7 @@ mod grade_cmd;
 mod limits;
 mod progress_cmd;
 mod reset_cmd;
+mod room_cmd;
 mod run_cmd;
 mod slides_cmd;
 mod solution_cmd;
@@ -65,7 +66,8 @@ enum Command {
     Grade(grade_cmd::GradeArgs),
     /// Measure replication against the storage floor (figures, not a verdict).
     Bench(bench::BenchArgs),
-    /// Watch the reference solutions at work: `demo replicate` or `demo gossip`.
+    /// Watch the reference solutions at work: `demo replicate`, `gossip`, `clocks`,
+    /// `merkle-dag` or `two-phase-commit`.
     Demo(demo::DemoArgs),
     /// Present a slide deck in the terminal, list the decks, or export them as HTML.
     Slides(slides_cmd::SlidesArgs),
@@ -79,6 +81,8 @@ enum Command {
     Watch(watch_cmd::WatchArgs),
     /// Show your progress: exercises passed, the current one, hints seen.
     Progress,
+    /// The classroom: host a room, join one, run your peer in its mesh.
+    Room(room_cmd::RoomArgs),
 }
 
 /// Parses the command line, runs the command, and returns its exit code.
@@ -125,6 +129,7 @@ pub fn main() -> ExitCode {
         Some(Command::Reset(args)) => reset_cmd::run(args),
         Some(Command::Watch(args)) => watch_cmd::run(args),
         Some(Command::Progress) => progress_cmd::run(),
+        Some(Command::Room(args)) => room_cmd::run(args),
     }
 }
 

@@ -94,6 +94,27 @@ mod tests {
         }
     }
 
+    /// By hand, a learner runs their own programs; the reference solution is shown only
+    /// through `demo`. A text that builds the reference (`cargo build -p sol08-…`) puts
+    /// its binaries where the learner's own, of the same names, were.
+    #[test]
+    fn texts_never_build_or_run_the_reference() {
+        for exercise in COURSE {
+            for (number, line) in exercise.problem.lines().enumerate() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let builds_reference = words
+                    .windows(2)
+                    .any(|pair| pair[0] == "-p" && pair[1].starts_with("sol"));
+                assert!(
+                    !builds_reference,
+                    "exercise {} README line {}: {line}",
+                    exercise.number,
+                    number + 1
+                );
+            }
+        }
+    }
+
     #[test]
     fn finds_by_number_or_slug() -> anyhow::Result<()> {
         assert_eq!(find("2")?.slug, "append-only-logs");

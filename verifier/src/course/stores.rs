@@ -37,23 +37,17 @@ pub fn same_listings(trial: &mut Trial, dbs: &[&str]) -> Result<(), Failure> {
         match &first {
             None => first = Some((db, listed)),
             Some((name, expected)) if *expected != listed => {
-                let key = first_difference(expected, &listed).unwrap_or_default();
-                let values = |records: &[Record]| -> String {
-                    let shown: Vec<String> = records
-                        .iter()
-                        .filter(|r| r.text("key") == Some(key.as_str()))
-                        .map(|r| r.get("value").map_or("?".to_string(), ToString::to_string))
-                        .collect();
-                    match shown.is_empty() {
-                        true => "nothing".to_string(),
-                        false => shown.join(" and "),
+                let headline = match first_difference(expected, &listed) {
+                    Some(key) => format!(
+                        "{name} and {db} list different contents after syncing: {key:?} has {} in {name}, {} in {db}",
+                        values_of(expected, &key),
+                        values_of(&listed, &key)
+                    ),
+                    None => {
+                        format!("{name} and {db} list the same records in a different order after syncing")
                     }
                 };
-                return Err(trial.fail(format!(
-                    "{name} and {db} list different contents after syncing: {key:?} has {} in {name}, {} in {db}",
-                    values(expected),
-                    values(&listed)
-                )));
+                return Err(trial.fail(headline));
             }
             Some(_) => {}
         }
@@ -61,11 +55,37 @@ pub fn same_listings(trial: &mut Trial, dbs: &[&str]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The key of the first record where two listings differ.
+/// The first key (in byte order) whose records differ between two listings: listed in
+/// one and not the other, or listed with other values. `None` when every key has the
+/// same records in both, so that only the order differs.
+///
+/// Comparing position by position would name the wrong key: one missing record shifts
+/// every later one, and the key found there holds the same value on both sides.
 fn first_difference(a: &[Record], b: &[Record]) -> Option<String> {
-    let index = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
-    let record = a.get(index).or_else(|| b.get(index))?;
-    record.text("key").map(str::to_string)
+    let keys: std::collections::BTreeSet<&str> = a.iter().chain(b).filter_map(|r| r.text("key")).collect();
+    keys.into_iter()
+        .find(|key| with_key(a, key) != with_key(b, key))
+        .map(str::to_string)
+}
+
+/// The records of a listing that have the key `key`, in the order listed.
+fn with_key<'a>(records: &'a [Record], key: &str) -> Vec<&'a Record> {
+    records.iter().filter(|r| r.text("key") == Some(key)).collect()
+}
+
+/// What a listing holds under `key`, for a headline: its value(s), or "nothing".
+fn values_of(records: &[Record], key: &str) -> String {
+    let shown: Vec<String> = with_key(records, key)
+        .iter()
+        .map(|r| {
+            let value = r.get("value").or_else(|| r.get("values"));
+            value.map_or("?".to_string(), ToString::to_string)
+        })
+        .collect();
+    match shown.is_empty() {
+        true => "nothing".to_string(),
+        false => shown.join(" and "),
+    }
 }
 
 /// The value a store's `get` prints for a key, or `None` if it says "not found".
@@ -175,4 +195,49 @@ pub fn as_map(records: &[Record]) -> BTreeMap<String, String> {
         .iter()
         .filter_map(|r| Some((r.text("key")?.to_string(), r.text("value")?.to_string())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::course::shapes::KEY_VALUE;
+    use serde_json::json;
+
+    fn listing(pairs: &[(&str, &str)]) -> Vec<Record> {
+        pairs
+            .iter()
+            .map(|(key, value)| Record {
+                shape: KEY_VALUE,
+                values: vec![json!(key), json!(value)],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_record_names_its_own_key_not_the_next_one() {
+        let alice = listing(&[("x", "1"), ("z", "3")]);
+        let bob = listing(&[("x", "1"), ("y", "2"), ("z", "3")]);
+        assert_eq!(first_difference(&alice, &bob).as_deref(), Some("y"));
+        assert_eq!(values_of(&alice, "y"), "nothing");
+        assert_eq!(values_of(&bob, "y"), "\"2\"");
+        // The other way round, and a missing last record.
+        assert_eq!(first_difference(&bob, &alice).as_deref(), Some("y"));
+        let short = listing(&[("x", "1")]);
+        assert_eq!(first_difference(&alice, &short).as_deref(), Some("z"));
+    }
+
+    #[test]
+    fn a_different_value_names_that_key() {
+        let alice = listing(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        let bob = listing(&[("a", "1"), ("b", "two"), ("c", "3")]);
+        assert_eq!(first_difference(&alice, &bob).as_deref(), Some("b"));
+        assert_eq!(values_of(&bob, "b"), "\"two\"");
+    }
+
+    #[test]
+    fn the_same_records_in_another_order_name_no_key() {
+        let alice = listing(&[("a", "1"), ("b", "2")]);
+        let bob = listing(&[("b", "2"), ("a", "1")]);
+        assert_eq!(first_difference(&alice, &bob), None);
+    }
 }

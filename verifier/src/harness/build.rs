@@ -7,7 +7,9 @@
 //! in several exercises) and cargo puts every binary at `target/debug/NAME`, where the
 //! last build wins. So each build runs under a lock, and its executables are then
 //! hard-linked to a place of their own, `target/replicate-bins/PACKAGE/NAME`, before
-//! another build can replace them.
+//! another build can replace them. The course's trusted copies build in the same
+//! target directory and keep their executables in their own `target/replicate-bins/`
+//! (see [`super::target_dir`]).
 //!
 //! Someone else's code (a submission being graded) is the exception: it builds in a
 //! fresh target folder of its own ([`Trust::Untrusted`]), in the build sandbox, from a
@@ -214,10 +216,10 @@ pub fn build_as(
         args.push("--offline".into());
     }
     // The lock belongs to the directory cargo really builds in: two checkouts that
-    // share one (CARGO_TARGET_DIR) share its `target/debug/NAME` files too.
+    // share one (CARGO_TARGET_DIR, a course copy) share its `target/debug/NAME` files too.
     let building_in = match trust {
         Trust::Untrusted(confined) => confined.target.clone(),
-        Trust::Trusted => trusted_target(root),
+        Trust::Trusted => super::target_dir::target_dir(root),
     };
     let _lock = BuildLock::acquire(&building_in)
         .map_err(|e| BuildError::Harness(format!("cannot lock the build directory: {e}")))?;
@@ -323,7 +325,7 @@ pub fn build_as(
         return Err(BuildError::Compile(shown));
     }
     let mut programs = Programs::new();
-    let own = building_in.join("replicate-bins").join(name).join(match profile {
+    let own = super::target_dir::kept_bins(root, name).join(match profile {
         Profile::Dev => "debug",
         Profile::Release => "release",
     });
@@ -347,15 +349,6 @@ pub fn build_as(
         programs,
         warnings: messages.warnings,
     })
-}
-
-/// The target folder of a trusted build in the workspace at `root`: `CARGO_TARGET_DIR`
-/// (relative to `root`) when set, else `root/target`.
-pub fn trusted_target(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
 }
 
 /// What a build of untrusted code needs in its environment besides the runner's

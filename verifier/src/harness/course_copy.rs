@@ -10,9 +10,19 @@
 //!
 //! The path is stable and files whose content did not change are left untouched, so
 //! cargo's fingerprints (which look at modification times) keep every rebuild
-//! incremental; the copy has its own `target/`, so it never disturbs the builds of the
-//! work tree. One holder at a time: a copy is locked while its [`CourseCopy`] lives.
+//! incremental. One holder at a time: a copy is locked while its [`CourseCopy`] lives.
+//!
+//! Where a copy builds depends on whose code it builds. A copy of the course's own code
+//! (the committed stubs, a patched solution) builds in the course's target directory
+//! ([`CourseCopy::write_sharing_target`]): its packages are other packages to cargo (other
+//! paths), but every dependency is the one already compiled for the course, so the copy
+//! compiles nothing but the course's own crates. A copy holding someone else's code (a
+//! submission being graded) builds in a `target/` of its own ([`CourseCopy::write`]):
+//! untrusted build scripts may write there, and nothing they write is used by others;
+//! it starts with copies of the dependencies compiled for the course ([`super::seed`]).
 
+use super::seed::seed_dependencies;
+use super::target_dir::{CONFIG, config_building_in, target_dir};
 use crate::runner::{Invocation, Limits, run};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,7 +30,14 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 /// The files of the workspace a copy needs to build any of its packages.
-const WORKSPACE: [&str; 5] = ["Cargo.toml", "Cargo.lock", "exercises", "solutions", "verifier"];
+const WORKSPACE: [&str; 6] = [
+    "Cargo.toml",
+    "Cargo.lock",
+    "exercises",
+    "solutions",
+    "verifier",
+    "workspace-hack",
+];
 
 /// Folders never copied from a work tree: build output and the workshop's state.
 const SKIPPED: [&str; 3] = ["target", ".git", ".replicate"];
@@ -355,7 +372,25 @@ impl CourseCopy {
     /// Makes the copy named `name` of the course at `course` hold exactly `files`:
     /// changed files are rewritten, files no longer wanted are removed, the rest (and
     /// the copy's `target/`) is left as it was. Waits while another holder has it.
+    /// The copy builds in its own `target/`, seeded with copies of the dependencies the
+    /// course has compiled: for code that is not the course's.
     pub fn write(course: &Path, name: &str, files: &Files) -> Result<CourseCopy, CopyError> {
+        CourseCopy::write_building_in(course, name, files, None)
+    }
+
+    /// Like [`CourseCopy::write`], for the course's own code: the copy builds in the
+    /// course's target directory, reusing every dependency compiled there.
+    pub fn write_sharing_target(course: &Path, name: &str, files: &Files) -> Result<CourseCopy, CopyError> {
+        let shared = std::path::absolute(target_dir(course))?;
+        CourseCopy::write_building_in(course, name, files, Some(&shared))
+    }
+
+    fn write_building_in(
+        course: &Path,
+        name: &str,
+        files: &Files,
+        shared: Option<&Path>,
+    ) -> Result<CourseCopy, CopyError> {
         let copies = course.join("target").join("course-copies");
         std::fs::create_dir_all(&copies)?;
         let lock_file = std::fs::OpenOptions::new()
@@ -388,6 +423,24 @@ impl CourseCopy {
             let mode = if file.executable { 0o755 } else { 0o644 };
             std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(mode))?;
         }
+        let config = root.join(CONFIG);
+        match shared {
+            Some(target) => {
+                std::fs::create_dir_all(root.join(".cargo"))?;
+                std::fs::write(&config, config_building_in(target))?;
+            }
+            None => {
+                if config.exists() {
+                    std::fs::remove_file(&config)?;
+                }
+                seed_dependencies(
+                    &course.join("Cargo.lock"),
+                    &target_dir(course),
+                    &target_dir(&root),
+                    "debug",
+                )?;
+            }
+        }
         Ok(CourseCopy { root, _lock: lock })
     }
 
@@ -411,7 +464,7 @@ impl CourseCopy {
         name.push(".target");
         super::fresh_target::fresh_target(
             &self.root.with_file_name(name),
-            &super::build::trusted_target(course),
+            &target_dir(course),
             &course.join("Cargo.lock"),
         )
     }
@@ -454,11 +507,11 @@ pub fn with_committed_stubs(course: &Path) -> Result<(Files, StubsFrom), CopyErr
 
 /// The copy the course's own tests check stubs in (`target/course-copies/stubs`):
 /// [`with_committed_stubs`], every stub built against the reference packages of the
-/// exercises before it.
+/// exercises before it, in the course's target directory.
 pub fn committed_stubs(course: &Path) -> Result<(CourseCopy, StubsFrom), CopyError> {
     let (mut files, from) = with_committed_stubs(course)?;
     files.stubs_on_references()?;
-    Ok((CourseCopy::write(course, "stubs", &files)?, from))
+    Ok((CourseCopy::write_sharing_target(course, "stubs", &files)?, from))
 }
 
 /// Runs git in the course, under the runner's timeout and process-group rules.
@@ -580,6 +633,30 @@ mod tests {
         assert!(from.to_string().contains("exercises/"));
         let lib = Path::new("exercises/01-leveldb/src/lib.rs");
         assert_eq!(files.text(lib).as_deref(), Some("// solved by the learner\n"));
+    }
+
+    #[test]
+    fn a_copy_of_course_code_builds_in_the_course_target_and_another_in_its_own() {
+        let course = tempfile::tempdir().unwrap();
+        let mut files = Files::default();
+        files
+            .set(Path::new("Cargo.toml"), b"[workspace]\n".to_vec())
+            .unwrap();
+        let copy = CourseCopy::write_sharing_target(course.path(), "stubs", &files).unwrap();
+        let root = copy.root().to_path_buf();
+        if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+            assert_eq!(
+                target_dir(&root),
+                std::path::absolute(course.path().join("target")).unwrap()
+            );
+        }
+        drop(copy);
+        // The same copy written for code that is not the course's forgets the shared dir.
+        let copy = CourseCopy::write(course.path(), "stubs", &files).unwrap();
+        assert!(!copy.root().join(CONFIG).exists());
+        if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+            assert_eq!(target_dir(copy.root()), root.join("target"));
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The harness: what checks are written in.
 //!
 //! - [`build`]: cargo builds the learner's (or the reference) package.
-//! - [`course_copy`]: a copy of the course source at a stable scratch path, with its
-//!   own target dir (the stubs as committed, a learner's trees in a trusted course, a
-//!   patched solution).
+//! - [`course_copy`]: a copy of the course source at a stable scratch path (the stubs
+//!   as committed, a learner's trees in a trusted course, a patched solution).
+//! - [`target_dir`]: where cargo builds a checkout, and where its executables are kept.
+//! - [`seed`]: a target directory of its own, seeded with the course's compiled
+//!   dependencies (for a copy that builds untrusted code).
 //! - [`fresh_target`]: an empty target folder for each build of someone else's code,
-//!   seeded with copies of the trusted dependency artefacts.
+//!   seeded (by [`seed`]) with the course's compiled dependencies.
 //! - [`trial`]: the API a check is written against, and the shape of an exercise
 //!   (its programs, checks and hints: no instances); it keeps transcript and evidence.
 //! - [`records`] and [`redact`]: stdout becomes records; random ids become `peer#1`.
@@ -22,7 +24,9 @@ pub mod patience;
 pub mod ports;
 pub mod records;
 pub mod redact;
+pub mod seed;
 pub mod snapshot;
+pub mod target_dir;
 pub mod tree;
 pub mod trial;
 pub mod verdict;

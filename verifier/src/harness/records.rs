@@ -24,6 +24,9 @@ pub enum FieldKind {
     Versions(&'static str),
     /// A JSON string or null (a deleted value), shown quoted or as `null`.
     OptionalText,
+    /// An [`FieldKind::Id`] or null (e.g. a node's previous node, none for the
+    /// first), shown as a placeholder or as `null`.
+    OptionalId(&'static str),
 }
 
 /// One field of a record shape.
@@ -59,6 +62,7 @@ impl FieldKind {
             FieldKind::Id(_) => "\"id\"",
             FieldKind::Versions(_) => "[\"id@seq\", …]",
             FieldKind::OptionalText => "\"text\" or null",
+            FieldKind::OptionalId(_) => "\"id\" or null",
         }
     }
 
@@ -69,7 +73,7 @@ impl FieldKind {
             FieldKind::Versions(_) => value
                 .as_array()
                 .is_some_and(|items| items.iter().all(|v| v.is_string())),
-            FieldKind::OptionalText => value.is_string() || value.is_null(),
+            FieldKind::OptionalText | FieldKind::OptionalId(_) => value.is_string() || value.is_null(),
         }
     }
 
@@ -78,7 +82,7 @@ impl FieldKind {
             FieldKind::Text | FieldKind::Id(_) => "a string",
             FieldKind::Number => "a whole number (0 or more)",
             FieldKind::Versions(_) => "a list of strings",
-            FieldKind::OptionalText => "a string or null",
+            FieldKind::OptionalText | FieldKind::OptionalId(_) => "a string or null",
         }
     }
 }

@@ -134,7 +134,7 @@ impl Redactor {
             .iter()
             .zip(&record.values)
             .map(|(field, value)| match (field.kind, value) {
-                (FieldKind::Id(label), Value::String(raw)) => {
+                (FieldKind::Id(label) | FieldKind::OptionalId(label), Value::String(raw)) => {
                     let placeholder = self.placeholder(label, raw);
                     SortKey::Number(placeholder_number(&placeholder))
                 }
@@ -146,7 +146,9 @@ impl Redactor {
 
     fn show_value(&mut self, kind: FieldKind, value: &Value) -> String {
         match (kind, value) {
-            (FieldKind::Id(label), Value::String(raw)) => self.placeholder(label, raw),
+            (FieldKind::Id(label) | FieldKind::OptionalId(label), Value::String(raw)) => {
+                self.placeholder(label, raw)
+            }
             (FieldKind::Versions(label), Value::Array(items)) => {
                 let mut shown: Vec<String> = items
                     .iter()

@@ -116,7 +116,7 @@ pub fn run_check(context: &Context, check: &'static Check, settings: &Settings) 
         // The latest failed run of each check is kept, no more (older ones removed).
         _ => {
             let label = format!("{:02}-{}", exercise.number, check.name);
-            Some(crate::runner::keep(dir, &label).join("work"))
+            Some(crate::runner::keep(dir, &label, &context.root).join("work"))
         }
     };
     CheckResult {

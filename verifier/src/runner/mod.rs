@@ -14,7 +14,9 @@
 //! `spawn` (a run's life), `capture` (its output), `ending` (how it ended, in words),
 //! `contain` and `launch` (the launcher), `sandbox`, `environment` (the allow-list
 //! an untrusted run starts with), `disk` (the folder cap),
-//! `reaper`, `watchdog` and `scratch` (nothing left behind), `platform` (what this
+//! `lines` (a program's output, line by line, each line capped), `waiting` (what
+//! runs now, for a check that seems stuck), `reaper`, `watchdog` and `scratch`
+//! (nothing left behind), `platform` (what this
 //! machine enforces), `linux/` (cgroups, Landlock, /proc) and `portable` (the rest),
 //! `quote` and `human` (words for people). Only this folder names a platform.
 
@@ -27,6 +29,7 @@ mod human;
 mod invocation;
 pub mod launch;
 mod limits;
+pub mod lines;
 #[cfg(target_os = "linux")]
 mod linux;
 mod platform;
@@ -36,6 +39,7 @@ mod reaper;
 mod sandbox;
 mod scratch;
 mod spawn;
+mod waiting;
 mod watchdog;
 
 pub use ending::{Ending, OutputStream};
@@ -43,12 +47,14 @@ pub use environment::LANG;
 pub use human::{bytes, seconds};
 pub use invocation::Invocation;
 pub use limits::{Limit, Limits, MIN_MEMORY, MIN_TIMEOUT, Resources};
+pub use lines::{Lines, MAX_LINE};
 pub use platform::{not_isolated, protection_notes};
 pub use quote::quote;
 pub use reaper::{UndoGuard, adopt_orphans, kill_children_on_signals, kill_orphans, undo_on_signal_exit};
-pub use sandbox::{Sandbox, Toolchain};
+pub use sandbox::{NetworkPolicy, Sandbox, Toolchain};
 pub use scratch::{keep, scratch_dir, scratch_root};
 pub use spawn::{Backoff, Finished, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group};
+pub use waiting::waiting_for;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -10,7 +10,9 @@
 //! course checkout, `target/`, the snapshots, other checks' folders, `$HOME` — is
 //! out of its reach. A build of untrusted code may read the system's programs and
 //! libraries, the toolchain, the registry's sources and the course copy's sources,
-//! and write only its target folder.
+//! and write only its target folder. Nobody may make a device node,
+//! and sockets and FIFOs only where it may write. A networked program may bind
+//! and connect only the TCP ports its check gave it ([`NetworkPolicy`]).
 
 use super::Invocation;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,18 @@ pub struct Sandbox {
     pub files: Vec<PathBuf>,
     /// The temporary folder it gets as `TMPDIR` (made before it starts).
     pub tmp: Option<PathBuf>,
+    /// The TCP ports it may bind and connect to; `None`: any (network not isolated).
+    #[serde(default)]
+    pub network: Option<NetworkPolicy>,
+}
+
+/// The TCP ports a networked program may use: its own to listen on, and those of its
+/// check's relays and servers to dial. Every other bind or connect is refused, so it
+/// can reach neither another run nor a neighbour behind its relay's back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkPolicy {
+    pub bind: Vec<u16>,
+    pub connect: Vec<u16>,
 }
 
 /// What every program needs to run at all: libraries, interpreters, configuration,

@@ -2,7 +2,9 @@
 //! process, `$TMPDIR/replicate-run-PID/`, so that one removal cleans up after an
 //! interrupted run, and the next verifier removes what a killed one left (when that
 //! PID is no longer alive). Folders of failed checks that are kept for the learner
-//! move to `$TMPDIR/replicate-kept/NN-check/`, the latest one per check.
+//! move to `$TMPDIR/replicate-kept-UID-CHECKOUT/NN-check/`, the latest one per check:
+//! one folder per user and per course checkout, so that two learners on one machine,
+//! or one learner with two checkouts, never overwrite each other's.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -28,10 +30,10 @@ pub fn scratch_dir(prefix: &str) -> io::Result<tempfile::TempDir> {
 }
 
 /// Keeps a check's folder for the learner, as the only one kept for `label`
-/// (`02-first-append`): an older one of the same check is removed. Returns where it
-/// is now.
-pub fn keep(dir: tempfile::TempDir, label: &str) -> PathBuf {
-    let kept = std::env::temp_dir().join("replicate-kept");
+/// (`02-first-append`) from the course checkout `course`: an older one of the same
+/// check is removed. Returns where it is now.
+pub fn keep(dir: tempfile::TempDir, label: &str, course: &Path) -> PathBuf {
+    let kept = kept_root(&std::env::temp_dir(), nix::unistd::getuid().as_raw(), course);
     let target = kept.join(label);
     let _ = std::fs::create_dir_all(&kept);
     let _ = std::fs::remove_dir_all(&target);
@@ -40,6 +42,35 @@ pub fn keep(dir: tempfile::TempDir, label: &str) -> PathBuf {
         Ok(()) => target,
         Err(_) => path,
     }
+}
+
+/// The folder of the checks kept for user `uid` from the checkout `course`:
+/// `replicate-kept-1000-replicate-3f2a9c1b`, the checkout's folder name for the reader
+/// and a hash of its whole path (FNV-1a, stable across builds) to tell checkouts apart.
+fn kept_root(temp: &Path, uid: u32, course: &Path) -> PathBuf {
+    let course = std::fs::canonicalize(course).unwrap_or_else(|_| course.to_path_buf());
+    let name: String = course
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    let hash = course
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    temp.join(format!("replicate-kept-{uid}-{name}-{:08x}", hash as u32))
 }
 
 /// Removes the scratch roots of verifiers that `is_gone` says are gone.
@@ -71,6 +102,22 @@ pub(super) fn remove_own() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_folders_are_per_user_and_per_checkout() {
+        let temp = Path::new("/tmp");
+        let mine = kept_root(temp, 1000, Path::new("/nonexistent/a/replicate"));
+        assert!(
+            mine.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("replicate-kept-1000-replicate-")),
+            "{}",
+            mine.display()
+        );
+        assert_eq!(mine, kept_root(temp, 1000, Path::new("/nonexistent/a/replicate")));
+        assert_ne!(mine, kept_root(temp, 1001, Path::new("/nonexistent/a/replicate")));
+        assert_ne!(mine, kept_root(temp, 1000, Path::new("/nonexistent/b/replicate")));
+        assert_eq!(mine.parent(), Some(temp));
+    }
 
     #[test]
     fn sweeps_only_roots_of_gone_verifiers() -> io::Result<()> {

@@ -74,12 +74,12 @@ pub struct Figures {
     pub sync_ratio: f64,
     /// The median of the ratios full sync / warm floor.
     pub sync_ratio_warm: f64,
-    pub catch_up_small: Duration,
-    pub catch_up_big: Duration,
-    /// What sled alone takes to open and close both databases of a catch-up: a cost
-    /// that grows with the database, whatever the code on top does.
-    pub open_small: Duration,
-    pub open_big: Duration,
+    /// Each round of the catch-up into the small and the big log: its time, and what
+    /// sled alone took to open and close both databases just before (in a fresh
+    /// process, as the sync's), a cost that grows with the database whatever the
+    /// code on top does.
+    pub catch_up_small: Vec<(Duration, Duration)>,
+    pub catch_up_big: Vec<(Duration, Duration)>,
     pub spawn_direct: Duration,
     pub spawn_runner: Duration,
     /// Live gossip latency with logs of `small` and of `big` entries (if measured).
@@ -109,27 +109,36 @@ impl Figures {
             self.sync_ratio,
             self.sync_ratio_warm
         ));
+        let (small, big) = (&self.catch_up_small, &self.catch_up_big);
+        let (catch_up_small, catch_up_big) = (median_pick(small, |r| r.0), median_pick(big, |r| r.0));
         out.push_str(&format!(
             "catch-up of 10 entries into a log of {:>9}    {}\n",
             s.small,
-            ms(self.catch_up_small)
+            ms(catch_up_small)
         ));
         out.push_str(&format!(
             "catch-up of 10 entries into a log of {:>9}    {}  = {:.2}× the small log (target ≤ 1.2×)\n",
             s.big,
-            ms(self.catch_up_big),
-            ratio(self.catch_up_big, self.catch_up_small)
-        ));
-        let above = |total: Duration, open: Duration| (total.as_secs_f64() - open.as_secs_f64()) * 1000.0;
-        out.push_str(&format!(
-            "  sled alone, opening and closing both databases at once: {} and {}\n",
-            ms(self.open_small).trim(),
-            ms(self.open_big).trim()
+            ms(catch_up_big),
+            ratio(catch_up_big, catch_up_small)
         ));
         out.push_str(&format!(
-            "  catch-up above that storage floor: {:+.1} ms and {:+.1} ms (what replication itself costs)\n",
-            above(self.catch_up_small, self.open_small),
-            above(self.catch_up_big, self.open_big)
+            "  sled alone, opening and closing both databases at once, own process: {} and {}\n",
+            ms(median_pick(small, |r| r.1)).trim(),
+            ms(median_pick(big, |r| r.1)).trim()
+        ));
+        let above = |rounds: &[(Duration, Duration)]| {
+            rounds
+                .iter()
+                .map(|(total, open)| format!("{:+.1}", (total.as_secs_f64() - open.as_secs_f64()) * 1000.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        out.push_str(&format!(
+            "  catch-up above that storage floor, each round (what replication itself costs; target ≤ 20 ms): \
+             {} ms with the small log; {} ms with the big one\n",
+            above(small),
+            above(big)
         ));
         out.push_str(&format!(
             "one program run (/bin/true): std {} · verifier runner {}  = {:.2} ms overhead\n",
@@ -230,7 +239,13 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> anyhow::Re
         write_log(&ahead, log, log, 0, size + 10)?;
         write_log(&behind, "dddd000000000001", log, 0, size)?;
         let mut head = size + 10;
-        let time = median(sizes.repeat, |_| {
+        // Each round measures sled's open and close on the databases exactly as the
+        // catch-up then finds them, then the catch-up: the pair meets the same state
+        // of sled's files (its recovery on open depends on what was written since its
+        // last snapshot) and the same load.
+        let mut rounds = Vec::new();
+        for _ in 0..sizes.repeat.max(1) {
+            let open = open_in_own_process(&[&ahead, &behind])?;
             let elapsed = sync(&replicate, &ahead, &behind)?;
             let held = count(&behind, log)?;
             if held != head {
@@ -239,24 +254,9 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> anyhow::Re
             // Ten more for the next round: the log behind is again 10 short.
             write_log(&ahead, log, log, head, head + 10)?;
             head += 10;
-            Ok(elapsed)
-        })?;
-        // Both peers open their databases at the same time, as in the sync itself.
-        let open = median(sizes.repeat, |_| {
-            let started = Instant::now();
-            let opened: Vec<sled::Result<sled::Db>> = std::thread::scope(|scope| {
-                let opening: Vec<_> = [&ahead, &behind]
-                    .into_iter()
-                    .map(|db| scope.spawn(move || open_when_free(db)))
-                    .collect();
-                opening.into_iter().filter_map(|t| t.join().ok()).collect()
-            });
-            for db in opened {
-                drop(db?);
-            }
-            Ok(started.elapsed())
-        })?;
-        catch_up.push((time, open));
+            rounds.push((elapsed, open));
+        }
+        catch_up.push(rounds);
     }
 
     progress("the runner's overhead per program run");
@@ -289,10 +289,8 @@ pub fn run_all(root: &Path, sizes: Sizes, progress: &dyn Fn(&str)) -> anyhow::Re
         full_sync,
         sync_ratio,
         sync_ratio_warm,
-        catch_up_small: catch_up[0].0,
-        catch_up_big: catch_up[1].0,
-        open_small: catch_up[0].1,
-        open_big: catch_up[1].1,
+        catch_up_small: catch_up[0].clone(),
+        catch_up_big: catch_up[1].clone(),
         spawn_direct,
         spawn_runner,
         gossip,
@@ -305,29 +303,58 @@ pub const FLOOR_SUBCOMMAND: &str = "__bench-floor";
 /// The identity of the floor's databases.
 const FLOOR_PEER: &str = "f100r00000000001";
 
-/// Runs the hidden subcommand if this process was started as one: `verifier
-/// __bench-floor DB LOG N` writes entries 1..=N of LOG into a new database DB.
+/// The hidden subcommand that opens and closes databases in a process of its own.
+pub const OPEN_SUBCOMMAND: &str = "__bench-open";
+
+/// Runs a hidden subcommand if this process was started as one: `verifier
+/// __bench-floor DB LOG N` writes entries 1..=N of LOG into a new database DB;
+/// `verifier __bench-open DB...` opens the databases at once (a thread each, as two
+/// peers of a sync do) and closes them.
 pub fn helper_main() -> Option<std::process::ExitCode> {
     // `args_os`: any command line (even one that is not UTF-8) reaches clap intact.
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let [command, db, log, entries] = args.as_slice() else {
+    let (command, rest) = args.split_first()?;
+    let (name, done) = if command == FLOOR_SUBCOMMAND {
+        let [db, log, entries] = rest else {
+            return None;
+        };
+        let (log, entries) = (log.to_string_lossy(), entries.to_string_lossy());
+        let written = entries
+            .parse()
+            .map_err(|_| anyhow!("not a number of entries: {entries:?}"))
+            .and_then(|n| Ok(write_log(Path::new(db), FLOOR_PEER, &log, 0, n)?));
+        (FLOOR_SUBCOMMAND, written)
+    } else if command == OPEN_SUBCOMMAND && !rest.is_empty() {
+        let dbs: Vec<&Path> = rest.iter().map(Path::new).collect();
+        (OPEN_SUBCOMMAND, open_and_close(&dbs))
+    } else {
         return None;
     };
-    if command != FLOOR_SUBCOMMAND {
-        return None;
-    }
-    let (log, entries) = (log.to_string_lossy(), entries.to_string_lossy());
-    let written = entries
-        .parse()
-        .map_err(|_| anyhow!("not a number of entries: {entries:?}"))
-        .and_then(|n| Ok(write_log(Path::new(db), FLOOR_PEER, &log, 0, n)?));
-    Some(match written {
+    Some(match done {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("{FLOOR_SUBCOMMAND}: {error:#}");
+            eprintln!("{name}: {error:#}");
             std::process::ExitCode::FAILURE
         }
     })
+}
+
+/// Opens the databases at the same time, one thread each, then closes them.
+fn open_and_close(dbs: &[&Path]) -> anyhow::Result<()> {
+    let opened: Vec<sled::Result<sled::Db>> = std::thread::scope(|scope| {
+        let opening: Vec<_> = dbs
+            .iter()
+            .map(|db| scope.spawn(move || open_when_free(db)))
+            .collect();
+        opening.into_iter().filter_map(|t| t.join().ok()).collect()
+    });
+    if opened.len() != dbs.len() {
+        bail!("a thread opening a database panicked");
+    }
+    for db in opened {
+        drop(db?);
+    }
+    Ok(())
 }
 
 /// The storage floor in a process of its own: from starting the process that
@@ -335,20 +362,32 @@ pub fn helper_main() -> Option<std::process::ExitCode> {
 /// It is started by the same runner as the sync's processes, so that both pay
 /// the same for starting.
 fn floor_in_own_process(db: &Path, log: &str, entries: u64) -> anyhow::Result<Duration> {
+    let args = [db.display().to_string(), log.to_string(), entries.to_string()];
+    in_own_process(FLOOR_SUBCOMMAND, &args, db.parent().unwrap_or(db))
+}
+
+/// What sled alone takes to open and close the databases of a sync, measured as the
+/// sync is: in a fresh process (which pays for every page it touches), on the
+/// databases exactly as the sync will find them.
+fn open_in_own_process(dbs: &[&Path]) -> anyhow::Result<Duration> {
+    let args: Vec<String> = dbs.iter().map(|db| db.display().to_string()).collect();
+    let cwd = dbs.first().and_then(|db| db.parent()).unwrap_or(Path::new("."));
+    in_own_process(OPEN_SUBCOMMAND, &args, cwd)
+}
+
+/// Times the verifier's hidden `subcommand` in a process of its own, start to exit.
+fn in_own_process(subcommand: &str, args: &[String], cwd: &Path) -> anyhow::Result<Duration> {
     let program = std::env::current_exe().context("cannot find the verifier's binary")?;
-    let args = vec![
-        FLOOR_SUBCOMMAND.to_string(),
-        db.display().to_string(),
-        log.to_string(),
-        entries.to_string(),
-    ];
+    let args: Vec<String> = std::iter::once(subcommand.to_string())
+        .chain(args.iter().cloned())
+        .collect();
     let invocation = Invocation {
-        program: FLOOR_SUBCOMMAND.into(),
+        program: subcommand.into(),
         argv: std::iter::once(program.display().to_string())
             .chain(args.iter().cloned())
             .collect(),
         args,
-        cwd: db.parent().map(Path::to_path_buf).unwrap_or_default(),
+        cwd: cwd.to_path_buf(),
         env: Vec::new(),
     };
     let started = Instant::now();
@@ -356,7 +395,7 @@ fn floor_in_own_process(db: &Path, log: &str, entries: u64) -> anyhow::Result<Du
     let elapsed = started.elapsed();
     if !finished.ending.success() {
         bail!(
-            "the floor's process failed ({}): {}",
+            "the process of `{subcommand}` failed ({}): {}",
             finished.ending.describe(),
             String::from_utf8_lossy(&finished.stderr).trim()
         );
@@ -384,6 +423,13 @@ fn median(
     }
     all.sort();
     Ok(median_of(&all))
+}
+
+/// The median of one figure of each round.
+fn median_pick<T>(rounds: &[T], pick: impl Fn(&T) -> Duration) -> Duration {
+    let mut all: Vec<Duration> = rounds.iter().map(pick).collect();
+    all.sort();
+    median_of(&all)
 }
 
 /// The median of sorted durations (zero for none).

@@ -12,6 +12,7 @@ pub mod bench_2pc;
 pub mod grade;
 pub mod mutants;
 pub mod report;
+pub mod room;
 pub mod root;
 pub mod verify;
 

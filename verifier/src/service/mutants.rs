@@ -6,14 +6,15 @@
 //! blank line, then a `git diff` of the solution folder (`a/src/lib.rs`). To try one,
 //! the course's work tree is copied to `target/course-copies/mutants/`
 //! ([`crate::harness::course_copy`]: only changed files are rewritten, and the copy
-//! keeps its own target directory, so repeated runs build incrementally), the patch is applied there with `git apply`
+//! builds in the course's target directory, so repeated runs build incrementally and
+//! reuse the course's compiled dependencies), the patch is applied there with `git apply`
 //! (the tool that wrote the diff reads it back exactly, several files per patch
 //! included, and refuses a patch whose context no longer matches), the mutated
 //! solution is built, and the named checks run against it, with the untouched
 //! reference solution as the other peer where a check needs one.
 //!
-//! Cost (measured on a loaded 2-core machine): the first run builds the scratch copy's
-//! dependencies once (about 7 minutes); after that the 31 mutants of 01–03 take about
+//! Cost (measured on a loaded 2-core machine): the copy reuses the dependencies already
+//! compiled for the course (it used to compile its own, about 7 minutes); the 31 mutants of 01–03 take about
 //! 3 to 6 minutes (2–10 s of build and up to 20 s of checks each). That is too long for
 //! `cargo test`, which only checks that every mutant is well-formed and still applies;
 //! run `cargo run -- course-check --mutants [N...] [--only NAME]` after changing checks.
@@ -113,8 +114,8 @@ pub fn parse(exercise: &'static Exercise, name: &str, text: &str) -> anyhow::Res
     })
 }
 
-/// A scratch copy of the course (`target/course-copies/mutants/`, with its own
-/// `target/`), held while the mutants are tried.
+/// A scratch copy of the course (`target/course-copies/mutants/`, building in the
+/// course's target directory), held while the mutants are tried.
 pub struct Scratch {
     copy: Option<CourseCopy>,
     files: Files,
@@ -127,7 +128,7 @@ impl Scratch {
     pub fn mirror(course: &Path) -> anyhow::Result<Scratch> {
         let failed = "cannot copy the course for the mutants";
         let files = Files::work_tree(course).context(failed)?;
-        let copy = CourseCopy::write(course, COPY, &files).context(failed)?;
+        let copy = CourseCopy::write_sharing_target(course, COPY, &files).context(failed)?;
         Ok(Scratch {
             copy: Some(copy),
             files,
@@ -147,8 +148,8 @@ impl Scratch {
     pub fn restore(&mut self) -> anyhow::Result<()> {
         // The copy is locked while held: let go of it before writing it again.
         self.copy = None;
-        let copy =
-            CourseCopy::write(&self.course, COPY, &self.files).context("cannot restore the scratch copy")?;
+        let copy = CourseCopy::write_sharing_target(&self.course, COPY, &self.files)
+            .context("cannot restore the scratch copy")?;
         self.copy = Some(copy);
         Ok(())
     }

@@ -5,7 +5,7 @@
 //! stderr, and what to try. Later failures are listed but not expanded (unless asked):
 //! they often have the same cause, and one clear problem at a time is easier to fix.
 
-use crate::course::{COURSE, Exercise};
+use crate::course::{Exercise, Side};
 use crate::harness::build::BuildError;
 use crate::harness::records::shorten;
 use crate::harness::snapshot;
@@ -29,6 +29,8 @@ pub struct Options {
     pub all_failures: bool,
     /// The seed of the run, shown when a check made random choices.
     pub seed: u64,
+    /// The reference solution ran (`--solution`): the replay line says so too.
+    pub solution: bool,
 }
 
 /// Text a program printed, made safe to show in a terminal or a CI report: control
@@ -82,22 +84,42 @@ pub fn verification(verified: &Verification, all_failures: bool) -> String {
     visible(&unescaped_verification(verified, all_failures)).into_owned()
 }
 
+/// What [`verification`] says after the check lines of a verification whose checks
+/// ran (empty if none ran): for a caller that printed those lines as they came.
+pub fn verification_rest(verified: &Verification, all_failures: bool) -> String {
+    match verified.not_run {
+        Some(_) => String::new(),
+        None => visible(&unescaped_rest(verified, all_failures)).into_owned(),
+    }
+}
+
+fn unescaped_rest(verified: &Verification, all_failures: bool) -> String {
+    let exercise = verified.exercise;
+    let options = Options {
+        all_failures,
+        seed: verified.seed,
+        solution: verified.side == Side::Reference,
+    };
+    let mut out = human_tail(exercise, &verified.checks, options);
+    if verified.stopped {
+        let _ = writeln!(
+            out,
+            "Stopped after {} of {} checks.",
+            verified.checks.len(),
+            exercise.checks.len()
+        );
+    }
+    out
+}
+
 fn unescaped_verification(verified: &Verification, all_failures: bool) -> String {
     let exercise = verified.exercise;
     let Some(not_run) = &verified.not_run else {
-        let options = Options {
-            all_failures,
-            seed: verified.seed,
-        };
-        let mut out = human(exercise, &verified.subject, &verified.checks, options);
-        if verified.stopped {
-            let _ = writeln!(
-                out,
-                "Stopped after {} of {} checks.",
-                verified.checks.len(),
-                exercise.checks.len()
-            );
+        let mut out = human_head(exercise, &verified.subject);
+        for result in &verified.checks {
+            out.push_str(&human_check_line(exercise, result));
         }
+        out.push_str(&unescaped_rest(verified, all_failures));
         return out;
     };
     let dir = exercise.dir(verified.side);
@@ -125,47 +147,65 @@ fn unescaped_verification(verified: &Verification, all_failures: bool) -> String
     }
 }
 
-/// What to say after an exercise passed: where to go next. `in_shell` words it as the
-/// workshop shell's commands, else as the command line's.
-pub fn congratulation(exercise: &Exercise, in_shell: bool) -> String {
-    let next = COURSE.iter().find(|e| e.number == exercise.number + 1);
+/// What to say after `exercise` passed, where `next` is the exercise to go on to (the
+/// first one not passed yet after it, see `State::next_to_do`), `None` when every
+/// exercise has passed.
+pub fn congratulation(exercise: &Exercise, next: Option<&Exercise>, in_shell: bool) -> String {
+    let passed = format!("Exercise {} is marked as passed", exercise.number);
     match (next, in_shell) {
+        (Some(next), true) if next.number == exercise.number + 1 => format!(
+            "{passed}. `next` goes on to exercise {}: {}.",
+            next.number, next.title
+        ),
         (Some(next), true) => format!(
-            "Exercise {} is marked as passed. `next` goes on to exercise {}: {}.",
-            exercise.number, next.number, next.title
+            "{passed}. `select {}` goes on to exercise {}: {}, the next one not passed yet.",
+            next.number, next.number, next.title
         ),
         (Some(next), false) => format!(
-            "Exercise {} is marked as passed. Next: `cargo run -- print {}` ({}).",
-            exercise.number, next.number, next.title
+            "{passed}. Next: `cargo run -- print {}` ({}).",
+            next.number, next.title
         ),
         (None, _) => format!(
-            "Exercise {} is marked as passed: that was the last exercise, and you have built a replicated database. Well done!",
-            exercise.number
+            "{passed}: every exercise has passed, and you have built a replicated database. Well done!"
         ),
     }
 }
 
-/// The full human report of one exercise's checks.
+/// The full human report of one exercise's checks: [`human_head`], a
+/// [`human_check_line`] for each check, then [`human_tail`]. (`verify` prints the
+/// first two as the checks finish, so a hang never hides earlier results.)
 pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: Options) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "Exercise {}: {} ({what})", exercise.number, exercise.title);
-    let _ = writeln!(out);
-    let width = results.iter().map(|r| r.check.name.len()).max().unwrap_or(0);
+    let mut out = human_head(exercise, what);
     for result in results {
-        let mark = match result.verdict {
-            Verdict::Pass => "✓ pass ",
-            Verdict::Fail(_) => "✗ FAIL ",
-            Verdict::Error(_) => "! ERROR",
-        };
-        let _ = writeln!(
-            out,
-            "  {mark}  {:width$}  {}",
-            result.check.name, result.check.about
-        );
-        for figure in &result.measured {
-            let _ = writeln!(out, "             {:width$}  {figure}", "");
-        }
+        out.push_str(&human_check_line(exercise, result));
     }
+    out.push_str(&human_tail(exercise, results, options));
+    out
+}
+
+/// The report's first lines: which exercise, whose programs.
+pub fn human_head(exercise: &Exercise, what: &str) -> String {
+    format!("Exercise {}: {} ({what})\n\n", exercise.number, exercise.title)
+}
+
+/// One check's line (and its figures): `  ✓ pass   name  what it checks`.
+pub fn human_check_line(exercise: &Exercise, result: &CheckResult) -> String {
+    let width = exercise.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mark = match result.verdict {
+        Verdict::Pass => "✓ pass ",
+        Verdict::Fail(_) => "✗ FAIL ",
+        Verdict::Error(_) => "! ERROR",
+    };
+    let mut out = format!("  {mark}  {:width$}  {}\n", result.check.name, result.check.about);
+    for figure in &result.measured {
+        let _ = writeln!(out, "             {:width$}  {figure}", "");
+    }
+    out
+}
+
+/// The report after the check lines: the failures explained, the summary, notes.
+pub fn human_tail(exercise: &Exercise, results: &[CheckResult], options: Options) -> String {
+    let mut out = String::new();
     let mut expanded = 0;
     for result in results {
         if result.verdict == Verdict::Pass || (expanded > 0 && !options.all_failures) {
@@ -185,11 +225,24 @@ pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: 
     if results.iter().any(|r| r.used_seed) {
         let _ = writeln!(
             out,
-            "Seed: {} (replay the same run: cargo run -- verify {} --seed {})",
-            options.seed, exercise.number, options.seed
+            "Seed: {} (replay the same run: {})",
+            options.seed,
+            replay_command(exercise, options)
         );
     }
     out
+}
+
+/// The command that runs the same verification again with the same random choices.
+fn replay_command(exercise: &Exercise, options: Options) -> String {
+    let solution = match options.solution {
+        true => " --solution",
+        false => "",
+    };
+    format!(
+        "cargo run -- verify {}{solution} --seed {}",
+        exercise.number, options.seed
+    )
 }
 
 /// `All 7 checks passed.` or `2 of 7 checks failed.`
@@ -315,6 +368,7 @@ pub fn failure(result: &CheckResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::course::COURSE;
 
     #[test]
     fn control_characters_are_shown_escaped() {
@@ -328,5 +382,39 @@ mod tests {
             "nul\\0 cr\\r del\\x7f csi\\x9b"
         );
         assert_eq!(visible("abc\u{202e}cba"), "abc\\u{202e}cba");
+    }
+
+    #[test]
+    fn the_replay_line_repeats_solution() {
+        let options = Options {
+            seed: 7,
+            solution: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            replay_command(COURSE[7], options),
+            "cargo run -- verify 8 --solution --seed 7"
+        );
+        let learner = Options {
+            seed: 7,
+            ..Options::default()
+        };
+        assert_eq!(
+            replay_command(COURSE[2], learner),
+            "cargo run -- verify 3 --seed 7"
+        );
+    }
+
+    #[test]
+    fn a_congratulation_points_to_the_exercise_it_names() {
+        let text = congratulation(COURSE[0], Some(COURSE[2]), false);
+        let expected = format!("Next: `cargo run -- print 3` ({}).", COURSE[2].title);
+        assert!(text.ends_with(&expected), "{text}");
+        let shell = congratulation(COURSE[0], Some(COURSE[2]), true);
+        assert!(shell.contains("`select 3` goes on to exercise 3"), "{shell}");
+        let shell = congratulation(COURSE[0], Some(COURSE[1]), true);
+        assert!(shell.contains("`next` goes on to exercise 2"), "{shell}");
+        let done = congratulation(COURSE[3], None, false);
+        assert!(done.contains("every exercise has passed"), "{done}");
     }
 }

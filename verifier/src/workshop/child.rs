@@ -114,6 +114,22 @@ pub fn verify(workshop: &Workshop, exercise: &Exercise, args: &[String]) -> Ran 
 
 /// This verifier's own program. Rebuilt while the shell runs (`cargo build` in another
 /// terminal), the old file is gone: the new one at the same path is used.
+/// Runs `verifier room ARGS…` with the terminal, until it ends (Ctrl-C stops a peer).
+pub fn room(workshop: &Workshop, args: &[String]) {
+    let started = own_program().and_then(|exe| {
+        Command::new(exe)
+            .arg("room")
+            .args(args)
+            .current_dir(&workshop.root)
+            .env("REPLICATE_ROOT", &workshop.root)
+            .env("REPLICATE_STATE_DIR", &workshop.dir)
+            .status()
+    });
+    if let Err(e) = started {
+        println!("error: cannot start `room`: {e}");
+    }
+}
+
 fn own_program() -> std::io::Result<std::path::PathBuf> {
     let exe = std::env::current_exe()?;
     let text = exe.to_string_lossy();

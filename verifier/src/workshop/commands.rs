@@ -112,6 +112,16 @@ pub const COMMANDS: &[Spec] = &[
         more: "Your progress is kept in .replicate/state.json.",
     },
     Spec {
+        name: "room",
+        aliases: &[],
+        args: "join|peer|host ...",
+        about: "a classroom: join the teacher's room, run your peer in its mesh",
+        more: "`room join ADDRESS CODE --name NAME` joins the room the teacher shows (your \
+               `verify` verdicts are reported there from then on: the numbers, never your code). \
+               `room peer 4` runs your peer of exercise 04 linked to the neighbours the room \
+               gives it; Ctrl-C stops it. `room host` opens a room (for the teacher).",
+    },
+    Spec {
         name: "slides",
         aliases: &[],
         args: "[DECK]",

@@ -146,8 +146,16 @@ impl Workshop {
     /// `args` are more options of `verifier verify` (`--all`, `--seed N`, `--program`).
     pub fn verify(&mut self, exercise: &'static Exercise, args: &[String]) -> child::Ran {
         let ran = child::verify(self, exercise, args);
-        if ran == child::Ran::Passed {
+        // The child recorded a pass, and made the exercise it verified the current one
+        // as a scripted `verify N` does; in the shell, `verify N` does not move the
+        // prompt: the shell's current exercise stays.
+        if ran != child::Ran::Stopped {
+            let current = self.state.current.clone();
             self.state = State::load(&self.dir).state;
+            if self.state.current != current {
+                self.state.current = current;
+                self.save();
+            }
         }
         if ran == child::Ran::Stopped {
             // Whoever runs verifications in a row (`watch`) stops too.
@@ -156,11 +164,16 @@ impl Workshop {
         ran
     }
 
-    /// Records that `exercise` passed.
-    pub fn record_pass(&mut self, exercise: &Exercise) {
-        if self.state.mark_passed(exercise) {
-            self.save();
+    /// Records a verification of the learner's own code, run as a command
+    /// (`cargo run -- verify N`): the exercise verified becomes the current one, as if
+    /// selected in the shell, and a pass is marked. Returns the exercise to go on to.
+    pub fn record_verification(&mut self, exercise: &Exercise, passed: bool) -> Option<&'static Exercise> {
+        self.state.set_current(exercise);
+        if passed {
+            self.state.mark_passed(exercise);
         }
+        self.save();
+        self.state.next_to_do(exercise)
     }
 
     /// `select`: makes `exercise` the current one and says what it is about.
@@ -397,6 +410,7 @@ fn dispatch(workshop: &mut Workshop, input: &mut Input, line: &str) -> Flow {
             watch::watch(workshop, current, &mut || input.stop_requested(), how_to_stop);
         }
         "progress" => print!("{}", progress::progress(&workshop.state)),
+        "room" => child::room(workshop, rest),
         "slides" => {
             let mut lines = input.lines();
             present_slides(workshop, current, rest.first().map(String::as_str), &mut lines);

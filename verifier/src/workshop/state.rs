@@ -107,6 +107,14 @@ impl State {
         self.passed.insert(exercise.slug.to_string())
     }
 
+    /// The exercise to go on to after `after`: the first one after it not passed yet,
+    /// else the first one before it not passed yet; `None` once every one has passed.
+    pub fn next_to_do(&self, after: &Exercise) -> Option<&'static Exercise> {
+        let open = |e: &&&'static Exercise| !self.has_passed(e);
+        let later = COURSE.iter().filter(|e| e.number > after.number).find(open);
+        later.or_else(|| COURSE.iter().find(open)).copied()
+    }
+
     pub fn hints_seen(&self, exercise: &Exercise) -> usize {
         self.hints_seen.get(exercise.slug).copied().unwrap_or(0)
     }
@@ -168,6 +176,23 @@ mod tests {
         assert_eq!(loaded.state.hints_seen(second), 2);
         assert!(loaded.state.has_passed(COURSE[0]));
         Ok(())
+    }
+
+    #[test]
+    fn the_next_exercise_to_do_skips_the_passed_ones() {
+        let mut state = State::default();
+        assert_eq!(state.next_to_do(COURSE[0]).map(|e| e.number), Some(2));
+        state.mark_passed(COURSE[0]);
+        state.mark_passed(COURSE[1]);
+        state.mark_passed(COURSE[2]);
+        assert_eq!(state.next_to_do(COURSE[0]).map(|e| e.number), Some(4));
+        // After the last one, back to the first one not passed yet.
+        let last = COURSE[COURSE.len() - 1];
+        assert_eq!(state.next_to_do(last).map(|e| e.number), Some(4));
+        for exercise in COURSE {
+            state.mark_passed(exercise);
+        }
+        assert!(state.next_to_do(COURSE[0]).is_none());
     }
 
     #[test]

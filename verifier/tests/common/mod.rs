@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses its own share of these
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use verifier::harness::course_copy::{CourseCopy, Files, with_committed_stubs};
 use verifier::harness::tree::copy_tree;
@@ -15,24 +17,24 @@ pub fn root() -> PathBuf {
 }
 
 /// The course copy the course tests check stubs in (`target/course-copies/stubs`),
-/// changed by `edit` first. Another checkout of the course, at another path, with a
-/// target directory of its own that stays warm between tests: the next holder of the
-/// copy puts back whatever `edit` changed.
+/// changed by `edit` first. Another checkout of the course, at another path, building
+/// in the course's target directory: the next holder of the copy puts back whatever
+/// `edit` changed.
 pub fn stubs_copy(edit: impl FnOnce(&mut Files)) -> CourseCopy {
     let (mut files, _) = with_committed_stubs(&root()).expect("the course's files");
     files
         .stubs_on_references()
         .expect("stubs built on the references");
     edit(&mut files);
-    CourseCopy::write(&root(), "stubs", &files).expect("a copy of the course")
+    CourseCopy::write_sharing_target(&root(), "stubs", &files).expect("a copy of the course")
 }
 
 /// Copies the course's sources (not `target/`, not `.git/`, not `.replicate/`).
 pub fn copy_course(from: &Path, to: &Path) -> std::io::Result<()> {
-    copy_tree(from, to, &["target", ".git", ".replicate"])
+    copy_tree(from, to, &["target", ".git", ".replicate"]).map(|_| ())
 }
 
 /// Copies a folder recursively, leaving out any `target/`.
 pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    copy_tree(from, to, &["target"])
+    copy_tree(from, to, &["target"]).map(|_| ())
 }

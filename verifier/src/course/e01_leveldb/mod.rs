@@ -88,7 +88,7 @@ pub static EXERCISE: Exercise = Exercise {
         },
         Check {
             name: "text-round-trip",
-            about: "keys and values with quotes, spaces and unicode come back unchanged",
+            about: "keys and values with quotes, spaces (around them too) and unicode come back unchanged",
             advice: "Store the UTF-8 bytes of keys and values as they are, and print records with serde_json so strings are escaped correctly.",
             run: text_round_trip,
         },
@@ -289,5 +289,74 @@ fn text_round_trip(trial: &mut Trial) -> Result<(), Failure> {
         expect_value(trial, &[key], key, value)?;
     }
     trial.run("range", &[])?;
+    seeded_round_trip(trial, &pairs)
+}
+
+/// Pieces of the seeded keys and values: spaces and tabs (around the text too),
+/// characters of two, three and four bytes in UTF-8, and ASCII on both sides of them
+/// in byte order.
+const PIECES: [&str; 12] = [" ", "  ", "\t", "a", "Z", "0", "~", "é", "ß", "日本", "🙂", "x y"];
+
+/// A seeded text of one to four pieces, with a space first or last for the first few.
+fn seeded_text(trial: &mut Trial, index: usize) -> String {
+    let count = trial.rng().usize(1..=4);
+    let mut text: String = (0..count)
+        .map(|_| PIECES[trial.rng().usize(..PIECES.len())])
+        .collect();
+    match index % 3 {
+        0 => text.insert(0, ' '),
+        1 => text.push(' '),
+        _ => {}
+    }
+    text
+}
+
+/// More keys and values from the seed: spaces around them, characters outside ASCII.
+/// Each comes back from `get` unchanged, and `range` lists them all in byte order.
+fn seeded_round_trip(trial: &mut Trial, fixed: &[(&str, &str)]) -> Result<(), Failure> {
+    let mark = trial.mark();
+    let mut expected: std::collections::BTreeMap<Vec<u8>, (String, String)> = fixed
+        .iter()
+        .map(|(k, v)| (k.as_bytes().to_vec(), (k.to_string(), v.to_string())))
+        .collect();
+    let mut written = Vec::new();
+    for index in 0..8 {
+        let key = seeded_text(trial, index);
+        let value = seeded_text(trial, index + 1);
+        trial.run("put", &[&key, &value])?;
+        expected.insert(key.as_bytes().to_vec(), (key.clone(), value.clone()));
+        written.push(key);
+    }
+    for key in &written {
+        let value = expected[key.as_bytes()].1.clone();
+        let records = trial.run_unshown("get", &[key], "(judged, not shown)")?;
+        let got = got(trial, key, &records)?;
+        if got != value {
+            return Err(trial
+                .fail(format!("`get {key:?}` printed the value {got:?}; expected {value:?}"))
+                .detail("Keys and values are stored exactly as given: spaces around them, tabs and every Unicode character included.")
+                .advise("Store the argument's bytes as they are: no trim(), no lowercasing, no normalising."));
+        }
+    }
+    let listed = trial.run_unshown("range", &[], "(judged, not shown)")?;
+    let listed: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|r| {
+            (
+                r.text("key").unwrap_or_default(),
+                r.text("value").unwrap_or_default(),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, &str)> = expected.values().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if listed != want {
+        return Err(trial
+            .fail(format!("`range` listed {listed:?}; expected {want:?}"))
+            .detail("`range` lists every key once, with its value, in the byte order of the keys (UTF-8 bytes, not characters)."));
+    }
+    trial.replace_since(
+        mark,
+        "8 more keys and values from the seed, with spaces and tabs around them and characters outside ASCII: `get` gave each back unchanged, and `range` listed every key in byte order",
+    );
     Ok(())
 }

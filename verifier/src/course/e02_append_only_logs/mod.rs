@@ -44,6 +44,12 @@ pub static EXERCISE: Exercise = Exercise {
             run: numeric_order,
         },
         Check {
+            name: "long-log",
+            about: "a log past 255 and 65,535 entries keeps every seq: nothing wraps",
+            advice: "Keep the seq a u64 all the way into the key (8 big-endian bytes): a seq that passes through a u8 or u16 wraps at 256 or 65,536 and lands on the key of an old entry.",
+            run: long_log,
+        },
+        Check {
             name: "read-after",
             about: "read --after N prints only the entries after seq N",
             advice: "Start the scan just after (peer, N): the key of seq N+1 is where \"give me entries after #N\" begins.",
@@ -86,12 +92,31 @@ fn peers(records: &[Record]) -> Vec<&str> {
     peers
 }
 
+/// Seqs for a headline: all of them when few, else the first and last few and how many.
+fn short_list(seqs: &[u64]) -> String {
+    const SHOWN: usize = 5;
+    if seqs.len() <= 3 * SHOWN {
+        return format!("{seqs:?}");
+    }
+    let edge = |part: &[u64]| part.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    format!(
+        "[{}, … {}] ({} seqs)",
+        edge(&seqs[..SHOWN]),
+        edge(&seqs[seqs.len() - SHOWN..]),
+        seqs.len()
+    )
+}
+
 fn expect_seqs(trial: &Trial, what: &str, records: &[Record], expected: &[u64]) -> Result<(), Failure> {
     let got = seqs(records);
     if got == expected {
         return Ok(());
     }
-    let failure = trial.fail(format!("{what} gave seqs {got:?}; expected {expected:?}"));
+    let failure = trial.fail(format!(
+        "{what} gave seqs {}; expected {}",
+        short_list(&got),
+        short_list(expected)
+    ));
     let mut seen = std::collections::BTreeSet::new();
     let repeated = got.iter().find(|seq| !seen.insert(**seq));
     Err(
@@ -190,6 +215,74 @@ fn numeric_order(trial: &mut Trial) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The seqs at which a narrower integer would wrap: a seq kept in a u8 or a u16 on its
+/// way into the key stores entry 256 (65,536) under the key of entry 0.
+const WRAPS_AT: [u64; 2] = [1 << 8, 1 << 16];
+
+/// The entry `long-log` appends as seq `seq`: its seq, so that a wrapped entry shows.
+fn long_entry(seq: u64) -> String {
+    format!("#{seq}")
+}
+
+fn long_log(trial: &mut Trial) -> Result<(), Failure> {
+    let mark = trial.mark();
+    let mut held = 0;
+    for (step, wrap) in WRAPS_AT.into_iter().enumerate() {
+        // Runs of seeded sizes that end exactly on the boundary (a wrapped program may
+        // loop for ever on the entry after it), then two more beyond it.
+        let largest = if step == 0 { 100 } else { 16_384 };
+        while held < wrap {
+            let size = trial.rng().u64(1..=largest).min(wrap - held);
+            held = append_run(trial, held, size)?;
+        }
+        read_back_the_end(trial, held)?;
+        held = append_run(trial, held, 2)?;
+        read_back_the_end(trial, held)?;
+    }
+    trial.replace_since(
+        mark,
+        "appended 65,538 entries (\"#1\" to \"#65538\") in runs of seeded sizes, stopping at 256 and at 65,536; `read --after` a few seqs before each end gave back exactly the last entries",
+    );
+    Ok(())
+}
+
+/// Appends entries `held + 1 ..= held + size` in one run; returns the new head.
+fn append_run(trial: &mut Trial, held: u64, size: u64) -> Result<u64, Failure> {
+    let seqs: Vec<u64> = (held + 1..=held + size).collect();
+    let entries: Vec<String> = seqs.iter().map(|&seq| long_entry(seq)).collect();
+    let entries: Vec<&str> = entries.iter().map(String::as_str).collect();
+    let appended = trial.run_unshown("append", &entries, "(the records are judged, not shown)")?;
+    let what = format!("`append` of the entries #{} to #{}", held + 1, held + size);
+    expect_seqs(trial, &what, &appended, &seqs)?;
+    Ok(held + size)
+}
+
+/// Requires `read --after` a few seqs before `head` to give back the last entries.
+fn read_back_the_end(trial: &mut Trial, head: u64) -> Result<(), Failure> {
+    let after = head - trial.rng().u64(2..=6);
+    let read = trial.run_unshown("read", &["--after", &after.to_string()], "(judged, not shown)")?;
+    let expected: Vec<u64> = (after + 1..=head).collect();
+    expect_seqs(
+        trial,
+        &format!("with {head} entries, `read --after {after}`"),
+        &read,
+        &expected,
+    )?;
+    for record in &read {
+        let seq = record.number("seq").unwrap_or_default();
+        let entry = record.text("entry").unwrap_or_default();
+        if entry != long_entry(seq) {
+            return Err(trial
+                .fail(format!(
+                    "with {head} entries, `read` gives seq {seq} the entry {entry:?}; it was appended as {:?}",
+                    long_entry(seq)
+                ))
+                .detail("Another entry was stored under this seq's key: does the seq wrap on its way into the key?"));
+        }
+    }
+    Ok(())
+}
+
 fn read_after(trial: &mut Trial) -> Result<(), Failure> {
     append_twelve(trial)?;
     let after = trial.run("read", &["--after", "9"])?;
@@ -245,4 +338,19 @@ fn empty_log(trial: &mut Trial) -> Result<(), Failure> {
             .advise("Give the entries argument `required = true` (clap), so that clap refuses an empty command line with exit code 2."));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_list;
+
+    #[test]
+    fn long_lists_of_seqs_are_shortened() {
+        assert_eq!(short_list(&[1, 2, 3]), "[1, 2, 3]");
+        let long: Vec<u64> = (1..=300).collect();
+        assert_eq!(
+            short_list(&long),
+            "[1, 2, 3, 4, 5, … 296, 297, 298, 299, 300] (300 seqs)"
+        );
+    }
 }

@@ -86,7 +86,78 @@ pub(super) fn speed(trial: &mut Trial) -> Result<(), Failure> {
             "bob.db does not hold the text {last:?} under seq {total}"
         )));
     }
+    cost_of_new(trial, total)
+}
+
+/// How many times `cost_of_new` runs each of its two syncs; the least time of each counts.
+const COST_RUNS: usize = 3;
+/// How much longer than its twin a sync of new entries of the long log may take.
+const COST_FACTOR: u32 = 2;
+const COST_SLACK: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// A sync costs what is new, not what the logs hold. Between the same two databases
+/// (100,000 entries and more), 10 new entries of the verifier's 100,000-entry log and
+/// 10 new entries of alice.db's own short log cross, one after the other, three times
+/// each. Everything is the same for both syncs but the length of the log the entries
+/// belong to: a program that reads each log from its start once per session (or once
+/// per entry) pays for that length in the first. It is compared with itself, the least
+/// time of each kind, so that a busy machine slows both alike.
+fn cost_of_new(trial: &mut Trial, head: u64) -> Result<(), Failure> {
+    let mark = trial.mark();
+    let mut head = head;
+    let (mut long, mut short) = (Vec::new(), Vec::new());
+    for run in 0..COST_RUNS {
+        let input = entries_from_the_verifier(head + 1, head + 10);
+        let talk = trial.converse_unshown(
+            replicate("alice.db"),
+            &input,
+            "10 more entries of the verifier's log",
+        )?;
+        expect_clean_exit(trial, &talk)?;
+        head += 10;
+        long.push(timed_sync(trial, "10 new entries of the 100,000-entry log")?);
+        let own: Vec<String> = (1..=10).map(|n| format!("own {run}.{n}")).collect();
+        let mut args = vec!["--db", "alice.db"];
+        args.extend(own.iter().map(String::as_str));
+        trial.run_unshown("append", &args, "10 entries of alice.db's own log")?;
+        short.push(timed_sync(trial, "10 new entries of alice.db's own log")?);
+    }
+    let (long, short) = (least(&long), least(&short));
+    let (long_s, short_s) = (long.as_secs_f64(), short.as_secs_f64());
+    trial.measured(format!(
+        "{long_s:.2} s: sending 10 new entries of the 100,000-entry log; {short_s:.2} s: 10 new entries of a short log, between the same databases (the least of {COST_RUNS} each)"
+    ));
+    trial.replace_since(
+        mark,
+        "10 new entries of the 100,000-entry log, then 10 of alice.db's own short log, crossed 3 times each between the same databases: the first cost about what the second did",
+    );
+    if long > short * COST_FACTOR + COST_SLACK {
+        return Err(trial
+            .fail(format!(
+                "sending 10 new entries of the 100,000-entry log took {long_s:.2} s, sending 10 new entries of a short log between the same databases {short_s:.2} s (the least of {COST_RUNS} runs each): the cost grows with the log, not with what is new"
+            ))
+            .detail(format!(
+                "Everything else was the same for both syncs; more than {COST_FACTOR} × the short log's time + {} ms means the sender reads what the other side already holds.",
+                COST_SLACK.as_millis()
+            ))
+            .advise("Start each log's range scan right after the other side's head (their head + 1), never at the log's start, and stop at your own head."));
+    }
     Ok(())
+}
+
+/// Syncs alice.db into bob.db (not shown); how long it took, if both sides exited 0.
+fn timed_sync(trial: &mut Trial, what: &str) -> Result<std::time::Duration, Failure> {
+    let run = trial.sync_plain(replicate("alice.db"), replicate("bob.db"), Some(what))?;
+    let ending = either(run.a, run.b);
+    if !ending.success() {
+        return Err(trial.fail(format!("while sending {what}, a side {}", ending.describe())));
+    }
+    Ok(run.elapsed)
+}
+
+/// The least of some times (zero for none).
+fn least(times: &[std::time::Duration]) -> std::time::Duration {
+    times.iter().min().copied().unwrap_or_default()
 }
 
 /// The verifier's messages that give a database entries `from..=to` of its log.

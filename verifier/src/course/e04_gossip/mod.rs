@@ -131,7 +131,11 @@ fn all(entries: &[Entry]) -> BTreeSet<Entry> {
 
 fn two_peers(trial: &mut Trial) -> Result<(), Failure> {
     let mut net = Network::start(trial, &tested(2), &[(1, 0)])?;
-    let written = write_on(&mut net, trial, &[0, 1], "hello")?;
+    // Lines are entries exactly as typed: spaces around them, characters outside ASCII.
+    let written = vec![
+        net.write(trial, 0, "  hello from p1  ")?,
+        net.write(trial, 1, "héllo from p2 ✓")?,
+    ];
     net.converge(trial, &all(&written))?;
     net.finish(trial);
     Ok(())

@@ -129,6 +129,9 @@ fn one_store(trial: &mut Trial) -> Result<(), Failure> {
     write(trial, "put", "a.db", &["cherry", "dark red"])?;
     write(trial, "put", "a.db", &["say \"hi\"", "ünïcødé ✓ \\ \"quoted\""])?;
     write(trial, "put", "a.db", &["empty", ""])?;
+    // Byte order is not alphabetical: "Zebra" before "apple", "Äpfel" after "say".
+    write(trial, "put", "a.db", &["Zebra", "stripes"])?;
+    write(trial, "put", "a.db", &["Äpfel", "rot"])?;
     expect(trial, "a.db", "say \"hi\"", Some("ünïcødé ✓ \\ \"quoted\""))?;
     expect(trial, "a.db", "empty", Some(""))?;
     let records = super::stores::listing(trial, Who::Tested, "a.db")?;
@@ -142,14 +145,16 @@ fn one_store(trial: &mut Trial) -> Result<(), Failure> {
         })
         .collect();
     let expected = [
+        ("Zebra", "stripes"),
         ("apple", "green"),
         ("cherry", "dark red"),
         ("empty", ""),
         ("say \"hi\"", "ünïcødé ✓ \\ \"quoted\""),
+        ("Äpfel", "rot"),
     ];
     if listed != expected {
         return Err(trial.fail(format!(
-            "`list` shows {listed:?}; expected {expected:?} in key order"
+            "`list` shows {listed:?}; expected {expected:?}, in the byte order of the keys"
         )));
     }
     exact_operations(trial)
@@ -166,6 +171,8 @@ fn exact_operations(trial: &mut Trial) -> Result<(), Failure> {
         r#"{"type":"put","key":"cherry","value":"dark red"}"#,
         r#"{"type":"put","key":"say \"hi\"","value":"ünïcødé ✓ \\ \"quoted\""}"#,
         r#"{"type":"put","key":"empty","value":""}"#,
+        r#"{"type":"put","key":"Zebra","value":"stripes"}"#,
+        r#"{"type":"put","key":"Äpfel","value":"rot"}"#,
     ];
     let records = trial.run_unshown("log", &["--db", "a.db"], "checked against the writes, not shown")?;
     let entries: Vec<&str> = records.iter().filter_map(|r| r.text("entry")).collect();

@@ -132,6 +132,9 @@ fn timestamps(trial: &mut Trial) -> Result<(), Failure> {
     put_stamped(trial, "alice.db", "ahead", 60_000)?;
     trial.set_env(&[(CLOCK_OFFSET, "-3600000")]);
     put_stamped(trial, "alice.db", "behind", -3_600_000)?;
+    // An explicit plus sign is a valid spelling of a positive offset.
+    trial.set_env(&[(CLOCK_OFFSET, "+5000")]);
+    put_stamped(trial, "alice.db", "plus", 5_000)?;
     trial.set_env(&[]);
     trial.note(&format!(
         "each `ts` was within {TOLERANCE_MS} ms of the verifier's clock plus the offset"
@@ -140,7 +143,8 @@ fn timestamps(trial: &mut Trial) -> Result<(), Failure> {
 }
 
 fn bad_clock_offset(trial: &mut Trial) -> Result<(), Failure> {
-    for bad in ["soon", "1.5"] {
+    // Odd spellings too: empty, spaces around a number, a number past 64 signed bits.
+    for bad in ["soon", "1.5", "", " 5", "5 ", "99999999999999999999"] {
         trial.set_env(&[(CLOCK_OFFSET, bad)]);
         for (program, args) in [
             ("put", vec!["--db", "alice.db", "k", "v"]),
@@ -213,6 +217,45 @@ fn equal_stamps(trial: &mut Trial) -> Result<(), Failure> {
         }
     }
     trial.replace_since(mark, "both keep the write of the larger peer id");
+    ties_in_both_seq_orders(trial)
+}
+
+/// Equal stamps again, where the seqs point the other way too: k2's write has the
+/// greater seq in alice.db's log, k3's in bob.db's. Whichever peer id is larger, a
+/// tie broken by the seq before the peer id (or by arrival) picks the wrong write of one.
+fn ties_in_both_seq_orders(trial: &mut Trial) -> Result<(), Failure> {
+    trial.set_env(&[(CLOCK_OFFSET, "-100000000000000")]);
+    trial.note("equal stamps again; k2's write has the greater seq in alice.db, k3's in bob.db");
+    write(trial, "put", "alice.db", &["pad-a", "1"])?;
+    write(trial, "put", "alice.db", &["k2", "alice's k2"])?;
+    write(trial, "put", "alice.db", &["k3", "alice's k3"])?;
+    write(trial, "put", "bob.db", &["k2", "bob's k2"])?;
+    write(trial, "put", "bob.db", &["pad-b", "1"])?;
+    write(trial, "put", "bob.db", &["pad-b", "2"])?;
+    write(trial, "put", "bob.db", &["k3", "bob's k3"])?;
+    trial.set_env(&[]);
+    sync(trial, "alice.db", "bob.db")?;
+    let mark = trial.mark();
+    for key in ["k2", "k3"] {
+        let expected = winner(trial, "alice.db", key)?;
+        for db in ["alice.db", "bob.db"] {
+            let got = get(trial, db, key)?;
+            if got != expected {
+                return Err(trial
+                    .fail(format!(
+                        "both stamps of {key} are 0, and {db} keeps {} for it; the write of the larger peer id is {}",
+                        shown(got.as_deref()),
+                        shown(expected.as_deref())
+                    ))
+                    .detail("The seqs of the two writes point the other way for k2 and for k3: only the peer id decides both the same way.")
+                    .advise("Compare (ts, peer id, seq) in that order: the peer id before the seq, the seq only within one peer's log."));
+            }
+        }
+    }
+    trial.replace_since(
+        mark,
+        "for k2 and for k3, both keep the write of the larger peer id",
+    );
     Ok(())
 }
 

@@ -66,7 +66,7 @@ pub static EXERCISE: Exercise = Exercise {
     checks: &[
         Check {
             name: "one-store",
-            about: "put, del and get on one store: each write replaces the last, `prev` names it, deleted and never-written keys",
+            about: "put, del and get on one store: each write replaces the last, `prev` names it, deleted and never-written keys, `list` in byte order",
             advice: "A write's prev is every current version of the key; `get` prints the current versions (a deletion marker has value null) and exits 1 for a key never written.",
             run: one_store,
         },
@@ -325,6 +325,39 @@ fn one_store(trial: &mut Trial) -> Result<(), Failure> {
         }
     }
     trial.note("each write's prev named the version before it");
+    list_in_byte_order(trial)
+}
+
+/// `list` goes by key in byte order, then peer id. The transcript sorts records (peer
+/// ids are random), so the order printed is judged here: byte order is not
+/// alphabetical order ("Zebra" before "apple", "Äpfel" after both).
+fn list_in_byte_order(trial: &mut Trial) -> Result<(), Failure> {
+    for (key, value) in [("Zebra", "stripes"), ("Äpfel", "rot"), ("apple", "green")] {
+        write(trial, "put", "alice.db", &[key, value])?;
+    }
+    let listed = trial.run_unshown("list", &["--db", "alice.db"], "its order is judged, not shown")?;
+    let order: Vec<(Vec<u8>, String)> = listed
+        .iter()
+        .map(|r| {
+            let key = r.text("key").unwrap_or_default().as_bytes().to_vec();
+            (key, r.text("peer").unwrap_or_default().to_string())
+        })
+        .collect();
+    let keys: Vec<&str> = listed.iter().filter_map(|r| r.text("key")).collect();
+    if !order.is_sorted() {
+        return Err(trial
+            .fail(format!("`list` printed the keys in the order {keys:?}"))
+            .detail("`list` goes by key in byte order (UTF-8 bytes: \"Zebra\" < \"apple\" < \"x\" < \"Äpfel\"), then by peer id.")
+            .advise("Walk the view's tree in its own order (sled sorts keys as bytes); do not sort by lowercase or by characters."));
+    }
+    for key in ["Zebra", "apple", "Äpfel"] {
+        if !keys.contains(&key) {
+            return Err(trial.fail(format!(
+                "`list` printed no version of {key:?}, written just before"
+            )));
+        }
+    }
+    trial.note("`list` went by key in byte order");
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 
 mod checks;
 mod faults;
+mod generated;
 
 use super::shapes::KEY_VALUE;
 use super::{Check, Exercise, Program};
@@ -146,7 +147,7 @@ pub static EXERCISE: Exercise = Exercise {
         },
         Check {
             name: "informed-write-wins",
-            about: "a write made after pulling wins everywhere, although the other peer's wall clock runs a minute ahead",
+            about: "a write made after pulling wins everywhere: what was seen orders it, no wall clock",
             advice: "Stamp a local write 1 + the largest clock of the key held, pulled writes included: that is what makes a write made after seeing another one win.",
             run: checks::informed_write_wins,
         },
@@ -173,6 +174,12 @@ pub static EXERCISE: Exercise = Exercise {
             about: "after compaction, new records still get positions above every position ever given, so pullers see them",
             advice: "Keep the last position given in its own durable place; never derive it from what the log holds now.",
             run: checks::seqs_grow_after_compaction,
+        },
+        Check {
+            name: "seeded-workloads",
+            about: "seeded puts, dels and pulls on 2 to 4 serving databases, keys and values outside ASCII: clocks grow, all converge, the greatest (clock, peer) wins",
+            advice: "Every rule at once: stamp above every write of the key held, apply by (clock, peer), serve everything you hold, move the position seen as records are applied.",
+            run: generated::seeded_workloads,
         },
         Check {
             name: "interop-with-reference",
@@ -206,9 +213,21 @@ pub static EXERCISE: Exercise = Exercise {
         },
         Check {
             name: "pull-cost",
-            about: "after a log of 100,000 positions, a pull of 10 new records asks after 100000 and takes under 3 s",
-            advice: "Store the position seen of each server durably, and ask `after` it: a pull's cost is what is new, not the whole log.",
+            about: "after a compacted log of 100,000 positions (the newest ones holes), a pull of 10 new records asks after 100000; your serve answers 10 new records after a compacted log; each under 3 s",
+            advice: "At `end` the position seen becomes `last`; store it durably per server and ask `after` it; serve by position, never by counting records: a pull's cost is what is new.",
             run: faults::pull_cost,
+        },
+        Check {
+            name: "restored-server",
+            about: "a server whose end is below the position seen (restored from an older copy): the position seen moves back",
+            advice: "When `end.last` is below the position you had seen of that server, it was restored from an older copy and will give those positions again: set the position seen to `last`.",
+            run: faults::restored_server,
+        },
+        Check {
+            name: "slow-puller-blocks-nobody",
+            about: "a puller that stops reading a large answer does not keep put out of the server's database",
+            advice: "serve reads what to send, lets the database go, and only then writes to the socket.",
+            run: faults::slow_puller_blocks_nobody,
         },
     ],
 };

@@ -17,11 +17,15 @@ pub struct Node {
     pub value: String,
     pub log: String,
     pub seq: u64,
+    /// The key of node seq − 1 of the same log; `null` for seq 1, never missing.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub previous: Option<String>,
     pub sig: String,
 }
 
-/// The key of a node: SHA-256 over the framed encoding of the problem text.
-pub fn key_of(log: &str, seq: u64, links: &[String], value: &str) -> String {
+/// The key of a node: SHA-256 over the framed encoding of the problem text
+/// (`previous` is an empty field for seq 1).
+pub fn key_of(log: &str, seq: u64, previous: Option<&str>, links: &[String], value: &str) -> String {
     fn field(out: &mut Vec<u8>, bytes: &[u8]) {
         out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
         out.extend_from_slice(bytes);
@@ -33,6 +37,7 @@ pub fn key_of(log: &str, seq: u64, links: &[String], value: &str) -> String {
     field(&mut out, b"merkle-dag/1");
     field(&mut out, log.as_bytes());
     out.extend_from_slice(&seq.to_be_bytes());
+    field(&mut out, previous.unwrap_or_default().as_bytes());
     out.extend_from_slice(&(links.len() as u64).to_be_bytes());
     for link in &links {
         field(&mut out, link.as_bytes());
@@ -79,13 +84,14 @@ impl Author {
         hex::encode(self.secret.sign(&bytes).to_bytes())
     }
 
-    /// A correctly keyed and signed node of this log.
-    pub fn node(&self, seq: u64, links: &[&str], value: &str) -> Node {
+    /// A correctly keyed and signed node of this log, #`seq` after the node
+    /// whose key is `previous` (None for seq 1).
+    pub fn node(&self, seq: u64, previous: Option<&str>, links: &[&str], value: &str) -> Node {
         let mut links: Vec<String> = links.iter().map(|l| l.to_string()).collect();
         links.sort();
         links.dedup();
         let log = self.log();
-        let key = key_of(&log, seq, &links, value);
+        let key = key_of(&log, seq, previous, &links, value);
         Node {
             sig: self.sign(&key),
             key,
@@ -93,6 +99,7 @@ impl Author {
             value: value.to_string(),
             log,
             seq,
+            previous: previous.map(str::to_string),
         }
     }
 
@@ -100,8 +107,9 @@ impl Author {
     pub fn chain(&self, count: u64, prefix: &str) -> Vec<Node> {
         let mut nodes: Vec<Node> = Vec::new();
         for seq in 1..=count {
-            let links: Vec<&str> = nodes.last().map(|n| n.key.as_str()).into_iter().collect();
-            nodes.push(self.node(seq, &links, &format!("{prefix}{seq}")));
+            let previous = nodes.last().map(|n| n.key.clone());
+            let links: Vec<&str> = previous.as_deref().into_iter().collect();
+            nodes.push(self.node(seq, previous.as_deref(), &links, &format!("{prefix}{seq}")));
         }
         nodes
     }
@@ -114,16 +122,21 @@ mod tests {
     #[test]
     fn the_key_of_the_problem_texts_example() {
         let log = format!("{}1", "0".repeat(63));
+        let hello = key_of(&log, 1, None, &[], "hello");
         assert_eq!(
-            key_of(&log, 1, &[], "hello"),
-            "1d0ba056058f0f77ffbd122ca9e1efbde7a5ed20a57782acf138bc2ade24a4cd"
+            hello,
+            "c26030b24b518b94875751de5b173a0733edba4bfe3832fa8da6ba517bbd7f32"
+        );
+        assert_eq!(
+            key_of(&log, 2, Some(&hello), &[], "world"),
+            "81312054f7ecf3da4c1aaeea47e2f76e8721992dc292d80f1fe566b8b64eb4e9"
         );
     }
 
     #[test]
     fn nodes_are_signed_by_their_author_only() {
         let (v, w) = (Author::new(1), Author::new(2));
-        let node = v.node(1, &[], "x");
+        let node = v.node(1, None, &[], "x");
         assert!(signed_by(&v.log(), &node.key, &node.sig));
         assert!(!signed_by(&w.log(), &node.key, &node.sig));
         assert!(!signed_by(&v.log(), &node.key, &w.sign(&node.key)));

@@ -11,6 +11,7 @@
 //! database directory.
 
 mod dag;
+mod generated;
 mod local;
 mod nodes;
 mod scripted;
@@ -158,6 +159,12 @@ pub static EXERCISE: Exercise = Exercise {
             run: sync::interop_with_reference,
         },
         Check {
+            name: "seeded-workloads",
+            about: "seeded adds (some with --link, values outside ASCII) and syncs on 2 to 4 databases: every sync judged, every log a chain, all converge, no node lost",
+            advice: "Every rule of the text at once: keys over the exact bytes, previous and links stored first, want exactly what you lack, send parents first, store in one transaction.",
+            run: generated::seeded_workloads,
+        },
+        Check {
             name: "catch-up-costs-what-is-new",
             about: "3 new nodes on a DAG of 2,000 nodes: exactly 3 cross, within a budget of 2 s",
             advice: "Find what to send with one range scan per wanted log, starting after the seq the other side holds; never walk the whole DAG.",
@@ -166,7 +173,7 @@ pub static EXERCISE: Exercise = Exercise {
     ],
 };
 
-/// `{"key", "links", "value", "log", "seq"}`: one node.
+/// `{"key", "links", "value", "log", "seq", "previous"}`: one node.
 pub const NODE: RecordShape = RecordShape {
     fields: &[
         Field {
@@ -188,6 +195,10 @@ pub const NODE: RecordShape = RecordShape {
         Field {
             name: "seq",
             kind: FieldKind::Number,
+        },
+        Field {
+            name: "previous",
+            kind: FieldKind::OptionalId("node"),
         },
     ],
 };

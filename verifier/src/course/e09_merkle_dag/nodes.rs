@@ -1,11 +1,12 @@
 //! Running `add`, `list`, `heads` and `get`, and the invariants every node they
 //! print must meet: a key that is the hash of its content, and (in `list`)
-//! parents before children.
+//! parents before children, and every log a gap-free chain: node #n names
+//! node #n − 1 as its previous.
 
 use super::dag::key_of;
 use crate::harness::records::Record;
 use crate::harness::trial::{Failure, Trial, Who};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// A node as the programs print it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,8 @@ pub struct Printed {
     pub value: String,
     pub log: String,
     pub seq: u64,
+    /// The key of node seq − 1 of its log; None for seq 1.
+    pub previous: Option<String>,
 }
 
 fn printed(trial: &Trial, program: &str, record: &Record) -> Result<Printed, Failure> {
@@ -34,15 +37,37 @@ fn printed(trial: &Trial, program: &str, record: &Record) -> Result<Printed, Fai
         value: record.text("value").unwrap_or_default().to_string(),
         log: record.text("log").unwrap_or_default().to_string(),
         seq: record.number("seq").unwrap_or_default(),
+        previous: record.text("previous").map(str::to_string),
     };
-    let expected = key_of(&node.log, node.seq, &node.links, &node.value);
+    let previous_ok = match record.get("previous") {
+        Some(serde_json::Value::Null) => node.seq == 1,
+        Some(serde_json::Value::String(_)) => node.seq > 1,
+        _ => false,
+    };
+    if !previous_ok {
+        return Err(trial
+            .fail(format!(
+                "`{program}` printed the node {:?} (seq {}) with `previous` {}",
+                node.value,
+                node.seq,
+                record.get("previous").map_or("missing".to_string(), |v| v.to_string())
+            ))
+            .detail("Every record has `previous`: null for seq 1, the key of node seq − 1 of its log for every later seq."));
+    }
+    let expected = key_of(
+        &node.log,
+        node.seq,
+        node.previous.as_deref(),
+        &node.links,
+        &node.value,
+    );
     if node.key != expected {
         return Err(trial
             .fail(format!(
                 "`{program}` printed the node {:?} (seq {}) with the key {}, but the SHA-256 of its encoding is {expected}",
                 node.value, node.seq, node.key
             ))
-            .detail("The text's section on keys lists the exact bytes: the tag, the log id, the seq, the links sorted and without repeats, the value; every field framed by its length."));
+            .detail("The text's section on keys lists the exact bytes: the tag, the log id, the seq, the previous key, the links sorted and without repeats, the value; every field framed by its length."));
     }
     let mut canonical = node.links.clone();
     canonical.sort();
@@ -100,6 +125,29 @@ pub fn add_unshown(trial: &mut Trial, db: &str, value: &str, why: &str) -> Resul
     }
 }
 
+/// `add DB [--link K]... VALUE` without showing the node (seeded workloads).
+pub fn add_linked_unshown(
+    trial: &mut Trial,
+    db: &str,
+    links: &[String],
+    value: &str,
+    why: &str,
+) -> Result<Printed, Failure> {
+    let mut args = vec![db];
+    for link in links {
+        args.extend(["--link", link.as_str()]);
+    }
+    args.push(value);
+    let records = trial.run_unshown("add", &args, why)?;
+    match all(trial, "add", &records)?.as_slice() {
+        [node] => Ok(node.clone()),
+        other => Err(trial.fail(format!(
+            "`add` printed {} records: it prints exactly one, the node",
+            other.len()
+        ))),
+    }
+}
+
 /// Adds a chain of nodes `prefix1`, `prefix2`, … (each linking the heads).
 pub fn add_many(trial: &mut Trial, db: &str, prefix: &str, count: usize) -> Result<Vec<Printed>, Failure> {
     (1..=count)
@@ -126,7 +174,23 @@ pub fn list_unshown(trial: &mut Trial, db: &str, why: &str) -> Result<Vec<Printe
 fn checked_list(trial: &Trial, db: &str, records: &[Record]) -> Result<Vec<Printed>, Failure> {
     let nodes = all(trial, "list", records)?;
     let mut before: HashSet<&str> = HashSet::new();
+    let mut tips: HashMap<&str, (u64, &str)> = HashMap::new();
     for node in &nodes {
+        let (held, below) = tips.get(node.log.as_str()).copied().unwrap_or((0, ""));
+        if node.seq != held + 1 || node.previous.as_deref().unwrap_or_default() != below {
+            return Err(trial
+                .fail(format!(
+                    "`list {db}` printed the node {:?} as #{} of its log, after #{held} {}",
+                    node.value,
+                    node.seq,
+                    match node.seq == held + 1 {
+                        true => "but naming another previous node",
+                        false => "of that log: a gap or a repeat",
+                    }
+                ))
+                .detail("A database holds of each log a gap-free chain 1, 2, 3, …, each node naming the one before as `previous`, stored after it."));
+        }
+        tips.insert(&node.log, (node.seq, &node.key));
         if let Some(link) = node.links.iter().find(|l| !before.contains(l.as_str())) {
             let problem = match nodes.iter().find(|n| n.key == *link) {
                 Some(parent) => format!("before its parent {:?}, which comes after it", parent.value),

@@ -151,7 +151,7 @@ pub fn missing_parent_never_stored(trial: &mut Trial) -> Result<(), Failure> {
 pub fn tampered_node_refused(trial: &mut Trial) -> Result<(), Failure> {
     let a1 = add(trial, "alice.db", &[], "a1")?;
     let verifier = Author::new(0x22);
-    let v1 = verifier.node(1, &[], "v1");
+    let v1 = verifier.node(1, None, &[], "v1");
     let mut tampered = v1.clone();
     tampered.value = "v1, changed on the way".into();
     trial.note("v1's value changed on the way; its key and signature kept");
@@ -174,7 +174,7 @@ pub fn tampered_node_refused(trial: &mut Trial) -> Result<(), Failure> {
 pub fn forged_signature_refused(trial: &mut Trial) -> Result<(), Failure> {
     let a1 = add(trial, "alice.db", &[], "a1")?;
     let (verifier, forger) = (Author::new(0x33), Author::new(0x44));
-    let mut forged = verifier.node(1, &[], "v1, written by someone else");
+    let mut forged = verifier.node(1, None, &[], "v1, written by someone else");
     forged.sig = forger.sign(&forged.key);
     trial.note("a node of the verifier's log, signed with another key");
     refused(
@@ -193,47 +193,113 @@ pub fn forged_signature_refused(trial: &mut Trial) -> Result<(), Failure> {
     )
 }
 
+/// A log that forked (one author signed two histories) meets the peer under
+/// test three ways: two nodes #1 at the tips; two forks that end in an
+/// identical node #2 (same value, same `--link`), which only `previous` tells
+/// apart; and a fork that the peer learns of only from the node after its own
+/// tip. Each time: refused, the log and the two differing keys named, nothing
+/// of the other fork stored.
 pub fn equivocation_detected(trial: &mut Trial) -> Result<(), Failure> {
-    let a1 = add(trial, "alice.db", &[], "a1")?;
     let verifier = Author::new(0x55);
-    let first = verifier.node(1, &[], "v1");
-    let second = verifier.node(1, &[], "v1, said differently");
+    let a1 = add(trial, "alice.db", &[], "a1")?;
+    let first = verifier.node(1, None, &[], "v1");
+    let second = verifier.node(1, None, &[], "v1, said differently");
     accepted(trial, "alice.db", &script(&verifier, &first, &a1, 0, &[&first]))?;
     trial.note("the same log signs a second, different node #1");
-    let talk = refused(
-        trial,
-        "alice.db",
-        &script(&verifier, &second, &a1, 1, &[&second]),
-        "a second node #1 of one log",
-    )?;
-    let log = verifier.log();
-    let named = [log.as_str(), first.key.as_str(), second.key.as_str()];
-    if let Some(missing) = named.iter().find(|id| !talk.stderr.contains(*id)) {
-        let which = match *missing == log {
-            true => "the log id",
-            false => "both node keys",
-        };
-        return Err(trial
-            .fail(format!("`replicate alice.db` refused the second node #1 but its error does not name {which}"))
-            .detail("Show the evidence: the log and the keys of its two nodes #1, so that anyone can check both signatures."));
+    let fork = Fork {
+        db: "alice.db",
+        peer: &a1,
+        peer_held: 1,
+        what: "a second node #1 of one log",
+    };
+    fork.refused(trial, &verifier, &second, &[&second], (&first, &second))?;
+
+    trial.note("deeper: two forks of one log, each #1 followed by the same #2 (same value, same --link)");
+    let b1 = add(trial, "bob.db", &[], "b1")?;
+    let v1 = verifier.node(1, None, &[], "v1 on one fork");
+    let w1 = verifier.node(1, None, &[], "v1 on the other fork");
+    let v2 = verifier.node(2, Some(&v1.key), &[&b1.key], "the same #2");
+    let w2 = verifier.node(2, Some(&w1.key), &[&b1.key], "the same #2");
+    accepted(trial, "bob.db", &script(&verifier, &v2, &b1, 0, &[&v1, &v2]))?;
+    let fork = Fork {
+        db: "bob.db",
+        peer: &b1,
+        peer_held: 1,
+        what: "the other fork's #2, identical but for the history below it",
+    };
+    fork.refused(trial, &verifier, &w2, &[&w1, &w2], (&v2, &w2))?;
+
+    trial.note("a fork seen only from the node after the peer's tip: its `previous` is not the peer's #1");
+    let c1 = add(trial, "carol.db", &[], "c1")?;
+    accepted(trial, "carol.db", &script(&verifier, &v1, &c1, 0, &[&v1]))?;
+    let after_w1 = verifier.node(2, Some(&w1.key), &[], "v2 on the other fork");
+    let fork = Fork {
+        db: "carol.db",
+        peer: &c1,
+        peer_held: 1,
+        what: "a node #2 whose previous node is another fork's #1",
+    };
+    fork.refused(trial, &verifier, &after_w1, &[&after_w1], (&v1, &w1))
+}
+
+/// A session that offers a fork of a log the peer under test already holds.
+struct Fork<'a> {
+    db: &'a str,
+    peer: &'a Printed,
+    peer_held: u64,
+    what: &'a str,
+}
+
+impl Fork<'_> {
+    /// Offers `sent` (the fork, up to `tip`): the peer must refuse, name the
+    /// log and both keys of `evidence` (the node it holds, the other fork's),
+    /// and store none of `sent`.
+    fn refused(
+        &self,
+        trial: &mut Trial,
+        author: &Author,
+        tip: &Node,
+        sent: &[&Node],
+        evidence: (&Node, &Node),
+    ) -> Result<(), Failure> {
+        let talk = refused(
+            trial,
+            self.db,
+            &script(author, tip, self.peer, self.peer_held, sent),
+            self.what,
+        )?;
+        let log = author.log();
+        let named = [log.as_str(), evidence.0.key.as_str(), evidence.1.key.as_str()];
+        if let Some(missing) = named.iter().find(|id| !talk.stderr.contains(*id)) {
+            let which = match *missing == log {
+                true => "the log id".to_string(),
+                false => format!("both keys of its two nodes #{}", evidence.0.seq),
+            };
+            return Err(trial
+                .fail(format!(
+                    "`replicate {}` refused {} but its error does not name {which}",
+                    self.db, self.what
+                ))
+                .detail("Show the evidence: the log and the keys of its two differing nodes of one seq, so that anyone can check both signatures."));
+        }
+        let shown: Vec<String> = named.iter().map(|id| trial.placeholder("node", id)).collect();
+        let log = trial.placeholder("log", &log);
+        trial.note(&format!(
+            "the error names {log} and both of its nodes #{}: {} and {}",
+            evidence.0.seq, shown[1], shown[2]
+        ));
+        let held = list(trial, self.db)?;
+        for node in sent {
+            lacks(
+                trial,
+                self.db,
+                &held,
+                node,
+                "of the other fork of a log it already held",
+            )?;
+        }
+        Ok(())
     }
-    let shown: Vec<String> = named
-        .iter()
-        .map(|id| trial.redactor().known("node", id).unwrap_or_default())
-        .collect();
-    let log = trial.placeholder("log", &log);
-    trial.note(&format!(
-        "the error names {log} and both of its nodes #1: {} and {}",
-        shown[1], shown[2]
-    ));
-    let held = list(trial, "alice.db")?;
-    lacks(
-        trial,
-        "alice.db",
-        &held,
-        &second,
-        "the second node #1 of a log that already had one",
-    )
 }
 
 /// The buffer of nodes waiting for their parents is bounded: 1,001 nodes whose

@@ -221,9 +221,17 @@ pub fn judge(sender: &Sent, receiver: &Sent, r: &mut Redactor) -> Result<(), Str
     }
     let mut seen: HashSet<&str> = HashSet::new();
     let mut wanted: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut last_sent: BTreeMap<&str, &str> = BTreeMap::new();
     for node in &sender.nodes {
         let shown = show_node(node, r);
-        if key_of(&node.log, node.seq, &node.links, &node.value) != node.key {
+        if key_of(
+            &node.log,
+            node.seq,
+            node.previous.as_deref(),
+            &node.links,
+            &node.value,
+        ) != node.key
+        {
             return Err(format!(
                 "it sent {shown}, whose key is not the SHA-256 of its content as the text defines it"
             ));
@@ -251,6 +259,16 @@ pub fn judge(sender: &Sent, receiver: &Sent, r: &mut Redactor) -> Result<(), Str
             ));
         }
         *previous = node.seq;
+        let below = last_sent.insert(&node.log, &node.key).or_else(|| {
+            let tip = receiver.have.get(&node.log)?;
+            (tip.seq + 1 == node.seq).then_some(tip.key.as_str())
+        });
+        if below.is_some() && node.previous.as_deref() != below {
+            return Err(format!(
+                "it sent {shown}, whose previous key is not the key of node #{} of its log",
+                node.seq - 1
+            ));
+        }
         let sent_later = sender.nodes.iter().skip_while(|n| n.key != node.key).skip(1);
         for later in sent_later {
             if node.links.contains(&later.key) {

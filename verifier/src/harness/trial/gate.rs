@@ -8,8 +8,10 @@
 //! no race. Held lines are sent on when released, or lost when the link is cut.
 //! Answers (from the dialled node back to the dialler) always pass.
 
+use crate::runner::Lines;
+use crate::runner::lines::Next;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -149,14 +151,10 @@ fn splice(inbound: TcpStream, target: u16, state: &Arc<Mutex<State>>) {
 
 /// Dialler → dialled, line by line, holding what the gate says to hold.
 fn forward_lines(from: TcpStream, mut to: TcpStream, state: &Mutex<State>) {
-    let mut reader = BufReader::new(&from);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
+    // A line longer than MAX_LINE is not read: the connection closes.
+    let mut lines = Lines::new(&from);
+    while let Next::Line(line) = lines.next_line() {
+        let line = line.to_vec();
         let kind = (line.len() <= MAX_INSPECTED)
             .then(|| serde_json::from_slice::<serde_json::Value>(&line).ok())
             .flatten()
