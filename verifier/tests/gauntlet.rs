@@ -1251,7 +1251,7 @@ fn verify_prints_each_result_as_it_comes_and_says_what_a_long_check_waits_for() 
         timeout: 14,
         ..e02("sleep", "append sleeps past the time limit", &[])
     };
-    let args = verify_args(&case, &python, &Err(String::new())).expect("exercise 2 runs");
+    let args = verify_args(&case, &python, &Err(String::new()), None).expect("exercise 2 runs");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
         .env_remove("REPLICATE_ROOT")
         .args(&args)
