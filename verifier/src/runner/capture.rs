@@ -1,7 +1,7 @@
 //! Output capture: each pipe is read on a thread, at most a cap kept; a program that
 //! writes more raises the flood flag and is stopped.
 
-use super::lines::{Lines, Next, without_newline};
+use super::lines::{Flood, Lines, Next, without_newline};
 use super::{Ending, OutputStream};
 use std::io::Read;
 use std::sync::mpsc;
@@ -69,24 +69,6 @@ fn read_capped<R: Read>(mut pipe: R, cap: usize, kept: &Mutex<Vec<u8>>, flooded:
                 }
             }
         }
-    }
-}
-
-/// The flood flag shared by a program's captures and line readers: how the program
-/// overflowed what the verifier reads (too much output, a line too long). The first
-/// to overflow wins.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Flood(Arc<Mutex<Option<Ending>>>);
-
-impl Flood {
-    pub(super) fn raise(&self, ending: Ending) {
-        if let Ok(mut flooded) = self.0.lock() {
-            flooded.get_or_insert(ending);
-        }
-    }
-
-    pub(super) fn ending(&self) -> Option<Ending> {
-        self.0.lock().ok().and_then(|flooded| *flooded)
     }
 }
 

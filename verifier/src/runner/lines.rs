@@ -7,9 +7,9 @@
 //! own stdout, the run's ending says so), never memory. Every line the verifier reads
 //! from a program or through a relay goes through here.
 
-use super::capture::Flood;
 use super::{Ending, OutputStream};
 use std::io::{BufRead, BufReader, Read};
+use std::sync::{Arc, Mutex};
 
 /// The longest line the verifier reads from a program (its `\n` not counted).
 pub const MAX_LINE: usize = 1 << 20;
@@ -128,6 +128,24 @@ pub fn too_long(cap: usize) -> String {
         "printed a line of more than {} without a newline",
         super::bytes(cap)
     )
+}
+
+/// The flood flag shared by a program's captures and line readers: how the program
+/// overflowed what the verifier reads (too much output, a line too long). The first
+/// to overflow wins.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Flood(Arc<Mutex<Option<Ending>>>);
+
+impl Flood {
+    pub(super) fn raise(&self, ending: Ending) {
+        if let Ok(mut flooded) = self.0.lock() {
+            flooded.get_or_insert(ending);
+        }
+    }
+
+    pub(super) fn ending(&self) -> Option<Ending> {
+        self.0.lock().ok().and_then(|flooded| *flooded)
+    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 //! and ended — killed with its whole group and cgroup when dropped, so no path out
 //! of a check (success, failure, a harness bug) leaves anything running.
 
-use super::capture::{Capture, Flood, forward_lines};
+use super::capture::{Capture, forward_lines};
 use super::contain::{Contained, contain};
 use super::disk::{DiskWatch, file_at_cap};
 use super::ending::{Observed, ending_of, over_limit};
+use super::lines::Flood;
 use super::lines::Lines;
 use super::sandbox::NetworkPolicy;
 use super::waiting::Entry;
