@@ -419,15 +419,19 @@ impl Python {
         }
     }
 
-    /// The `--program` value that runs `program` of the broken script in `mode`.
+    /// The `--program` value that runs `program` of the broken script in `mode`
+    /// (with the port the `port` mode holds).
     ///
     /// The command names the fixture's library folder: the sandbox lets a program
     /// read what its command line names (and its script's folder), nothing else.
-    fn program(&self, mode: &str, program: &str) -> String {
+    /// The port is on the command line too: a program's environment is an
+    /// allow-list, not the verifier's.
+    fn program(&self, mode: &str, program: &str, port: Option<u16>) -> String {
         let fixture = fixture();
         let lib = fixture.with_file_name("../python");
+        let port = port.map(|port| format!(" --port {port}")).unwrap_or_default();
         format!(
-            "{program}={} {} --lib {} {mode} {program}",
+            "{program}={} {}{port} --lib {} {mode} {program}",
             self.command,
             quote([fixture.to_str().expect("a UTF-8 path")]),
             quote([lib.to_str().expect("a UTF-8 path")])
@@ -481,7 +485,8 @@ fn run_case(case: &Case, python: &Python, three: &Result<[String; 2], String>) -
 
 /// [`run_case`], on the portable runner if `portable` (`REPLICATE_PLATFORM=portable`).
 fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>, portable: bool) -> Outcome {
-    let args = match verify_args(case, python, three) {
+    let port = (case.mode == "port").then(free_port);
+    let args = match verify_args(case, python, three, port) {
         Ok(args) => args,
         Err(why) => return skipped(&why),
     };
@@ -494,10 +499,6 @@ fn run_case_on(case: &Case, python: &Python, three: &Result<[String; 2], String>
         .timeout(bound(case));
     if portable {
         command.env("REPLICATE_PLATFORM", "portable");
-    }
-    let port = (case.mode == "port").then(free_port);
-    if let Some(port) = port {
-        command.env("GAUNTLET_PORT", port.to_string());
     }
     let started = Instant::now();
     let output = command.output().expect("the verifier runs");
@@ -518,6 +519,7 @@ fn verify_args(
     case: &Case,
     python: &Python,
     three: &Result<[String; 2], String>,
+    port: Option<u16>,
 ) -> Result<Vec<String>, String> {
     let timeout = case.timeout.to_string();
     let mut args: Vec<String> = [
@@ -536,7 +538,7 @@ fn verify_args(
     match case.exercise {
         Exercise::Two => {
             for program in ["append", "read"] {
-                args.extend(["--program".to_string(), python.program(case.mode, program)]);
+                args.extend(["--program".to_string(), python.program(case.mode, program, port)]);
             }
         }
         Exercise::Three => {
@@ -544,7 +546,7 @@ fn verify_args(
             for program in reference
                 .iter()
                 .cloned()
-                .chain([python.program(case.mode, "replicate")])
+                .chain([python.program(case.mode, "replicate", port)])
             {
                 args.extend(["--program".to_string(), program]);
             }
@@ -659,6 +661,8 @@ fn assert_verdict(case: &Case, verdict: &str) -> Result<(), String> {
                 (r"\[TMP\]/replicate-[^ )/]+", "[WORKDIR]"),
                 // Random peer ids, where a line is shown as printed.
                 (r"\b[0-9a-f]{16}\b", "[PEER]"),
+                // The `port` mode's port, free on this run, is on its command line.
+                (r"--port \d+", "--port [PORT]"),
                 // Python tracebacks name lines of broken.py, which moves as it is edited.
                 (r"line \d+, in ", "line [N], in "),
                 // Editors strip trailing blanks from snapshot files.
@@ -1129,7 +1133,8 @@ fn peak_memory(pid: u32) -> Option<u64> {
 /// Runs a case with a plain `std::process::Command`, watching the verifier's peak
 /// memory as it runs; the outcome and the last peak read.
 fn run_case_measured(case: &Case, python: &Python, three: &Result<[String; 2], String>) -> (Outcome, u64) {
-    let args = match verify_args(case, python, three) {
+    let port = (case.mode == "port").then(free_port);
+    let args = match verify_args(case, python, three, port) {
         Ok(args) => args,
         Err(why) => return (skipped(&why), 0),
     };
@@ -1247,7 +1252,7 @@ fn verify_prints_each_result_as_it_comes_and_says_what_a_long_check_waits_for() 
         timeout: 14,
         ..e02("sleep", "append sleeps past the time limit", &[])
     };
-    let args = verify_args(&case, &python, &Err(String::new())).expect("exercise 2 runs");
+    let args = verify_args(&case, &python, &Err(String::new()), None).expect("exercise 2 runs");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
         .env_remove("REPLICATE_ROOT")
         .args(&args)

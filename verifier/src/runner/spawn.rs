@@ -11,7 +11,7 @@ use super::lines::Flood;
 use super::lines::Lines;
 use super::sandbox::NetworkPolicy;
 use super::waiting::Entry;
-use super::{Ending, Invocation, Limits, OutputStream, Resources, Sandbox, reaper};
+use super::{Ending, Invocation, Limits, OutputStream, Resources, Sandbox, environment, reaper};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::io::{self, PipeReader, PipeWriter};
@@ -141,6 +141,11 @@ impl Spawned {
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
         let mut command = std::process::Command::new(program);
+        // An untrusted run (resources to cap, or a sandbox) sees none of the
+        // verifier's environment; a trusted tool keeps it.
+        if limits.resources.is_some() || sandbox.is_some() {
+            environment::allow_list(&mut command, &invocation.cwd, tmp.as_deref());
+        }
         command
             .args(args)
             .current_dir(&invocation.cwd)
@@ -157,9 +162,6 @@ impl Spawned {
             .stderr(Stdio::piped())
             // Group id = the child's pid: one killpg reaches it and all it starts.
             .process_group(0);
-        if let Some(tmp) = &tmp {
-            command.env("TMPDIR", tmp);
-        }
         let mut child = command.spawn()?;
         reaper::register(child.id() as i32);
         // The command holds the parent's copies of pipe ends given to the child:

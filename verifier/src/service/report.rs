@@ -62,6 +62,22 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A string from a submission shown on a line of a report (a file name, a path):
+/// [`visible`], and line breaks and tabs shown as `\n` and `\t` too, so that it can
+/// never start a line of its own (a forged "7 of 7 checks passed").
+pub fn visible_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in visible(text).chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The whole human report of a verification: why nothing ran, or every check's verdict.
 /// Whatever a program printed is shown [`visible`].
 pub fn verification(verified: &Verification, all_failures: bool) -> String {
@@ -122,6 +138,9 @@ fn unescaped_verification(verified: &Verification, all_failures: bool) -> String
         NotRun::Build(error @ BuildError::TimedOut(_)) => format!(
             "Building {dir} failed: {error} (a build script or a dependency that never finishes?). No check could run.\n"
         ),
+        NotRun::Build(error @ BuildError::OverLimit(_)) => {
+            format!("Building {dir} failed: {error}. No check could run.\n")
+        }
         NotRun::Build(BuildError::Harness(message)) => {
             format!("The verifier could not build {dir}: {message}\n")
         }
