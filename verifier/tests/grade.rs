@@ -38,7 +38,11 @@ fn the_stubs_fail_in_exercism_json() -> Result<(), serde_json::Error> {
     let tests = report["tests"].as_array().cloned().unwrap_or_default();
     let checks = |n: &str| verifier::course::find(n).map_or(0, |e| e.checks.len());
     let (one, two) = (checks("1"), checks("2"));
-    assert_eq!(tests.len(), one + two, "one result per check of exercises 1 and 2");
+    assert_eq!(
+        tests.len(),
+        one + two,
+        "one result per check of exercises 1 and 2"
+    );
     assert!(tests.iter().all(|t| t["status"] == "fail"));
     assert_eq!(tests[0]["task_id"], 1);
     assert_eq!(tests[one + two - 1]["task_id"], 2);
