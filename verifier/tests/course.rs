@@ -307,3 +307,194 @@ fn every_third_hint_has_a_compile_error_clinic() {
         );
     }
 }
+
+/// A hint that calls a function the learner does not have sends them looking for it:
+/// every function of the stub's own that a hint names — `Type::name` or `module::name`
+/// for a type or module of the stub, `self.name(…)` — is defined (`fn name`) in that
+/// exercise's stub as committed. Library calls (`serde_json::to_vec`) are not the stub's
+/// and are not checked; neither are helpers a hint only describes.
+#[test]
+fn every_function_a_hint_names_exists_in_the_stub() {
+    use std::path::Path;
+    let root = default_root();
+    let (files, _) = verifier::harness::course_copy::with_committed_stubs(&root).expect("the course's files");
+    let mut missing = Vec::new();
+    for exercise in COURSE {
+        let prefix = Path::new("exercises").join(exercise.dir_name()).join("src");
+        let sources: Vec<(String, String)> = files
+            .paths()
+            .filter(|p| p.starts_with(&prefix) && p.extension().is_some_and(|e| e == "rs"))
+            .map(|p| {
+                let stem = p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (stem, files.text(p).unwrap_or_default())
+            })
+            .collect();
+        assert!(
+            !sources.is_empty(),
+            "no stub sources found for exercise {}",
+            exercise.number
+        );
+        let stub = hint_names::Stub::of(&sources);
+        for hint in exercise.hints() {
+            for span in hint_names::code_spans(&hint.body) {
+                for name in stub.named_in(&span) {
+                    if !stub.defines(&name) {
+                        missing.push(format!(
+                            "exercise {} hint \"{}\" names `{name}`, which its stub does not define (in `{}`)",
+                            exercise.number,
+                            hint.title,
+                            span.lines().next().unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn hint_names_finds_the_stubs_own_functions_only() {
+    let sources = vec![
+        (
+            "node".to_string(),
+            "pub struct Node;\nimpl Node { fn write(&self) {} }".to_string(),
+        ),
+        ("changes".to_string(), "pub fn apply() {}".to_string()),
+    ];
+    let stub = hint_names::Stub::of(&sources);
+    let named = |span: &str| stub.named_in(span);
+    assert_eq!(named("Node::write"), ["write"]);
+    assert_eq!(named("self.clone().announce(x)"), ["announce"]);
+    assert_eq!(named("self.collect_votes(&txid)"), ["collect_votes"]);
+    assert_eq!(named("changes::apply(&trees)"), ["apply"]);
+    assert!(named("serde_json::to_vec(x)").is_empty(), "not the stub's");
+    assert!(
+        named("Message::Prepare { txid }").is_empty(),
+        "a variant, not a function"
+    );
+    assert!(stub.defines("write") && !stub.defines("announce"));
+    let spans = hint_names::code_spans("a `Node::x` b\n```rust\nself.y()\n```\n```text\nself.z()\n```\n");
+    assert_eq!(spans, ["self.y()\n", "Node::x"]);
+}
+
+/// Reading hints for the functions they name (see the test above).
+mod hint_names {
+    use std::collections::BTreeSet;
+
+    /// What a stub defines: its types, its modules (file stems) and its functions.
+    pub struct Stub {
+        types: BTreeSet<String>,
+        modules: BTreeSet<String>,
+        functions: BTreeSet<String>,
+    }
+
+    impl Stub {
+        pub fn of(sources: &[(String, String)]) -> Stub {
+            let mut stub = Stub {
+                types: BTreeSet::new(),
+                modules: sources.iter().map(|(stem, _)| stem.clone()).collect(),
+                functions: BTreeSet::new(),
+            };
+            for (_, text) in sources {
+                let words = identifiers(text);
+                for pair in words.windows(2) {
+                    let (keyword, name) = (&pair[0].1, &pair[1].1);
+                    match keyword.as_str() {
+                        "struct" | "enum" | "trait" => stub.types.insert(name.clone()),
+                        "fn" => stub.functions.insert(name.clone()),
+                        _ => false,
+                    };
+                }
+            }
+            stub
+        }
+
+        pub fn defines(&self, function: &str) -> bool {
+            self.functions.contains(function)
+        }
+
+        /// The stub's functions a code span names, in order.
+        pub fn named_in(&self, span: &str) -> Vec<String> {
+            let words = identifiers(span);
+            let mut named = Vec::new();
+            for (i, (at, word)) in words.iter().enumerate() {
+                let after = &span[at + word.len()..];
+                let Some((next_at, next)) = words.get(i + 1) else {
+                    continue;
+                };
+                let between = &span[at + word.len()..*next_at];
+                let lower = next.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
+                let owned = self.types.contains(word) || self.modules.contains(word);
+                if between == "::" && owned && lower {
+                    named.push(next.clone());
+                } else if word == "self" && after.starts_with('.') {
+                    let (method_at, method) = match (between, next.as_str()) {
+                        (".", "clone") if span[next_at + 5..].starts_with("().") => match words.get(i + 2) {
+                            Some((at, name)) => (*at, name.clone()),
+                            None => continue,
+                        },
+                        (".", _) => (*next_at, next.clone()),
+                        _ => continue,
+                    };
+                    if method != "clone" && span[method_at + method.len()..].starts_with('(') {
+                        named.push(method);
+                    }
+                }
+            }
+            named
+        }
+    }
+
+    /// Identifiers with their byte offsets.
+    fn identifiers(text: &str) -> Vec<(usize, String)> {
+        let mut found = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+            let part = c.is_ascii_alphanumeric() || c == '_';
+            match (part, start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    if !text[s..i].starts_with(|c: char| c.is_ascii_digit()) {
+                        found.push((s, text[s..i].to_string()));
+                    }
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// The code of a hint: fenced blocks (not ```text ones, which quote compiler
+    /// output), then inline spans outside them.
+    pub fn code_spans(markdown: &str) -> Vec<String> {
+        let mut spans = Vec::new();
+        let mut prose = String::new();
+        let mut fence: Option<(bool, String)> = None;
+        for line in markdown.lines() {
+            match (&mut fence, line.trim_start().strip_prefix("```")) {
+                (None, Some(lang)) => fence = Some((lang.trim() != "text", String::new())),
+                (Some((code, body)), Some(_)) => {
+                    if *code {
+                        spans.push(std::mem::take(body));
+                    }
+                    fence = None;
+                }
+                (Some((_, body)), None) => {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+                (None, None) => {
+                    prose.push_str(line);
+                    prose.push('\n');
+                }
+            }
+        }
+        spans.extend(prose.split('`').skip(1).step_by(2).map(str::to_string));
+        spans
+    }
+}

@@ -36,10 +36,16 @@ fn the_stubs_fail_in_exercism_json() -> Result<(), serde_json::Error> {
     assert_eq!(report["version"], 3);
     assert_eq!(report["status"], "fail");
     let tests = report["tests"].as_array().cloned().unwrap_or_default();
-    assert_eq!(tests.len(), 8 + 7, "one result per check of exercises 1 and 2");
+    let checks = |n: &str| verifier::course::find(n).map_or(0, |e| e.checks.len());
+    let (one, two) = (checks("1"), checks("2"));
+    assert_eq!(
+        tests.len(),
+        one + two,
+        "one result per check of exercises 1 and 2"
+    );
     assert!(tests.iter().all(|t| t["status"] == "fail"));
     assert_eq!(tests[0]["task_id"], 1);
-    assert_eq!(tests[14]["task_id"], 2);
+    assert_eq!(tests[one + two - 1]["task_id"], 2);
     assert!(
         tests[0]["message"]
             .as_str()
@@ -94,6 +100,8 @@ fn tap_and_usage_errors() {
         &["-e", "99"],
         &["--format", "xml"],
         &["--program", "2:append"],
+        &["--class"],
+        &["--from-reports", "reports"],
     ] {
         let (code, _, err) = grade(args);
         assert_eq!(code, 2, "{args:?}: {err}");
@@ -236,5 +244,224 @@ fn rename_crates(dir: &Path) -> std::io::Result<()> {
             std::fs::write(&path, text.replace("sol0", "ex0").replace("sol1", "ex1"))?;
         }
     }
+    Ok(())
+}
+
+/// A checkout whose exercise 1 is the reference solution (crates renamed as a
+/// learner's), the rest the stubs.
+fn solved_ex01(checkout: &Path) -> std::io::Result<()> {
+    copy_course(&root(), checkout)?;
+    let src = checkout.join("exercises/01-leveldb/src");
+    std::fs::remove_dir_all(&src)?;
+    copy_dir(&root().join("solutions/01-leveldb/src"), &src)?;
+    rename_crates(&src)
+}
+
+/// `verifier grade CHECKOUT ARGS…` from the course: (exit code, stdout, stderr).
+fn grade_checkout(checkout: &Path, args: &[&str]) -> std::io::Result<(Option<i32>, String, String)> {
+    let output = Command::cargo_bin("verifier")
+        .expect("the verifier binary is built")
+        .env_remove("REPLICATE_ROOT")
+        .env_remove("CARGO_TARGET_DIR")
+        .arg("grade")
+        .arg(checkout)
+        .args(args)
+        .output()?;
+    Ok((
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}
+
+/// The forged grade of issue 20: a submission with no code of its own embeds the
+/// programs the grader built for the previous submission. Each submission builds in a
+/// fresh target, and the build sandbox reads only the copy's sources: the embedding
+/// does not even compile.
+#[test]
+fn a_submission_cannot_embed_what_was_built_for_the_previous_one() -> std::io::Result<()> {
+    let solved = tempfile::Builder::new().prefix("replicate-solved-").tempdir()?;
+    solved_ex01(solved.path())?;
+    let (code, out, err) = grade_checkout(solved.path(), &["-e", "1"])?;
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let copies = root().join("target/course-copies");
+    let built = copies.join("grade.target/debug/put");
+    assert!(
+        built.is_file(),
+        "the solved submission's `put` is at {}",
+        built.display()
+    );
+
+    let forger = tempfile::Builder::new().prefix("replicate-forger-").tempdir()?;
+    copy_course(&root(), forger.path())?;
+    let lib = forger.path().join("exercises/01-leveldb/src/lib.rs");
+    let stub = std::fs::read_to_string(&lib)?;
+    let embedded = [
+        built.clone(),
+        copies.join("grade.target/replicate-bins/ex01-leveldb/debug/put"),
+        copies.join("grade/target/debug/put"),
+    ];
+    let forged: String = embedded
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            format!(
+                "pub static FORGED_{i}: &[u8] = include_bytes!({:?});\n",
+                path.display().to_string()
+            )
+        })
+        .collect();
+    std::fs::write(&lib, format!("{stub}\n{forged}"))?;
+    let (code, out, err) = grade_checkout(forger.path(), &["-e", "1", "--format", "junit"])?;
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(out.contains("does not compile"), "{out}");
+    assert!(!out.contains(r#"failures="0""#), "{out}");
+    assert!(
+        !built.exists(),
+        "the previous submission's programs are gone from the fresh target"
+    );
+    Ok(())
+}
+
+/// Exercise 1 half done, in a learner's own words: put, get and del; range and
+/// collections still the stub's.
+const HALF_SOLVED: [(&str, &str); 3] = [
+    (
+        "anyhow::bail!(\"not implemented yet: Store::put — see exercises/01-leveldb/README.md\")",
+        "let previous = self.tree.insert(_key.as_bytes(), _value.as_bytes());\n        \
+         previous.map(|_| ()).map_err(|problem| anyhow::anyhow!(\"sled refused {_key}: {problem}\"))",
+    ),
+    (
+        "anyhow::bail!(\"not implemented yet: Store::get — see exercises/01-leveldb/README.md\")",
+        "let Some(found) = self.tree.get(_key.as_bytes())? else { return Ok(None) };\n        \
+         let text = std::str::from_utf8(&found).map_err(|bad| anyhow::anyhow!(\"{_key} holds no text: {bad}\"))?;\n        \
+         Ok(Some(text.to_owned()))",
+    ),
+    (
+        "anyhow::bail!(\"not implemented yet: Store::del — see exercises/01-leveldb/README.md\")",
+        "match self.tree.remove(_key.as_bytes()) {\n            Ok(_gone) => Ok(()),\n            \
+         Err(problem) => Err(anyhow::anyhow!(\"sled could not remove {_key}: {problem}\")),\n        }",
+    ),
+];
+
+/// A fake git checkout at a fixed commit (what `grade --class` reads to skip).
+fn at_commit(checkout: &Path, commit: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(checkout.join(".git"))?;
+    std::fs::write(checkout.join(".git/HEAD"), format!("{commit}\n"))
+}
+
+/// The classroom of issue 22: five checkouts — solved, half-solved, not compiling,
+/// hostile, and a reformatted copy of the half-solved one — graded into a gradebook:
+/// the table, the CSV, the similarity flag on the copied pair only; graded again
+/// at the same commits, nothing is rebuilt; and the gradebook made from the reports
+/// alone is the same.
+#[test]
+fn a_class_is_graded_into_one_gradebook() -> std::io::Result<()> {
+    let class = tempfile::Builder::new().prefix("replicate-class-").tempdir()?;
+    let checkout = |name: &str| class.path().join(name);
+    solved_ex01(&checkout("a-solved"))?;
+    for name in ["b-half", "c-broken", "d-hostile"] {
+        copy_course(&root(), &checkout(name))?;
+    }
+    let lib = |name: &str| checkout(name).join("exercises/01-leveldb/src/lib.rs");
+    let mut half = std::fs::read_to_string(lib("b-half"))?;
+    for (stub, own) in HALF_SOLVED {
+        assert!(half.contains(stub), "the stub still has {stub}");
+        half = half.replacen(stub, own, 1);
+    }
+    std::fs::write(lib("b-half"), &half)?;
+    copy_course(&checkout("b-half"), &checkout("e-copy"))?;
+    // Reindented, with a comment of its own: the same code.
+    let copied = format!("// All my own work.\n{}", half.replace("        ", "    "));
+    std::fs::write(lib("e-copy"), copied)?;
+    let broken = std::fs::read_to_string(lib("c-broken"))?;
+    std::fs::write(lib("c-broken"), format!("{broken}\npub fn broken( {{\n"))?;
+    let hostile = checkout("d-hostile").join("exercises/01-leveldb");
+    std::fs::write(hostile.join("x\n7 of 7 checks passed\x1b[2J"), "")?;
+    std::os::unix::fs::symlink("/etc/passwd", hostile.join("src/passwd.rs"))?;
+    let stub = std::fs::read_to_string(lib("d-hostile"))?;
+    std::fs::write(
+        lib("d-hostile"),
+        format!("{stub}\npub static SHADOW: &str = include_str!(\"/etc/shadow\");\n"),
+    )?;
+    for (i, name) in ["a-solved", "b-half", "c-broken", "d-hostile", "e-copy"]
+        .iter()
+        .enumerate()
+    {
+        at_commit(&checkout(name), &format!("{i}").repeat(40))?;
+    }
+    let out = tempfile::tempdir()?;
+    let book = out.path().join("book");
+    let class_grade = |extra: &[&str]| -> std::io::Result<(Option<i32>, String)> {
+        let output = Command::cargo_bin("verifier")
+            .expect("the verifier binary is built")
+            .env_remove("REPLICATE_ROOT")
+            .env_remove("CARGO_TARGET_DIR")
+            .args(["grade", "-e", "1", "--seed", "1", "--output"])
+            .arg(&book)
+            .args(extra)
+            .output()?;
+        Ok((
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
+    };
+    let class_dir = class.path().display().to_string();
+    let (code, err) = class_grade(&["--class", &class_dir])?;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("[5/5] "), "progress on stderr:\n{err}");
+    let csv = std::fs::read_to_string(book.join("gradebook.csv"))?;
+    // Shown when the snapshot differs: why each learner got what they got.
+    for learner in ["a-solved", "b-half", "c-broken", "d-hostile", "e-copy"] {
+        let report = std::fs::read_to_string(book.join(format!("reports/{learner}.json")))?;
+        println!("── {learner}\n{report}");
+    }
+    insta::assert_snapshot!("class_gradebook_csv", csv);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(book.join("gradebook.json"))?)?;
+    let similar = json["similar"].as_array().cloned().unwrap_or_default();
+    assert_eq!(similar.len(), 1, "{similar:?}");
+    assert_eq!(similar[0]["learners"], serde_json::json!(["b-half", "e-copy"]));
+    assert!(
+        similar[0]["score"].as_f64().is_some_and(|s| s >= 0.8),
+        "{similar:?}"
+    );
+    let html = std::fs::read_to_string(book.join("gradebook.html"))?;
+    assert!(
+        html.contains("<table id=\"book\">") && html.contains("href=\"reports/a-solved.json\""),
+        "{html}"
+    );
+    assert!(html.contains("href=\"#l0-e1\">8/8</a>"), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "self-contained"
+    );
+    let report = std::fs::read_to_string(book.join("reports/d-hostile.txt"))?;
+    assert!(
+        report.contains("x\\n7 of 7 checks passed\\x1b[2J (added)"),
+        "{report}"
+    );
+    assert!(report.contains("src/passwd.rs (a symbolic link)"), "{report}");
+
+    let (code, err) = class_grade(&["--class", &class_dir, "--jobs", "2"])?;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(err.matches("already graded at").count(), 5, "{err}");
+    assert!(err.contains("[5/5] "), "{err}");
+    assert_eq!(std::fs::read_to_string(book.join("gradebook.csv"))?, csv);
+
+    let reports = book.join("reports").display().to_string();
+    let from = out.path().join("from-reports");
+    let output = Command::cargo_bin("verifier")
+        .expect("the verifier binary is built")
+        .args(["grade", "--class", "--from-reports", &reports, "--output"])
+        .arg(&from)
+        .output()?;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(from.join("gradebook.csv"))?, csv);
     Ok(())
 }

@@ -104,8 +104,9 @@ pub fn is_hex(text: &str, digits: usize) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-// These tests fail until step 1 is done: `cargo test -p ex09-merkle-dag node::`
-// checks your encoding in seconds, before any check of the verifier runs.
+// These tests fail until step 1 is done, so the course's own test suite skips them:
+// `cargo test -p ex09-merkle-dag node:: -- --include-ignored` checks your encoding in
+// seconds, before any check of the verifier runs.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +114,7 @@ mod tests {
     const LOG: &str = "0000000000000000000000000000000000000000000000000000000000000001";
 
     #[test]
+    #[ignore = "fails until step 1 is done: run with --include-ignored"]
     fn the_encoding_frames_every_field() {
         let previous = "c".repeat(64);
         let bytes = encoding(LOG, 2, Some(&previous), &[], "hi");
@@ -140,6 +142,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "fails until step 1 is done: run with --include-ignored"]
     fn the_log_and_the_seq_are_part_of_the_key() {
         let other = LOG.replace('1', "2");
         assert_ne!(key_of(LOG, 1, None, &[], "x"), key_of(&other, 1, None, &[], "x"));
@@ -148,6 +151,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "fails until step 1 is done: run with --include-ignored"]
     fn the_previous_node_is_part_of_the_key() {
         // Two forks of one log that write the same node #2 still differ at #2.
         let (a, b) = (key_of(LOG, 1, None, &[], "a"), key_of(LOG, 1, None, &[], "b"));
@@ -158,6 +162,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "fails until step 1 is done: run with --include-ignored"]
     fn a_known_key() {
         // The example of the problem text: anyone can recompute it.
         let hello = key_of(LOG, 1, None, &[], "hello");

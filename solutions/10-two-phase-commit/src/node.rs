@@ -113,10 +113,7 @@ impl Node {
         // The decision is on disk before anyone hears it: after a crash the
         // coordinator says the same thing again.
         if let Err(e) = self.store.decide(&txid, outcome).await {
-            return Message::Aborted {
-                txid,
-                reason: format!("cannot record the decision: {e:#}"),
-            };
+            return undecided(txid, outcome, &e);
         }
         if !commit {
             tokio::spawn(self.clone().announce(txid.clone(), outcome));
@@ -203,18 +200,22 @@ impl Node {
     /// Locks the key and records the write durably; `Err` says why it cannot.
     async fn prepare_here(&self, txid: &str, op: &Op, coordinator: bool) -> Result<(), String> {
         let key = op.key().to_string();
-        {
+        let first = {
             let mut locks = self
                 .locks
                 .lock()
                 .map_err(|_| "the lock table is poisoned".to_string())?;
             match locks.get(&key) {
-                Some(holder) if holder == txid => return Ok(()), // A repeated prepare.
+                Some(holder) if holder == txid => None, // A repeated prepare.
                 Some(holder) => return Err(format!("key {key:?} is locked by transaction {holder}")),
                 None => {
                     locks.insert(key.clone(), txid.to_string());
+                    Some(())
                 }
             }
+        };
+        if first.is_none() {
+            return self.prepared_before(txid).await;
         }
         let pending = Pending {
             op: op.clone(),
@@ -229,6 +230,21 @@ impl Node {
                 self.unlock(&key, txid);
                 Err(format!("cannot record the prepared write: {e:#}"))
             }
+        }
+    }
+
+    /// A repeated prepare of a transaction that holds its key: yes only once the first
+    /// prepare's record is durable. A question to the writer is answered after every
+    /// change queued before it is flushed, so once it returns the first record is on
+    /// disk — if it was written at all (a failed first prepare is not pending).
+    async fn prepared_before(&self, txid: &str) -> Result<(), String> {
+        let unreadable = |e: anyhow::Error| format!("cannot read the prepared write: {e:#}");
+        if self.store.decision(txid).await.map_err(unreadable)? != Outcome::Unknown {
+            return Err(format!("{txid} is already decided"));
+        }
+        match self.store.is_pending(txid).map_err(unreadable)? {
+            true => Ok(()),
+            false => Err(format!("the first prepare of {txid} was not recorded")),
         }
     }
 
@@ -282,18 +298,7 @@ impl Node {
             }
             let node = self.clone();
             if pending.coordinator {
-                tokio::spawn(async move {
-                    // No decision on disk means nobody was told "commit": abort.
-                    let outcome = match node.store.decision(&txid).await {
-                        Ok(Outcome::Commit) => Outcome::Commit,
-                        _ => Outcome::Abort,
-                    };
-                    if node.store.decide(&txid, outcome).await.is_ok()
-                        && node.end(&txid, outcome).await.is_ok()
-                    {
-                        node.announce(txid, outcome).await;
-                    }
-                });
+                tokio::spawn(node.finish_own(txid));
             } else {
                 tokio::spawn(node.wait_for_decision(txid, key));
             }
@@ -302,6 +307,26 @@ impl Node {
             tokio::spawn(self.clone().announce(txid, outcome));
         }
         Ok(())
+    }
+
+    /// After a restart, one of this node's own pending writes: its decision on disk,
+    /// or abort when there is none (nobody was told "commit", since that would be on
+    /// disk). A decision that cannot be *read* is not "no decision": it may be a commit
+    /// some peer has applied, so the write stays pending and locked, and it asks again.
+    async fn finish_own(self: Arc<Self>, txid: String) {
+        let outcome = loop {
+            match self.store.decision(&txid).await {
+                Ok(Outcome::Commit) => break Outcome::Commit,
+                Ok(_) => break Outcome::Abort,
+                Err(e) => {
+                    eprintln!("cannot read the decision of {txid}, asking the disk again: {e:#}");
+                    tokio::time::sleep(RETRY).await;
+                }
+            }
+        };
+        if self.store.decide(&txid, outcome).await.is_ok() && self.end(&txid, outcome).await.is_ok() {
+            self.announce(txid, outcome).await;
+        }
     }
 
     fn holds(&self, key: &str, txid: &str) -> bool {
@@ -330,6 +355,24 @@ async fn resend_until_acked(peer: Arc<Peer>, request: Message, txid: String) {
     }
 }
 
+/// The answer when a decision could not be made durable. An abort is safe to report
+/// (nobody was told otherwise, and after a restart the coordinator aborts it again); a
+/// commit is not: the write may be on disk all the same, and peers may hear it after a
+/// restart. Its outcome is unknown, and the client must say so (exit 3), not "aborted".
+fn undecided(txid: String, outcome: Outcome, error: &anyhow::Error) -> Message {
+    match outcome {
+        Outcome::Commit => Message::Error {
+            reason: format!(
+                "{txid}: the commit decision may not be on disk ({error:#}): its outcome is unknown"
+            ),
+        },
+        _ => Message::Aborted {
+            txid,
+            reason: format!("cannot record the decision: {error:#}"),
+        },
+    }
+}
+
 fn no(txid: String, reason: String) -> Message {
     Message::Vote {
         txid,
@@ -344,4 +387,58 @@ fn kind(message: &Message) -> String {
         .ok()
         .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_decision_that_cannot_be_recorded_is_unknown_not_aborted() {
+        let error = anyhow::anyhow!("the disk is full");
+        let commit = undecided("t-1-1".into(), Outcome::Commit, &error);
+        assert!(
+            matches!(commit, Message::Error { .. }),
+            "a commit that may be on disk is not an abort: {commit:?}"
+        );
+        let abort = undecided("t-1-2".into(), Outcome::Abort, &error);
+        assert!(matches!(abort, Message::Aborted { .. }), "{abort:?}");
+    }
+
+    #[tokio::test]
+    async fn a_repeated_prepare_votes_yes_only_with_the_first_on_disk() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path(), true)?;
+        let events = Arc::new(Events::new(Box::new(std::io::sink())));
+        let peers = Peers::start(&[], 0, events.clone());
+        let node = Node::start(store.clone(), peers, events)?;
+        let op = Op::Put {
+            key: "k".into(),
+            value: "v".into(),
+        };
+        let prepare = || Message::Prepare {
+            txid: "other-1-1".into(),
+            op: op.clone(),
+        };
+        let (first, again) = tokio::join!(node.handle(prepare()), node.handle(prepare()));
+        for vote in [&first, &again] {
+            if let Message::Vote { vote: Vote::Yes, .. } = vote {
+                assert!(store.is_pending("other-1-1")?, "a yes with no record: {vote:?}");
+            }
+        }
+        assert!(
+            matches!(first, Message::Vote { vote: Vote::Yes, .. }),
+            "the first prepare is recorded: {first:?}"
+        );
+        node.handle(Message::Commit {
+            txid: "other-1-1".into(),
+        })
+        .await;
+        let late = node.handle(prepare()).await;
+        assert!(
+            matches!(late, Message::Vote { vote: Vote::No, .. }),
+            "a prepare after the decision: {late:?}"
+        );
+        Ok(())
+    }
 }

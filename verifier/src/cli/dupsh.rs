@@ -96,7 +96,7 @@ fn status(ending: Ending) -> Option<u8> {
         Ending::Exited(code) => code,
         Ending::Signalled(signal) => 128 + signal,
         Ending::TimedOut(_) => 124,
-        Ending::Flooded(..) | Ending::OverLimit(_) => 1,
+        Ending::Flooded(..) | Ending::LineTooLong(..) | Ending::OverLimit(_) => 1,
     };
     Some(code.clamp(1, 255) as u8)
 }

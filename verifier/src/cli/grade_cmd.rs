@@ -8,11 +8,14 @@ use super::{error_exit, usage_error};
 use crate::course::{self, COURSE, Exercise};
 use crate::harness::verdict::Settings;
 use crate::service::Outcome;
+use crate::service::grade::class::{self, ClassOptions};
+use crate::service::grade::gradebook::Gradebook;
 use crate::service::grade::{Format, Options, grade, render};
+use crate::service::report::visible_line;
 use crate::service::root::default_root;
 use anyhow::{Context as _, bail};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -46,6 +49,20 @@ pub struct GradeArgs {
     /// Run a program with a command instead of building it: `2:append=python3 log.py append`.
     #[arg(long = "program", value_name = "EX:NAME=COMMAND", value_parser = parse_program)]
     programs: Vec<(String, String, Vec<String>)>,
+    /// Grade a class: every checkout under DIR (or listed in a file, one path a
+    /// line) into a gradebook (html, csv, json) in --output (default: gradebook/).
+    #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "submission")]
+    class: Option<Option<PathBuf>>,
+    /// With --class: build the gradebook from the JSON reports in DIR (as
+    /// `grade --format json` writes them, e.g. collected from CI), running nothing.
+    #[arg(long, value_name = "DIR", requires = "class")]
+    from_reports: Option<PathBuf>,
+    /// With --class: how many checkouts to grade at once.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+    /// With --class: grade again a checkout already graded at its commit.
+    #[arg(long, requires = "class")]
+    regrade: bool,
 }
 
 fn parse_program(text: &str) -> anyhow::Result<(String, String, Vec<String>)> {
@@ -85,6 +102,9 @@ pub fn run(args: GradeArgs) -> ExitCode {
         programs.push((exercise.number, name.clone(), command.clone()));
     }
     let course = default_root();
+    if let Some(class) = &args.class {
+        return class_run(&args, class.as_deref(), course, exercises);
+    }
     let submission = args.submission.clone().unwrap_or_else(|| course.clone());
     let submission = match checkout(&submission) {
         Ok(path) => path,
@@ -101,6 +121,7 @@ pub fn run(args: GradeArgs) -> ExitCode {
         build_timeout: Duration::from_secs_f64(args.build_timeout),
         allow_unsandboxed: args.allow_unsandboxed,
         progress: Box::new(|step| eprintln!("… {step}")),
+        slot: 0,
     };
     let graded = match grade(&options) {
         Ok(graded) => graded,
@@ -145,4 +166,91 @@ fn checkout(path: &std::path::Path) -> anyhow::Result<PathBuf> {
         bail!("{shown} is not a checkout of this course (it has no exercises/ folder)");
     }
     Ok(path)
+}
+
+/// Where a class's gradebook comes from.
+enum ClassFrom<'a> {
+    /// Grading the checkouts under (or listed in) this path.
+    Checkouts(&'a Path),
+    /// The JSON reports in this folder, running nothing.
+    Reports(&'a Path),
+}
+
+/// `grade --class`: a gradebook from the class's checkouts, or from reports.
+fn class_run(
+    args: &GradeArgs,
+    class: Option<&Path>,
+    course: PathBuf,
+    exercises: Vec<&'static Exercise>,
+) -> ExitCode {
+    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("gradebook"));
+    if !args.programs.is_empty() {
+        return usage_error("--program grades one submission's commands: it does not apply to --class");
+    }
+    let source = match (class, &args.from_reports) {
+        (Some(_), Some(_)) => {
+            return usage_error(
+                "give either --class DIR (checkouts) or --class --from-reports DIR, not both",
+            );
+        }
+        (None, None) => {
+            return usage_error(
+                "--class needs a folder of checkouts (or a file listing them), or --from-reports DIR",
+            );
+        }
+        (Some(class), None) => ClassFrom::Checkouts(class),
+        (None, Some(reports)) => ClassFrom::Reports(reports),
+    };
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        return usage_error(&format!("cannot write {}: {e}", out.display()));
+    }
+    let book = match source {
+        ClassFrom::Reports(reports) => Gradebook::from_reports(reports, &out)
+            .map(|mut book| {
+                book.similarity_note =
+                    Some("Built from reports: they carry no code, so similarity was not looked at.".into());
+                book
+            })
+            .with_context(|| format!("cannot read the reports in {}", reports.display()))
+            .and_then(|book| {
+                book.write(&out)
+                    .with_context(|| format!("cannot write the gradebook in {}", out.display()))?;
+                Ok(book)
+            }),
+        ClassFrom::Checkouts(class) => {
+            let checkouts = match class::checkouts(class) {
+                Ok(checkouts) => checkouts,
+                Err(error) => return error_exit(&error),
+            };
+            let options = ClassOptions {
+                checkouts,
+                out: out.clone(),
+                course,
+                exercises,
+                limits: args.limits.limits(),
+                seed: args.seed.unwrap_or_else(Settings::random_seed),
+                build_timeout: Duration::from_secs_f64(args.build_timeout),
+                allow_unsandboxed: args.allow_unsandboxed,
+                jobs: usize::from(args.jobs),
+                regrade: args.regrade,
+            };
+            let progress = |step: &str| eprintln!("{}", visible_line(step));
+            class::grade_class(&options, &progress)
+        }
+    };
+    match book {
+        Ok(book) => {
+            eprintln!(
+                "gradebook of {} learners ({} pairs flagged as near-identical) written to {}",
+                book.rows.len(),
+                book.similar.len(),
+                out.join("gradebook.html").display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            Outcome::Error.exit_code()
+        }
+    }
 }

@@ -4,15 +4,18 @@ use super::limits::LimitArgs;
 use super::{error_exit, usage_error};
 use crate::course::{self, Side};
 use crate::harness::build::Progress;
+use crate::harness::verdict::CheckResult;
 use crate::harness::verdict::Settings;
+use crate::runner::{seconds, waiting_for};
 use crate::service::report;
 use crate::service::root::default_root;
 use crate::service::verify::{Observer, Request, verify};
 use crate::service::{Outcome, verify::NotRun};
 use clap::Args;
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -86,6 +89,95 @@ impl Observer for BuildTicker {
     }
 }
 
+/// Prints each check's line as soon as the check has its verdict (the report's head
+/// before the first), so that a hang or a kill never hides the results before it;
+/// and, while a check runs longer than [`STILL_RUNNING_EVERY`], says on stderr what
+/// it waits for, every so often.
+struct Live {
+    ticker: BuildTicker,
+    exercise: &'static course::Exercise,
+    subject: String,
+    printed_head: std::cell::Cell<bool>,
+    current: Arc<Mutex<Option<Running>>>,
+}
+
+/// The check that runs now, and when to next say what it waits for.
+struct Running {
+    name: &'static str,
+    started: Instant,
+    next: Instant,
+}
+
+/// How long a check runs before `verify` says what it waits for, and how often after.
+const STILL_RUNNING_EVERY: Duration = Duration::from_secs(10);
+
+impl Live {
+    fn new(exercise: &'static course::Exercise, subject: String) -> Live {
+        let live = Live {
+            ticker: BuildTicker::new(std::io::stderr().is_terminal()),
+            exercise,
+            subject,
+            printed_head: std::cell::Cell::new(false),
+            current: Arc::default(),
+        };
+        let current = live.current.clone();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(250));
+                let Ok(mut current) = current.lock() else { return };
+                if let Some(running) = current.as_mut()
+                    && Instant::now() >= running.next
+                {
+                    running.next += STILL_RUNNING_EVERY;
+                    let took = seconds(Duration::from_secs(running.started.elapsed().as_secs()));
+                    eprintln!(
+                        "{}",
+                        report::visible(&format!(
+                            "… `{}` has run for {took}: {}",
+                            running.name,
+                            waiting_for()
+                        ))
+                    );
+                }
+            }
+        });
+        live
+    }
+
+    fn print(text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(report::visible(text).as_bytes());
+        let _ = out.flush();
+    }
+}
+
+impl Observer for Live {
+    fn building(&self, progress: &Progress) {
+        self.ticker.building(progress);
+    }
+
+    fn check_started(&self, check: &'static course::Check) {
+        if !self.printed_head.replace(true) {
+            Live::print(&report::human_head(self.exercise, &self.subject));
+        }
+        if let Ok(mut current) = self.current.lock() {
+            let started = Instant::now();
+            *current = Some(Running {
+                name: check.name,
+                started,
+                next: started + STILL_RUNNING_EVERY,
+            });
+        }
+    }
+
+    fn check_done(&self, result: &CheckResult) {
+        if let Ok(mut current) = self.current.lock() {
+            *current = None;
+        }
+        Live::print(&report::human_check_line(self.exercise, result));
+    }
+}
+
 pub fn run(args: VerifyArgs) -> ExitCode {
     let exercise = match course::find(&args.exercise) {
         Ok(exercise) => exercise,
@@ -104,8 +196,8 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     request.programs = args.programs;
     request.limits = args.limits.limits();
     request.keep_failed = !args.no_keep;
-    let ticker = BuildTicker::new(std::io::stderr().is_terminal());
-    let verified = verify(&request, &ticker);
+    let live = Live::new(exercise, request.subject());
+    let verified = verify(&request, &live);
     if let Some(NotRun::UnknownProgram { .. }) = verified.not_run {
         return usage_error(report::verification(&verified, args.all).trim_end());
     }
@@ -116,7 +208,11 @@ pub fn run(args: VerifyArgs) -> ExitCode {
             exercise.package(side)
         );
     }
-    print!("{}", report::verification(&verified, args.all));
+    match live.printed_head.get() {
+        // The head and the check lines are out already.
+        true => print!("{}", report::verification_rest(&verified, args.all)),
+        false => print!("{}", report::verification(&verified, args.all)),
+    }
     let outcome = verified.outcome();
     if side == Side::Learner {
         super::room_cmd::report_verify(

@@ -11,11 +11,15 @@
 //! target directory and keep their executables in their own `target/replicate-bins/`
 //! (see [`super::target_dir`]).
 //!
+//! Someone else's code (a submission being graded) is the exception: it builds in a
+//! fresh target folder of its own ([`Trust::Untrusted`]), in the build sandbox, from a
+//! cleared environment, under [`BUILD_RESOURCES`].
+//!
 //! A first build compiles every dependency, which takes minutes on a small machine:
 //! the build reports each crate as cargo finishes it, so nobody stares at a silent
 //! screen.
 
-use crate::runner::{Invocation, Limits, Sandbox, Spawned, Stdout, Wiring};
+use crate::runner::{Invocation, Limits, Resources, Sandbox, Spawned, Stdout, Toolchain, Wiring};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -62,6 +66,8 @@ pub enum BuildError {
     MissingProgram { package: String, program: String },
     /// The build ran out of time (a `build.rs` that never ends, a stuck lock).
     TimedOut(Duration),
+    /// A build of untrusted code ran into one of [`BUILD_RESOURCES`].
+    OverLimit(crate::runner::Limit),
     /// Cargo could not be run or its results could not be kept: the verifier's problem.
     Harness(String),
 }
@@ -78,6 +84,11 @@ impl std::fmt::Display for BuildError {
                 f,
                 "the build was still running after {} and was stopped",
                 crate::runner::seconds(*limit)
+            ),
+            BuildError::OverLimit(limit) => write!(
+                f,
+                "the build was stopped: the compiler {} (`include_bytes!` of something endless, or a constant of many GiB?)",
+                crate::runner::Ending::OverLimit(*limit).describe()
             ),
             BuildError::Harness(message) => write!(f, "{message}"),
         }
@@ -139,15 +150,37 @@ pub fn build(root: &Path, package: &Package, progress: &dyn Fn(&Progress)) -> Re
 }
 
 /// Whose code a build compiles, which decides whether cargo runs in a sandbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trust {
     /// The course's own code, or a learner's on their own machine.
     Trusted,
-    /// A submission being graded: build scripts, proc macros and `include_bytes!` run
-    /// inside the build sandbox (read the toolchain and the workspace, write only the
-    /// target dir, no downloads).
-    Untrusted,
+    /// A submission being graded: rustc reads its code, so `include_bytes!`, `env!`
+    /// and build scripts run inside the build sandbox, confined as [`Confined`] says,
+    /// from a cleared environment, under [`BUILD_RESOURCES`], with no downloads.
+    Untrusted(Confined),
 }
+
+/// Where a build of untrusted code may read and write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confined {
+    /// The sources it reads: a course copy's manifests and package folders (not the
+    /// copy's own `target/`).
+    pub sources: Vec<PathBuf>,
+    /// The fresh target folder it builds in (see [`super::fresh_target`]).
+    pub target: PathBuf,
+}
+
+/// The caps on a build of untrusted code, as on a program: all of cargo, rustc and
+/// the linker together in the memory and process counts; each process's CPU time and
+/// file size. `include_bytes!` of something endless or a constant of many GiB ends as
+/// a named verdict, not as the machine's OOM killer at work.
+pub const BUILD_RESOURCES: Resources = Resources {
+    cpu: Duration::from_secs(10 * 60),
+    memory: 3 << 30,
+    file_size: 1 << 30,
+    disk: u64::MAX,
+    processes: 512,
+};
 
 /// Builds a package's programs in the given profile within `timeout`.
 pub fn build_in(
@@ -157,7 +190,7 @@ pub fn build_in(
     timeout: Duration,
     progress: &dyn Fn(&Progress),
 ) -> Result<Built, BuildError> {
-    build_as(root, package, profile, timeout, Trust::Trusted, progress)
+    build_as(root, package, profile, timeout, &Trust::Trusted, progress)
 }
 
 /// Builds a package's programs, sandboxed when its code is not trusted.
@@ -166,7 +199,7 @@ pub fn build_as(
     package: &Package,
     profile: Profile,
     timeout: Duration,
-    trust: Trust,
+    trust: &Trust,
     progress: &dyn Fn(&Progress),
 ) -> Result<Built, BuildError> {
     let name = &package.name;
@@ -178,28 +211,39 @@ pub fn build_as(
     if profile == Profile::Release {
         args.push("--release".into());
     }
-    if trust == Trust::Untrusted {
+    if let Trust::Untrusted(_) = trust {
         // The sandbox has no network: every dependency must already be fetched.
         args.push("--offline".into());
     }
     // The lock belongs to the directory cargo really builds in: two checkouts that
     // share one (CARGO_TARGET_DIR, a course copy) share its `target/debug/NAME` files too.
-    let building_in = super::target_dir::target_dir(root);
+    let building_in = match trust {
+        Trust::Untrusted(confined) => confined.target.clone(),
+        Trust::Trusted => super::target_dir::target_dir(root),
+    };
     let _lock = BuildLock::acquire(&building_in)
         .map_err(|e| BuildError::Harness(format!("cannot lock the build directory: {e}")))?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut env = vec![("CARGO_TERM_COLOR".to_string(), "never".to_string())];
+    if let Trust::Untrusted(confined) = trust {
+        env.extend(untrusted_build_env(&confined.target));
+    }
     let invocation = Invocation {
         program: "cargo".into(),
         argv: std::iter::once(cargo).chain(args.iter().cloned()).collect(),
         args,
         cwd: root.to_path_buf(),
-        env: vec![("CARGO_TERM_COLOR".into(), "never".into())],
+        env,
     };
-    // Cargo and rustc are trusted tools that need more than a learner's program.
     let limits = Limits {
         timeout,
         max_output: 256 << 20,
-        resources: None,
+        // Cargo and rustc building trusted code are tools that need more than a
+        // learner's program; building untrusted code, they are capped like one.
+        resources: match trust {
+            Trust::Trusted => None,
+            Trust::Untrusted(_) => Some(BUILD_RESOURCES),
+        },
     };
     let wiring = Wiring {
         stdout: Stdout::Piped,
@@ -207,8 +251,8 @@ pub fn build_as(
     };
     let started = match trust {
         Trust::Trusted => Spawned::start(&invocation, wiring, &limits),
-        Trust::Untrusted => {
-            let sandbox = Sandbox::for_build(root, &building_in);
+        Trust::Untrusted(confined) => {
+            let sandbox = Sandbox::for_build(&confined.sources, &confined.target);
             Spawned::start_in(&invocation, wiring, &limits, &sandbox)
         }
     };
@@ -268,8 +312,10 @@ pub fn build_as(
     let finished = cargo.finish(deadline.saturating_duration_since(started));
     let messages = Messages::read(&output, name);
     if !finished.ending.success() {
-        if let crate::runner::Ending::TimedOut(_) = finished.ending {
-            return Err(BuildError::TimedOut(timeout));
+        match finished.ending {
+            crate::runner::Ending::TimedOut(_) => return Err(BuildError::TimedOut(timeout)),
+            crate::runner::Ending::OverLimit(limit) => return Err(BuildError::OverLimit(limit)),
+            _ => {}
         }
         let mut shown = messages.errors.join("\n");
         if shown.trim().is_empty() {
@@ -303,6 +349,36 @@ pub fn build_as(
         programs,
         warnings: messages.warnings,
     })
+}
+
+/// What a build of untrusted code needs in its environment besides the runner's
+/// allow-list (`PATH`, `LANG`, `TMPDIR`): the toolchain's homes, said explicitly (its
+/// `HOME` is its target folder), the toolchain rustup chose for the grader, and where
+/// to build.
+fn untrusted_build_env(target: &Path) -> Vec<(String, String)> {
+    let toolchain = Toolchain::of_this_process();
+    let shown = |path: &Path| path.display().to_string();
+    let mut env = vec![
+        ("HOME".to_string(), shown(target)),
+        ("CARGO_TARGET_DIR".to_string(), shown(target)),
+        ("CARGO_NET_OFFLINE".to_string(), "true".to_string()),
+    ];
+    env.extend(
+        toolchain
+            .cargo_home
+            .map(|home| ("CARGO_HOME".to_string(), shown(&home))),
+    );
+    env.extend(
+        toolchain
+            .rustup_home
+            .map(|home| ("RUSTUP_HOME".to_string(), shown(&home))),
+    );
+    env.extend(
+        std::env::var("RUSTUP_TOOLCHAIN")
+            .ok()
+            .map(|toolchain| ("RUSTUP_TOOLCHAIN".to_string(), toolchain)),
+    );
+    env
 }
 
 /// The crate a `compiler-artifact` message reports finished, if the line is one.
@@ -429,3 +505,7 @@ not json at all
         assert_eq!(m.warnings, 1);
     }
 }
+
+#[cfg(test)]
+#[path = "build_untrusted_tests.rs"]
+mod untrusted_tests;

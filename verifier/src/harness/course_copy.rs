@@ -79,6 +79,46 @@ struct File {
 #[derive(Debug, Clone, Default)]
 pub struct Files {
     files: BTreeMap<PathBuf, File>,
+    /// Entries of the folders read that were not taken, and why.
+    refused: Vec<Refused>,
+}
+
+/// The largest file read from a folder: source files are far smaller, and a file of
+/// a GiB (sparse, say) must not be read into memory to find that out.
+pub const MAX_FILE: u64 = 1 << 20;
+
+/// An entry of a folder that was not read, by path relative to the course root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub path: PathBuf,
+    pub why: Refusal,
+}
+
+/// Why an entry was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A file larger than [`MAX_FILE`] (its size).
+    TooLarge(u64),
+    /// A symbolic link: it could point anywhere, the grader's files included.
+    Link,
+    /// A FIFO, socket or device: reading it could block or never end.
+    Special,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.display();
+        match self.why {
+            Refusal::TooLarge(size) => write!(
+                f,
+                "{path} ({}, over the {} limit)",
+                crate::runner::bytes(size as usize),
+                crate::runner::bytes(MAX_FILE as usize)
+            ),
+            Refusal::Link => write!(f, "{path} (a symbolic link)"),
+            Refusal::Special => write!(f, "{path} (not a regular file: a FIFO, socket or device)"),
+        }
+    }
 }
 
 impl Files {
@@ -105,6 +145,13 @@ impl Files {
         let mut files = Files::default();
         files.read_into(dir, Path::new(""))?;
         Ok(files)
+    }
+
+    /// What was found in the folders read but not taken: files over [`MAX_FILE`],
+    /// symbolic links and special files, none of them opened. Paths are relative to
+    /// the folder read, or to `under` after [`Files::replace`].
+    pub fn refused(&self) -> &[Refused] {
+        &self.refused
     }
 
     /// The files under `under` (relative to the course root, e.g. `exercises`) as
@@ -158,8 +205,15 @@ impl Files {
     /// `with`, whose paths are relative to that folder.
     pub fn replace(&mut self, under: &Path, with: Files) {
         self.files.retain(|path, _| !path.starts_with(under));
+        self.refused.retain(|refused| !refused.path.starts_with(under));
         for (path, file) in with.files {
             self.files.insert(under.join(path), file);
+        }
+        for refused in with.refused {
+            self.refused.push(Refused {
+                path: under.join(refused.path),
+                ..refused
+            });
         }
     }
 
@@ -247,14 +301,26 @@ impl Files {
         Ok(())
     }
 
+    /// Reads `from` (a file or a folder, recursively) as `at`: regular files up to
+    /// [`MAX_FILE`]; anything else is named in [`Files::refused`] without being opened.
     fn read_into(&mut self, from: &Path, at: &Path) -> Result<(), CopyError> {
         let meta = std::fs::symlink_metadata(from)?;
+        let refusal = match meta.file_type() {
+            kind if kind.is_file() && meta.len() > MAX_FILE => Some(Refusal::TooLarge(meta.len())),
+            kind if kind.is_symlink() => Some(Refusal::Link),
+            kind if !kind.is_file() && !kind.is_dir() => Some(Refusal::Special),
+            _ => None,
+        };
+        if let Some(why) = refusal {
+            self.refused.push(Refused {
+                path: at.to_path_buf(),
+                why,
+            });
+            return Ok(());
+        }
         if meta.is_file() {
             let executable = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
-            return self.insert(at.to_path_buf(), std::fs::read(from)?, executable);
-        }
-        if !meta.is_dir() {
-            return Ok(());
+            return self.insert(at.to_path_buf(), read_at_most(from, MAX_FILE)?, executable);
         }
         for entry in std::fs::read_dir(from)? {
             let entry = entry?;
@@ -266,6 +332,15 @@ impl Files {
         }
         Ok(())
     }
+}
+
+/// A file's content, never more than `max` bytes of it (a file that grew since its
+/// size was read is cut, not read on for ever).
+fn read_at_most(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(max).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Rewrites the path dependencies of a stub's manifest to the reference packages.
@@ -372,6 +447,26 @@ impl CourseCopy {
     /// The copy's root: build in it as in the course (`build(copy.root(), …)`).
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// What a build of the copy needs to read: its manifests and package folders,
+    /// not its `target/`.
+    pub fn sources(&self) -> Vec<PathBuf> {
+        WORKSPACE.iter().map(|top| self.root.join(top)).collect()
+    }
+
+    /// A target folder for a build of untrusted code in this copy, beside it (not
+    /// inside, so no walk of the copy meets it), made fresh: see
+    /// [`super::fresh_target`]. Its dependencies come from the trusted target of the
+    /// course at `course`.
+    pub fn fresh_target(&self, course: &Path) -> std::io::Result<PathBuf> {
+        let mut name = self.root.file_name().unwrap_or_default().to_os_string();
+        name.push(".target");
+        super::fresh_target::fresh_target(
+            &self.root.with_file_name(name),
+            &target_dir(course),
+            &course.join("Cargo.lock"),
+        )
     }
 }
 

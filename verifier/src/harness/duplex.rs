@@ -8,11 +8,13 @@
 //! and inject faults: cut both directions after the n-th message, or kill one peer.
 
 use crate::harness::timeline::{Recorder, Timeline, What, probe};
+use crate::runner::lines::{Next, without_newline};
 use crate::runner::{
-    Backoff, Ending, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group,
+    Backoff, Ending, Invocation, Limits, Lines, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group,
 };
 use nix::unistd::Pid;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Write};
+use std::process::ChildStdout;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -127,7 +129,7 @@ pub fn run(
             recorder.record("A", What::Started { command: command_a });
             let mut b = Spawned::start(b, wiring(Stdin::Piped, Stdout::Piped, stderr_b), limits)?;
             recorder.record("B", What::Started { command: command_b });
-            let relay = Relay::start(&mut a, &mut b, fault, observer, limits.max_output, &recorder)?;
+            let relay = Relay::start(&mut a, &mut b, fault, observer, &recorder)?;
             let outcome = finish(a, b, started, limits, &recorder);
             Ok(relay.complete(outcome, &recorder))
         }
@@ -214,7 +216,6 @@ struct Shared {
     group_a: Pid,
     events: Mutex<Vec<Event>>,
     observer: Option<Observer>,
-    max_line: usize,
     recorder: Recorder,
 }
 
@@ -235,12 +236,11 @@ impl Relay {
         b: &mut Spawned,
         fault: Fault,
         observer: Option<Observer>,
-        max_line: usize,
         recorder: &Recorder,
     ) -> io::Result<Relay> {
         let missing = || io::Error::other("a relayed program's pipes were not set up");
-        let out_a = a.take_stdout().ok_or_else(missing)?;
-        let out_b = b.take_stdout().ok_or_else(missing)?;
+        let out_a = a.take_stdout_lines().ok_or_else(missing)?;
+        let out_b = b.take_stdout_lines().ok_or_else(missing)?;
         let shared = Arc::new(Shared {
             forwarded: AtomicUsize::new(0),
             fault,
@@ -250,14 +250,10 @@ impl Relay {
             group_a: a.group(),
             events: Mutex::new(Vec::new()),
             observer,
-            max_line,
             recorder: recorder.clone(),
         });
         let (done_sender, done) = mpsc::channel();
-        for (direction, source) in [
-            (Direction::AtoB, Box::new(out_a) as Box<dyn Read + Send>),
-            (Direction::BtoA, Box::new(out_b)),
-        ] {
+        for (direction, source) in [(Direction::AtoB, out_a), (Direction::BtoA, out_b)] {
             let shared = shared.clone();
             let done_sender = done_sender.clone();
             thread::spawn(move || {
@@ -292,28 +288,24 @@ impl Relay {
 
 impl Shared {
     /// Forwards lines from one program's stdout to the other's stdin until
-    /// end-of-file, recording each and applying the fault.
-    fn pump(&self, direction: Direction, source: Box<dyn Read + Send>) {
-        let mut reader = BufReader::new(source);
-        let mut line = Vec::new();
+    /// end-of-file, recording each and applying the fault. A line longer than
+    /// [`MAX_LINE`](crate::runner::MAX_LINE) is not read: the stream is cut, and the
+    /// program's ending names the line.
+    fn pump(&self, direction: Direction, mut source: Lines<ChildStdout>) {
         loop {
-            line.clear();
-            let read = (&mut reader)
-                .take(self.max_line as u64 + 1)
-                .read_until(b'\n', &mut line);
-            match read {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            if line.len() > self.max_line {
-                // A line longer than the cap: treat the stream as garbage and cut it.
-                self.cut();
-            }
+            let line = match source.next_line() {
+                Next::Line(line) => line,
+                Next::End => break,
+                Next::TooLong(_) => {
+                    self.cut();
+                    break;
+                }
+            };
             let forwarded = !self.fired.load(Ordering::SeqCst) || self.fault == Fault::None;
-            let forwarded = forwarded && self.forward(direction, &line);
+            let forwarded = forwarded && self.forward(direction, line);
             let event = Event {
                 direction,
-                raw: line.strip_suffix(b"\n").unwrap_or(&line).to_vec(),
+                raw: without_newline(line).to_vec(),
                 forwarded,
             };
             let (lane, to) = direction.lanes();
@@ -481,6 +473,21 @@ mod tests {
         // The relay's kill ended it, not the time limit (which would read as a timeout):
         // asserted by what happened, never by how long it took on a busy machine.
         assert!(out.fault_fired);
+        Ok(())
+    }
+
+    #[test]
+    fn a_line_without_end_cuts_the_stream_and_names_its_printer() -> io::Result<()> {
+        // A prints 64 MiB without a newline: the relay reads 1 MiB of it, no more.
+        let a = sh("head -c 67108864 /dev/zero; sleep 30");
+        let b = sh("cat >/dev/null; echo b-saw-eof >&2");
+        let out = run(&a, &b, relay(Fault::None), captured(), &limits())?;
+        assert_eq!(
+            out.a,
+            Ending::LineTooLong(crate::runner::MAX_LINE, crate::runner::OutputStream::Stdout)
+        );
+        assert_eq!(out.stderr_b, b"b-saw-eof\n");
+        assert!(out.events.is_empty());
         Ok(())
     }
 

@@ -6,6 +6,8 @@
 //! - [`target_dir`]: where cargo builds a checkout, and where its executables are kept.
 //! - [`seed`]: a target directory of its own, seeded with the course's compiled
 //!   dependencies (for a copy that builds untrusted code).
+//! - [`fresh_target`]: an empty target folder for each build of someone else's code,
+//!   seeded (by [`seed`]) with the course's compiled dependencies.
 //! - [`trial`]: the API a check is written against, and the shape of an exercise
 //!   (its programs, checks and hints: no instances); it keeps transcript and evidence.
 //! - [`diagram`]: a timeline drawn as a sequence diagram for the terminal.
@@ -23,6 +25,7 @@ pub mod course_copy;
 pub mod diagnosis;
 pub mod diagram;
 pub mod duplex;
+pub mod fresh_target;
 pub mod patience;
 pub mod ports;
 pub mod records;

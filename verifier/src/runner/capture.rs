@@ -1,8 +1,9 @@
 //! Output capture: each pipe is read on a thread, at most a cap kept; a program that
 //! writes more raises the flood flag and is stopped.
 
-use super::OutputStream;
-use std::io::{self, Read};
+use super::lines::{Flood, Lines, Next, without_newline};
+use super::{Ending, OutputStream};
+use std::io::Read;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -30,7 +31,7 @@ impl Capture {
         let (sender, done) = mpsc::channel();
         let shared = kept.clone();
         thread::spawn(move || {
-            read_capped(pipe, cap, &shared, || flood.raise(stream));
+            read_capped(pipe, cap, &shared, || flood.raise(Ending::Flooded(cap, stream)));
             let _ = sender.send(());
         });
         Capture {
@@ -71,30 +72,12 @@ fn read_capped<R: Read>(mut pipe: R, cap: usize, kept: &Mutex<Vec<u8>>, flooded:
     }
 }
 
-/// The flood flag shared by a program's captures: the first stream to overflow wins.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Flood(Arc<Mutex<Option<OutputStream>>>);
-
-impl Flood {
-    fn raise(&self, stream: OutputStream) {
-        if let Ok(mut flooded) = self.0.lock() {
-            flooded.get_or_insert(stream);
-        }
-    }
-
-    pub(super) fn stream(&self) -> Option<OutputStream> {
-        self.0.lock().ok().and_then(|flooded| *flooded)
-    }
-}
-
-/// Copies lines from a pipe to our stderr, each behind `prefix`, until end-of-file.
-pub(super) fn forward_lines<R: Read>(pipe: R, prefix: &str) {
-    use std::io::BufRead;
-    let mut reader = io::BufReader::new(pipe);
-    let mut line = Vec::new();
-    while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
-        let text = String::from_utf8_lossy(&line);
-        eprintln!("{prefix}{}", text.trim_end_matches(['\n', '\r']));
-        line.clear();
+/// Copies lines from a pipe to our stderr, each behind `prefix`, until end-of-file
+/// or a line too long (which stops the copy: the program's next write fails).
+pub(super) fn forward_lines<R: Read>(pipe: R, prefix: &str, flood: Flood) {
+    let mut lines = Lines::new(pipe).telling(flood, OutputStream::Stderr);
+    while let Next::Line(line) = lines.next_line() {
+        let text = String::from_utf8_lossy(without_newline(line));
+        eprintln!("{prefix}{}", text.trim_end_matches('\r'));
     }
 }

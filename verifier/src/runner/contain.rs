@@ -3,6 +3,7 @@
 
 use super::launch::Spec;
 use super::platform::{RunCgroup, degraded, platform};
+use super::sandbox::NetworkPolicy;
 use super::sandbox::resolve_executable;
 use super::{Invocation, Resources, Sandbox};
 use nix::errno::Errno;
@@ -26,6 +27,7 @@ pub(super) fn contain(
     invocation: &Invocation,
     resources: Option<&Resources>,
     sandbox: Option<&Sandbox>,
+    network: Option<&NetworkPolicy>,
 ) -> io::Result<Contained> {
     let program = invocation
         .argv
@@ -52,6 +54,10 @@ pub(super) fn contain(
         (Ok(()), Some(given)) => Some(given.clone()),
         (Ok(()), None) => Some(Sandbox::for_program(invocation, &executable)),
     };
+    let sandbox = sandbox.map(|sandbox| Sandbox {
+        network: network.cloned(),
+        ..sandbox
+    });
     let tmp = sandbox.as_ref().and_then(|s| s.tmp.clone());
     if let Some(tmp) = &tmp {
         std::fs::create_dir_all(tmp)?;

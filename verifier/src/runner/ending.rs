@@ -17,6 +17,9 @@ pub enum Ending {
     TimedOut(Duration),
     /// It printed more than the output cap on a stream, and was killed.
     Flooded(usize, OutputStream),
+    /// It printed a line longer than the cap (in bytes) without a newline, and was
+    /// stopped (the verifier reads no further).
+    LineTooLong(usize, OutputStream),
     /// It ran into a resource limit, as the verifier observed.
     OverLimit(Limit),
 }
@@ -28,7 +31,21 @@ pub enum OutputStream {
     Stderr,
 }
 
+impl OutputStream {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputStream::Stdout => "stdout",
+            OutputStream::Stderr => "stderr",
+        }
+    }
+}
+
 impl Ending {
+    /// It overflowed what the verifier reads of it: too much output, or a line too long.
+    pub fn flooded(self) -> bool {
+        matches!(self, Ending::Flooded(..) | Ending::LineTooLong(..))
+    }
+
     pub fn success(self) -> bool {
         self == Ending::Exited(0)
     }
@@ -43,11 +60,18 @@ impl Ending {
             },
             Ending::TimedOut(limit) => format!("was still running after {}", seconds(limit)),
             Ending::Flooded(cap, stream) => {
-                let stream = match stream {
-                    OutputStream::Stdout => "stdout",
-                    OutputStream::Stderr => "stderr",
-                };
-                format!("printed more than {} on {stream} and was stopped", bytes(cap))
+                format!(
+                    "printed more than {} on {} and was stopped",
+                    bytes(cap),
+                    stream.name()
+                )
+            }
+            Ending::LineTooLong(cap, stream) => {
+                format!(
+                    "{} on {} and was stopped",
+                    super::lines::too_long(cap),
+                    stream.name()
+                )
             }
             Ending::OverLimit(limit) => describe_limit(limit),
         }
@@ -133,6 +157,10 @@ mod tests {
         assert_eq!(
             Ending::Flooded(1 << 20, OutputStream::Stderr).describe(),
             "printed more than 1 MiB on stderr and was stopped"
+        );
+        assert_eq!(
+            Ending::LineTooLong(1 << 20, OutputStream::Stdout).describe(),
+            "printed a line of more than 1 MiB without a newline on stdout and was stopped"
         );
         assert_eq!(Ending::Signalled(11).describe(), "was killed by SIGSEGV");
     }

@@ -1,6 +1,7 @@
 //! The launcher: the verifier binary, started as `verifier __contain SPEC -- CMD…`,
 //! contains itself and then becomes the program. In this order it joins the run's
-//! cgroups, sets its resource limits (setrlimit), applies the sandbox, and execs
+//! cgroups, sets its resource limits (setrlimit), (as root) enters a private IPC
+//! namespace, applies the sandbox, (as root) drops every capability, and execs
 //! CMD — so the program, from its first instruction, and everything it starts are
 //! bound by all of them. (The workspace forbids `unsafe`, and so `pre_exec`: a
 //! second exec is the safe way to run code between fork and exec.)
@@ -26,7 +27,7 @@ pub const SUBCOMMAND: &str = "__contain";
 pub const REFUSED: u8 = 125;
 
 /// Bumped when [`Spec`] changes, so a stale launcher refuses instead of misreading.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// What the launcher applies before it execs the program.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,7 +106,14 @@ fn contain(args: &[OsString]) -> anyhow::Result<Never> {
     limit(Resource::RLIMIT_AS, spec.address_space)?;
     limit(Resource::RLIMIT_FSIZE, spec.file_size)?;
     if let Some(sandbox) = &spec.sandbox {
+        let root = nix::unistd::geteuid().is_root();
+        if root {
+            private_ipc()?;
+        }
         apply_sandbox(sandbox)?;
+        if root {
+            drop_capabilities()?;
+        }
     }
     let error = std::process::Command::new(command.0).args(command.1).exec();
     Err(error).with_context(|| format!("cannot execute {}", command.0.to_string_lossy()))
@@ -126,4 +134,44 @@ fn apply_sandbox(sandbox: &Sandbox) -> anyhow::Result<()> {
 #[cfg(not(target_os = "linux"))]
 fn apply_sandbox(_: &Sandbox) -> anyhow::Result<()> {
     bail!("this platform has no sandbox")
+}
+
+/// Started as root: a private IPC namespace, so the SysV shared memory and message
+/// queues and the POSIX queues the program makes are its own, and die with it
+/// (they would otherwise outlive it, and every cap).
+#[cfg(target_os = "linux")]
+fn private_ipc() -> anyhow::Result<()> {
+    use nix::sched::{CloneFlags, unshare};
+    unshare(CloneFlags::CLONE_NEWIPC).context("a private IPC namespace (unshare)")
+}
+
+/// Started as root: the program keeps uid 0 (so it can use the files the verifier
+/// made for it) but no capability. With the bounding and inheritable sets empty,
+/// exec gives root no capability back, and Landlock has set no_new_privs, so no
+/// setuid program returns them: no device nodes, no raw sockets, no mounts, no
+/// reading past file permissions. Dropped after the sandbox, which root may set up
+/// either way.
+#[cfg(target_os = "linux")]
+fn drop_capabilities() -> anyhow::Result<()> {
+    use caps::CapSet;
+    for set in [
+        CapSet::Ambient,
+        CapSet::Bounding,
+        CapSet::Inheritable,
+        CapSet::Effective,
+        CapSet::Permitted,
+    ] {
+        caps::clear(None, set).map_err(|e| anyhow::anyhow!("dropping the {set:?} capabilities: {e}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn private_ipc() -> anyhow::Result<()> {
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn drop_capabilities() -> anyhow::Result<()> {
+    Ok(())
 }

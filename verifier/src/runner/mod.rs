@@ -12,8 +12,11 @@
 //!
 //! Files, one concern each: `limits` (what a run may use), `invocation` (what runs),
 //! `spawn` (a run's life), `capture` (its output), `ending` (how it ended, in words),
-//! `contain` and `launch` (the launcher), `sandbox`, `disk` (the folder cap),
-//! `reaper`, `watchdog` and `scratch` (nothing left behind), `platform` (what this
+//! `contain` and `launch` (the launcher), `sandbox`, `environment` (the allow-list
+//! an untrusted run starts with), `disk` (the folder cap),
+//! `lines` (a program's output, line by line, each line capped), `waiting` (what
+//! runs now, for a check that seems stuck), `reaper`, `watchdog` and `scratch`
+//! (nothing left behind), `platform` (what this
 //! machine enforces), `linux/` (cgroups, Landlock, /proc) and `portable` (the rest),
 //! `quote` and `human` (words for people). Only this folder names a platform.
 
@@ -21,10 +24,12 @@ mod capture;
 mod contain;
 mod disk;
 mod ending;
+mod environment;
 mod human;
 mod invocation;
 pub mod launch;
 mod limits;
+pub mod lines;
 #[cfg(target_os = "linux")]
 mod linux;
 mod platform;
@@ -34,18 +39,22 @@ mod reaper;
 mod sandbox;
 mod scratch;
 mod spawn;
+mod waiting;
 mod watchdog;
 
 pub use ending::{Ending, OutputStream};
+pub use environment::LANG;
 pub use human::{bytes, seconds};
 pub use invocation::Invocation;
 pub use limits::{Limit, Limits, MIN_MEMORY, MIN_TIMEOUT, Resources};
+pub use lines::{Lines, MAX_LINE};
 pub use platform::{not_isolated, protection_notes};
 pub use quote::quote;
 pub use reaper::{UndoGuard, adopt_orphans, kill_children_on_signals, kill_orphans, undo_on_signal_exit};
-pub use sandbox::Sandbox;
+pub use sandbox::{NetworkPolicy, Sandbox, Toolchain};
 pub use scratch::{keep, kept_folder, scratch_dir, scratch_root};
 pub use spawn::{Backoff, Finished, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group};
+pub use waiting::waiting_for;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -56,7 +65,7 @@ pub fn run(invocation: &Invocation, input: Option<&[u8]>, limits: &Limits) -> io
 }
 
 /// Like [`run`], in the given sandbox: for builds of untrusted code
-/// (`run_in(&cargo, None, &limits, &Sandbox::for_build(root, target))`).
+/// (`run_in(&cargo, None, &limits, &Sandbox::for_build(&[root], target))`).
 pub fn run_in(
     invocation: &Invocation,
     input: Option<&[u8]>,

@@ -23,6 +23,8 @@ pub(super) struct Platform {
     pub launcher: Option<PathBuf>,
     /// Whether programs can be sandboxed; if not, why.
     pub isolation: anyhow::Result<()>,
+    /// Whether a sandboxed program's TCP ports can be restricted; if not, why.
+    pub network: anyhow::Result<()>,
     #[cfg(target_os = "linux")]
     pub hierarchy: Option<super::linux::cgroup::Hierarchy>,
 }
@@ -43,6 +45,10 @@ pub(super) fn platform() -> &'static Platform {
                 (true, _) => Err(anyhow!(portable::NOT_ISOLATED)),
                 (false, None) => Err(anyhow!(NO_LAUNCHER)),
                 (false, Some(_)) => probe_isolation(),
+            },
+            network: match portable {
+                true => Err(anyhow!(portable::NETWORK_NOT_ISOLATED)),
+                false => probe_network(),
             },
             launcher,
             #[cfg(target_os = "linux")]
@@ -68,6 +74,21 @@ fn probe_isolation() -> anyhow::Result<()> {
 fn probe_isolation() -> anyhow::Result<()> {
     Err(anyhow!(portable::NOT_ISOLATED))
 }
+
+#[cfg(target_os = "linux")]
+fn probe_network() -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    super::linux::landlock::probe_network().context("network not isolated")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn probe_network() -> anyhow::Result<()> {
+    Err(anyhow!(portable::NETWORK_NOT_ISOLATED))
+}
+
+/// Why, when the verifier is not root, programs share the machine's IPC.
+const IPC_NOT_ISOLATED: &str = "IPC not isolated: the verifier was not started as root, so the SysV shared memory, \
+     message queues and POSIX queues a program makes are not in a namespace of their own: they can outlive it, uncounted";
 
 const NO_LAUNCHER: &str = "not isolated and no limits enforced: the launcher (the `verifier` binary) was not found; \
      build it, or set REPLICATE_LAUNCHER to its path";
@@ -109,6 +130,16 @@ pub fn protection_notes() -> Vec<String> {
     }
     if let Err(why) = &platform.isolation {
         notes.push(format!("{why:#}"));
+    }
+    // Without a sandbox there is no network rule either: "not isolated" says it all.
+    if let Err(why) = &platform.network
+        && (platform.isolation.is_ok() || platform.portable)
+    {
+        notes.push(format!("{why:#}"));
+    }
+    #[cfg(target_os = "linux")]
+    if platform.isolation.is_ok() && !nix::unistd::geteuid().is_root() {
+        notes.push(IPC_NOT_ISOLATED.to_string());
     }
     #[cfg(target_os = "linux")]
     if !platform.portable {

@@ -14,6 +14,10 @@ killing processes that leave their process group (no subreaper)";
 pub const NOT_ISOLATED: &str = "not isolated: this platform has no sandbox for programs \
 (they can read and write whatever your user can)";
 
+/// Why a program's network is not isolated here.
+pub const NETWORK_NOT_ISOLATED: &str = "network not isolated: this platform cannot restrict the ports a program \
+binds and connects to (it can reach other runs and bypass the checks' relays)";
+
 /// The portable stand-in for a run's cgroup: there is none, so it caps, counts and
 /// holds nothing.
 #[cfg_attr(target_os = "linux", allow(dead_code))]

@@ -8,8 +8,11 @@
 //! beside it) and what its command line names (a script and its folder), and may
 //! write only its working folder, where `TMPDIR` points too. Everything else — the
 //! course checkout, `target/`, the snapshots, other checks' folders, `$HOME` — is
-//! out of its reach. A build of untrusted code may read the toolchain and the
-//! course copy, and write only its target folder.
+//! out of its reach. A build of untrusted code may read the system's programs and
+//! libraries, the toolchain, the registry's sources and the course copy's sources,
+//! and write only its target folder. Nobody may make a device node,
+//! and sockets and FIFOs only where it may write. A networked program may bind
+//! and connect only the TCP ports its check gave it ([`NetworkPolicy`]).
 
 use super::Invocation;
 use serde::{Deserialize, Serialize};
@@ -26,6 +29,18 @@ pub struct Sandbox {
     pub files: Vec<PathBuf>,
     /// The temporary folder it gets as `TMPDIR` (made before it starts).
     pub tmp: Option<PathBuf>,
+    /// The TCP ports it may bind and connect to; `None`: any (network not isolated).
+    #[serde(default)]
+    pub network: Option<NetworkPolicy>,
+}
+
+/// The TCP ports a networked program may use: its own to listen on, and those of its
+/// check's relays and servers to dial. Every other bind or connect is refused, so it
+/// can reach neither another run nor a neighbour behind its relay's back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkPolicy {
+    pub bind: Vec<u16>,
+    pub connect: Vec<u16>,
 }
 
 /// What every program needs to run at all: libraries, interpreters, configuration,
@@ -46,6 +61,51 @@ const SYSTEM_READ: &[&str] = &[
     "/dev/zero",
     "/dev/full",
 ];
+
+/// What a build needs of the system: programs (the linker), libraries, the dynamic
+/// loader's configuration, the kernel's views of itself and randomness. No `/etc`
+/// beyond the loader's files, no `/dev/zero`.
+const BUILD_SYSTEM_READ: &[&str] = &[
+    "/usr",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/bin",
+    "/sbin",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/proc",
+    "/sys",
+    "/dev/urandom",
+    "/dev/random",
+];
+
+/// Where the Rust toolchain and cargo's registry are, for this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toolchain {
+    /// `CARGO_HOME`, else `~/.cargo`.
+    pub cargo_home: Option<PathBuf>,
+    /// `RUSTUP_HOME`, else `~/.rustup`.
+    pub rustup_home: Option<PathBuf>,
+}
+
+impl Toolchain {
+    pub fn of_this_process() -> Toolchain {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let from_env = |var: &str, default: &str| {
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(default)))
+        };
+        Toolchain {
+            cargo_home: from_env("CARGO_HOME", ".cargo"),
+            rustup_home: from_env("RUSTUP_HOME", ".rustup"),
+        }
+    }
+}
 
 /// Devices every program may write to.
 const SYSTEM_FILES: &[&str] = &["/dev/null"];
@@ -90,27 +150,33 @@ impl Sandbox {
     }
 
     /// The sandbox of a build of untrusted code (cargo, rustc, build scripts, proc
-    /// macros): the system and the toolchain (`RUSTUP_HOME`, `CARGO_HOME`) and the
-    /// workspace, read-only; `target_dir` writable, with `TMPDIR` inside. Crates are
+    /// macros): the system's programs and libraries (not `/etc`, so no `/etc/shadow`,
+    /// and no `/dev/zero` to read for ever), the toolchain (`RUSTUP_HOME`) and the
+    /// registry's sources (`CARGO_HOME/registry`, not its configuration or
+    /// credentials), and `sources` (the copy's manifests and source folders, not its
+    /// `target/`), read-only; `target_dir` writable, with `TMPDIR` inside. Crates are
     /// not downloaded in here: build offline, from a registry the trusted build filled.
-    pub fn for_build(workspace_root: &Path, target_dir: &Path) -> Sandbox {
-        let mut sandbox = Sandbox::system();
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let from_env = |var: &str, default: &str| {
-            std::env::var_os(var)
-                .map(PathBuf::from)
-                .or_else(|| home.as_ref().map(|h| h.join(default)))
+    pub fn for_build(sources: &[PathBuf], target_dir: &Path) -> Sandbox {
+        let existing = |paths: &[&str]| -> Vec<PathBuf> {
+            paths.iter().map(PathBuf::from).filter(|p| p.exists()).collect()
         };
-        let cargo_home = from_env("CARGO_HOME", ".cargo");
-        sandbox.read.extend(from_env("RUSTUP_HOME", ".rustup"));
-        if let Some(cargo_home) = &cargo_home {
-            sandbox.read.push(cargo_home.clone());
+        let mut sandbox = Sandbox {
+            read: existing(BUILD_SYSTEM_READ),
+            files: existing(SYSTEM_FILES),
+            ..Sandbox::default()
+        };
+        let toolchain = Toolchain::of_this_process();
+        sandbox.read.extend(toolchain.rustup_home);
+        if let Some(cargo_home) = &toolchain.cargo_home {
+            for shared in ["bin", "registry", "git"] {
+                sandbox.read.push(cargo_home.join(shared));
+            }
             // Cargo locks its package cache even when it downloads nothing.
             for lock in [".package-cache", ".package-cache-mutate", ".global-cache"] {
                 sandbox.files.push(cargo_home.join(lock));
             }
         }
-        sandbox.read.push(workspace_root.to_path_buf());
+        sandbox.read.extend(sources.iter().cloned());
         sandbox.write.push(target_dir.to_path_buf());
         sandbox.tmp = Some(target_dir.join("tmp"));
         sandbox

@@ -3,11 +3,15 @@
 //! and ended — killed with its whole group and cgroup when dropped, so no path out
 //! of a check (success, failure, a harness bug) leaves anything running.
 
-use super::capture::{Capture, Flood, forward_lines};
+use super::capture::{Capture, forward_lines};
 use super::contain::{Contained, contain};
 use super::disk::{DiskWatch, file_at_cap};
 use super::ending::{Observed, ending_of, over_limit};
-use super::{Ending, Invocation, Limits, OutputStream, Resources, Sandbox, reaper};
+use super::lines::Flood;
+use super::lines::Lines;
+use super::sandbox::NetworkPolicy;
+use super::waiting::Entry;
+use super::{Ending, Invocation, Limits, OutputStream, Resources, Sandbox, environment, reaper};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::io::{self, PipeReader, PipeWriter};
@@ -78,12 +82,13 @@ pub struct Spawned {
     stdout: Option<Capture>,
     stderr: Capture,
     flood: Flood,
-    max_output: usize,
     resources: Option<Resources>,
     cwd: PathBuf,
     cgroup: Option<super::platform::RunCgroup>,
     disk: Option<DiskWatch>,
     status: Option<ExitStatus>,
+    /// In the list of what the verifier waits for, while it lives.
+    _waiting: Entry,
 }
 
 impl Spawned {
@@ -103,17 +108,44 @@ impl Spawned {
         Spawned::start_contained(invocation, wiring, limits, Some(sandbox))
     }
 
+    /// Like [`Spawned::start`], for a networked program: where the sandbox applies,
+    /// it may bind and connect only the TCP ports `network` names.
+    pub fn start_networked(
+        invocation: &Invocation,
+        wiring: Wiring,
+        limits: &Limits,
+        network: &NetworkPolicy,
+    ) -> io::Result<Spawned> {
+        Spawned::start_contained_with(invocation, wiring, limits, None, Some(network))
+    }
+
     fn start_contained(
         invocation: &Invocation,
         wiring: Wiring,
         limits: &Limits,
         sandbox: Option<&Sandbox>,
     ) -> io::Result<Spawned> {
-        let Contained { argv, tmp, cgroup } = contain(invocation, limits.resources.as_ref(), sandbox)?;
+        Spawned::start_contained_with(invocation, wiring, limits, sandbox, None)
+    }
+
+    fn start_contained_with(
+        invocation: &Invocation,
+        wiring: Wiring,
+        limits: &Limits,
+        sandbox: Option<&Sandbox>,
+        network: Option<&NetworkPolicy>,
+    ) -> io::Result<Spawned> {
+        let Contained { argv, tmp, cgroup } =
+            contain(invocation, limits.resources.as_ref(), sandbox, network)?;
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
         let mut command = std::process::Command::new(program);
+        // An untrusted run (resources to cap, or a sandbox) sees none of the
+        // verifier's environment; a trusted tool keeps it.
+        if limits.resources.is_some() || sandbox.is_some() {
+            environment::allow_list(&mut command, &invocation.cwd, tmp.as_deref());
+        }
         command
             .args(args)
             .current_dir(&invocation.cwd)
@@ -130,9 +162,6 @@ impl Spawned {
             .stderr(Stdio::piped())
             // Group id = the child's pid: one killpg reaches it and all it starts.
             .process_group(0);
-        if let Some(tmp) = &tmp {
-            command.env("TMPDIR", tmp);
-        }
         let mut child = command.spawn()?;
         reaper::register(child.id() as i32);
         // The command holds the parent's copies of pipe ends given to the child:
@@ -161,7 +190,8 @@ impl Spawned {
                 flood.clone(),
             ),
             Stderr::Forwarded(prefix) => {
-                thread::spawn(move || forward_lines(stderr_pipe, &prefix));
+                let flood = flood.clone();
+                thread::spawn(move || forward_lines(stderr_pipe, &prefix, flood));
                 Capture::empty()
             }
         };
@@ -175,12 +205,12 @@ impl Spawned {
             stdout,
             stderr,
             flood,
-            max_output: limits.max_output,
             resources: limits.resources,
             cwd: invocation.cwd.clone(),
             cgroup,
             disk,
             status: None,
+            _waiting: Entry::new(invocation.short_line()),
         })
     }
 
@@ -193,15 +223,26 @@ impl Spawned {
         self.child.stdout.take()
     }
 
+    /// The stdout of a program started with [`Stdout::Piped`], line by line: a line
+    /// longer than [`MAX_LINE`](super::MAX_LINE) ends the reading and becomes the
+    /// program's ending ([`Ending::LineTooLong`]).
+    pub fn take_stdout_lines(&mut self) -> Option<Lines<ChildStdout>> {
+        let stdout = self.child.stdout.take()?;
+        Some(Lines::new(stdout).telling(self.flood.clone(), OutputStream::Stdout))
+    }
+
     /// How the program ended, if it has: exited, or flooded its captured output.
     /// Never waits.
     pub fn ending(&mut self) -> Option<Ending> {
+        // A line too long is not read, so the program's next write fails and it may
+        // exit of that first: the line is what ended it.
+        if let Some(line @ Ending::LineTooLong(..)) = self.flood.ending() {
+            return Some(line);
+        }
         if let Some(status) = self.poll() {
             return Some(ending_of(status));
         }
-        self.flood
-            .stream()
-            .map(|stream| Ending::Flooded(self.max_output, stream))
+        self.flood.ending()
     }
 
     fn poll(&mut self) -> Option<ExitStatus> {

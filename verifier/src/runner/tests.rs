@@ -231,7 +231,7 @@ fn a_build_sandbox_writes_only_its_target() -> io::Result<()> {
     let place = Place::new()?;
     let target = place.dir.path().join("target");
     std::fs::create_dir(&target)?;
-    let sandbox = Sandbox::for_build(&place.work(), &target);
+    let sandbox = Sandbox::for_build(&[place.work()], &target);
     let script = "echo x > ../target/built && echo target-ok; echo x > inside && echo inside-ok; cat Cargo.toml 2>/dev/null; true";
     std::fs::write(place.work().join("Cargo.toml"), "[workspace]\n")?;
     let trusted = Limits {
@@ -257,4 +257,30 @@ fn process_alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|stat| !stat.contains(") Z "))
         .unwrap_or(false)
+}
+
+/// An untrusted program sees the allow-list only, whatever the verifier's own
+/// environment holds (under `cargo test`: CARGO_*, RUST_*, the CI's variables).
+#[test]
+fn an_untrusted_program_starts_from_the_allow_list() -> io::Result<()> {
+    let place = Place::new()?;
+    let mut invocation = place.sh("cat /proc/$$/environ | tr '\\0' '\\n' | cut -d= -f1 | sort");
+    invocation.env.push(("SEED".into(), "7".into()));
+    let done = run(&invocation, None, &limits(5000))?;
+    let names = String::from_utf8_lossy(&done.stdout).into_owned();
+    let expected = match not_isolated() {
+        None => "HOME\nLANG\nPATH\nSEED\nTMPDIR\n",
+        Some(_) => "HOME\nLANG\nPATH\nSEED\n",
+    };
+    assert_eq!(
+        names,
+        expected,
+        "{:?} {}",
+        done.ending,
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let done = run(&place.sh("echo \"$HOME $LANG\""), None, &limits(5000))?;
+    let said = String::from_utf8_lossy(&done.stdout).into_owned();
+    assert_eq!(said, format!("{} {LANG}\n", place.work().display()));
+    Ok(())
 }

@@ -75,6 +75,22 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A string from a submission shown on a line of a report (a file name, a path):
+/// [`visible`], and line breaks and tabs shown as `\n` and `\t` too, so that it can
+/// never start a line of its own (a forged "7 of 7 checks passed").
+pub fn visible_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in visible(text).chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The whole human report of a verification: why nothing ran, or every check's verdict.
 /// Whatever a program printed is shown [`visible`].
 pub fn verification(verified: &Verification, all_failures: bool) -> String {
@@ -130,23 +146,42 @@ pub fn shown_command(run: &RunLog) -> String {
     )
 }
 
+/// What [`verification`] says after the check lines of a verification whose checks
+/// ran (empty if none ran): for a caller that printed those lines as they came.
+pub fn verification_rest(verified: &Verification, all_failures: bool) -> String {
+    match verified.not_run {
+        Some(_) => String::new(),
+        None => visible(&unescaped_rest(verified, all_failures)).into_owned(),
+    }
+}
+
+fn unescaped_rest(verified: &Verification, all_failures: bool) -> String {
+    let exercise = verified.exercise;
+    let options = Options {
+        all_failures,
+        seed: verified.seed,
+        solution: verified.side == Side::Reference,
+    };
+    let mut out = human_tail(exercise, &verified.checks, options);
+    if verified.stopped {
+        let _ = writeln!(
+            out,
+            "Stopped after {} of {} checks.",
+            verified.checks.len(),
+            exercise.checks.len()
+        );
+    }
+    out
+}
+
 fn unescaped_verification(verified: &Verification, all_failures: bool) -> String {
     let exercise = verified.exercise;
     let Some(not_run) = &verified.not_run else {
-        let options = Options {
-            all_failures,
-            seed: verified.seed,
-            solution: verified.side == Side::Reference,
-        };
-        let mut out = human(exercise, &verified.subject, &verified.checks, options);
-        if verified.stopped {
-            let _ = writeln!(
-                out,
-                "Stopped after {} of {} checks.",
-                verified.checks.len(),
-                exercise.checks.len()
-            );
+        let mut out = human_head(exercise, &verified.subject);
+        for result in &verified.checks {
+            out.push_str(&human_check_line(exercise, result));
         }
+        out.push_str(&unescaped_rest(verified, all_failures));
         return out;
     };
     let dir = exercise.dir(verified.side);
@@ -165,6 +200,9 @@ fn unescaped_verification(verified: &Verification, all_failures: bool) -> String
         NotRun::Build(error @ BuildError::TimedOut(_)) => format!(
             "Building {dir} failed: {error} (a build script or a dependency that never finishes?). No check could run.\n"
         ),
+        NotRun::Build(error @ BuildError::OverLimit(_)) => {
+            format!("Building {dir} failed: {error}. No check could run.\n")
+        }
         NotRun::Build(BuildError::Harness(message)) => {
             format!("The verifier could not build {dir}: {message}\n")
         }
@@ -195,27 +233,41 @@ pub fn congratulation(exercise: &Exercise, next: Option<&Exercise>, in_shell: bo
     }
 }
 
-/// The full human report of one exercise's checks.
+/// The full human report of one exercise's checks: [`human_head`], a
+/// [`human_check_line`] for each check, then [`human_tail`]. (`verify` prints the
+/// first two as the checks finish, so a hang never hides earlier results.)
 pub fn human(exercise: &Exercise, what: &str, results: &[CheckResult], options: Options) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "Exercise {}: {} ({what})", exercise.number, exercise.title);
-    let _ = writeln!(out);
-    let width = results.iter().map(|r| r.check.name.len()).max().unwrap_or(0);
+    let mut out = human_head(exercise, what);
     for result in results {
-        let mark = match result.verdict {
-            Verdict::Pass => "✓ pass ",
-            Verdict::Fail(_) => "✗ FAIL ",
-            Verdict::Error(_) => "! ERROR",
-        };
-        let _ = writeln!(
-            out,
-            "  {mark}  {:width$}  {}",
-            result.check.name, result.check.about
-        );
-        for figure in &result.measured {
-            let _ = writeln!(out, "             {:width$}  {figure}", "");
-        }
+        out.push_str(&human_check_line(exercise, result));
     }
+    out.push_str(&human_tail(exercise, results, options));
+    out
+}
+
+/// The report's first lines: which exercise, whose programs.
+pub fn human_head(exercise: &Exercise, what: &str) -> String {
+    format!("Exercise {}: {} ({what})\n\n", exercise.number, exercise.title)
+}
+
+/// One check's line (and its figures): `  ✓ pass   name  what it checks`.
+pub fn human_check_line(exercise: &Exercise, result: &CheckResult) -> String {
+    let width = exercise.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mark = match result.verdict {
+        Verdict::Pass => "✓ pass ",
+        Verdict::Fail(_) => "✗ FAIL ",
+        Verdict::Error(_) => "! ERROR",
+    };
+    let mut out = format!("  {mark}  {:width$}  {}\n", result.check.name, result.check.about);
+    for figure in &result.measured {
+        let _ = writeln!(out, "             {:width$}  {figure}", "");
+    }
+    out
+}
+
+/// The report after the check lines: the failures explained, the summary, notes.
+pub fn human_tail(exercise: &Exercise, results: &[CheckResult], options: Options) -> String {
+    let mut out = String::new();
     let mut expanded = 0;
     let failed = results.iter().filter(|r| r.verdict != Verdict::Pass).count();
     for result in results {

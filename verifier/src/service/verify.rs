@@ -232,7 +232,7 @@ fn prepare(request: &Request, observer: &dyn Observer) -> Result<(Programs, Opti
                 &package,
                 Profile::Dev,
                 request.build_timeout,
-                request.trust,
+                &request.trust,
                 &progress,
             )
             .map_err(NotRun::Build)?;

@@ -31,10 +31,10 @@ pub fn stubs_copy(edit: impl FnOnce(&mut Files)) -> CourseCopy {
 
 /// Copies the course's sources (not `target/`, not `.git/`, not `.replicate/`).
 pub fn copy_course(from: &Path, to: &Path) -> std::io::Result<()> {
-    copy_tree(from, to, &["target", ".git", ".replicate"])
+    copy_tree(from, to, &["target", ".git", ".replicate"]).map(|_| ())
 }
 
 /// Copies a folder recursively, leaving out any `target/`.
 pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    copy_tree(from, to, &["target"])
+    copy_tree(from, to, &["target"]).map(|_| ())
 }

@@ -46,7 +46,9 @@ pub struct Trees {
 /// Applies a round of changes (each with whatever its caller keeps beside it) and
 /// says what became of each, in order: **one** sled transaction over the four trees
 /// for the whole round, so that all of it is applied or, when sled fails, none (then
-/// every change of the round gets the error).
+/// every change of the round gets the error). A problem with one change alone (a
+/// pending record that cannot be encoded, or read back when it finishes) is that
+/// change's own `Err`, and the rest of the round still applies.
 ///
 /// - `Prepare`: `pending[txid]` = the [`Pending`] record as JSON → `Done::Recorded`.
 /// - `Decide`: the outcome word (`commit`/`abort`) in `decisions[txid]` and in

@@ -10,7 +10,7 @@ use crate::course::replication::wire::{Line, Message, decode};
 use crate::course::shapes::LOG_ENTRY;
 use crate::harness::records::parse_line;
 use crate::harness::trial::{Failure, LiveProcess, Relay, Trial, Who};
-use crate::runner::seconds;
+use crate::runner::{NetworkPolicy, seconds};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
@@ -138,7 +138,12 @@ impl Network {
         let shown = format!("$ {who}peer --db {db} --port PORT{connects} &   ({})", node.name);
         let printed: Arc<Mutex<Printed>> = Arc::default();
         let sink = printed.clone();
-        let process = LiveProcess::start(trial, node.who, "peer", &args, shown, move |line| {
+        // Its own port to listen on, its relays to dial: nothing else.
+        let network = NetworkPolicy {
+            bind: vec![node.port],
+            connect: node.dials.clone(),
+        };
+        let process = LiveProcess::start(trial, (node.who, "peer", &args), &network, shown, move |line| {
             record_line(line, &sink)
         })?;
         node.process = Some(process);
@@ -438,6 +443,22 @@ impl Network {
             let when = node.event.as_deref().unwrap_or("while the network was running");
             return Some(format!("{name} {} {when}", ending.describe()).into());
         }
+        for link in &self.links {
+            let sender = match link.relay.line_too_long() {
+                Some(true) => (link.dialler, link.listener),
+                Some(false) => (link.listener, link.dialler),
+                None => continue,
+            };
+            if sender.0 == index {
+                let to = &self.nodes[sender.1].name;
+                return Some(format!(
+                    "{name} sent {to} a line of more than {} without a newline (through the relay, which closed the connection)",
+                    crate::runner::bytes(crate::runner::MAX_LINE)
+                )
+                .into());
+            }
+        }
+        let node = &mut self.nodes[index];
         let printed = node.printed.lock().ok()?;
         if let Some(garbage) = printed.garbage.first() {
             return Some(format!("{name} printed a line that is not a record: {garbage}").into());

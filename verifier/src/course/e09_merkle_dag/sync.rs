@@ -275,8 +275,13 @@ pub fn copied_directory_refused(trial: &mut Trial) -> Result<(), Failure> {
     let first = add_many(trial, "alice.db", "a", 2)?;
     trial.show("$ cp -r alice.db bob.db");
     let dir = trial.dir().to_path_buf();
-    copy_tree(&dir.join("alice.db"), &dir.join("bob.db"), &[])
+    let copied = copy_tree(&dir.join("alice.db"), &dir.join("bob.db"), &[])
         .map_err(|e| Failure::new(format!("the verifier could not copy alice.db: {e}")))?;
+    if let Some(skipped) = copied.skipped_list() {
+        return Err(trial
+            .fail(format!("alice.db holds what is not a file or a folder: {skipped}; the verifier's `cp -r` left it out"))
+            .detail("A database folder holds files and folders only: a FIFO, a socket or a device node in it is a leftover that would hang or break a copy."));
+    }
     let log = first[0].log.clone();
     let from_alice = add(trial, "alice.db", &[], "from alice")?;
     let from_bob = add(trial, "bob.db", &[], "from bob")?;
@@ -346,7 +351,7 @@ fn with_fault(trial: &mut Trial, fault: Fault, what: &str) -> Result<(), Failure
     trial.show("$ replicate alice.db ⇄ replicate bob.db");
     trial.note(what);
     for (ending, name, stderr) in [(run.a, "A", &run.stderr_a), (run.b, "B", &run.stderr_b)] {
-        if let Ending::TimedOut(_) | Ending::Flooded(..) = ending {
+        if matches!(ending, Ending::TimedOut(_)) || ending.flooded() {
             let mut failure = trial
                 .fail(format!("{name} {} after the stream broke", ending.describe()))
                 .detail(

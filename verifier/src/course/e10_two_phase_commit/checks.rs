@@ -17,8 +17,9 @@ use std::time::Duration;
 const STEP: Duration = Duration::from_secs(5);
 /// A participant prints `blocked` after ~1 s without a decision; this is its budget.
 const BLOCKED_WITHIN: Duration = Duration::from_secs(8);
-/// How long the verifier watches blocked participants for a decision taken alone.
-const WATCH: Duration = Duration::from_millis(1500);
+/// How long the verifier watches blocked participants for a decision taken alone:
+/// longer than a participant that "gives up after a while" would wait.
+const WATCH: Duration = Duration::from_millis(3000);
 /// How long a restarted cluster may take to finish a pending transaction.
 const CONVERGE: Duration = Duration::from_secs(10);
 /// --min-consensus of the checks' clusters of three.
@@ -91,7 +92,7 @@ fn prepared(cluster: &mut Cluster, trial: &mut Trial, index: usize, key: &str) -
                 trial,
                 Failure::new(format!(
                     "{name} never printed {{\"event\":\"prepared\",\"key\":\"{key}\",…}} within {}",
-                    crate::runner::seconds(STEP)
+                    crate::runner::seconds(crate::harness::patience::stretch(STEP))
                 ))
                 .detail(
                     "A participant records the prepared write durably, prints `prepared`, then votes yes.",
@@ -102,14 +103,14 @@ fn prepared(cluster: &mut Cluster, trial: &mut Trial, index: usize, key: &str) -
 }
 
 /// Waits until a gate holds at least one message.
-fn until_held(
+pub(super) fn until_held(
     cluster: &mut Cluster,
     trial: &mut Trial,
     from: usize,
     to: usize,
     what: &str,
 ) -> Result<(), Failure> {
-    let deadline = std::time::Instant::now() + STEP;
+    let deadline = std::time::Instant::now() + crate::harness::patience::stretch(STEP);
     while cluster.held(from, to) == 0 {
         cluster.healthy(trial)?;
         if std::time::Instant::now() >= deadline {
@@ -118,7 +119,7 @@ fn until_held(
                 trial,
                 Failure::new(format!(
                     "{a} never sent {what} to {b} within {}",
-                    crate::runner::seconds(STEP)
+                    crate::runner::seconds(crate::harness::patience::stretch(STEP))
                 )),
             ));
         }
@@ -212,7 +213,8 @@ pub(super) fn not_enough_peers(trial: &mut Trial) -> Result<(), Failure> {
 }
 
 pub(super) fn participant_dies_before_voting(trial: &mut Trial) -> Result<(), Failure> {
-    let mut c = Cluster::start(trial, &tested(3), MIN)?;
+    // --min-consensus 1: one yes vote then reaches it, and still it is not enough.
+    let mut c = Cluster::start(trial, &tested(3), 1)?;
     c.hold(trial, 0, 2, &["prepare"]);
     let write = c.start_write(trial, 0, &["put", "k", "v"])?;
     until_held(&mut c, trial, 0, 2, "`prepare`")?;
@@ -245,46 +247,78 @@ pub(super) fn participant_dies_before_voting(trial: &mut Trial) -> Result<(), Fa
 pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Failure> {
     let mut c = Cluster::start(trial, &tested(3), MIN)?;
     c.hold(trial, 0, 2, &["commit", "abort"]);
-    let mut write = c.start_write(trial, 0, &["put", "k", "v"])?;
+    let write = c.start_write(trial, 0, &["put", "k", "v"])?;
     let txid = prepared(&mut c, trial, 2, "k")?;
     let tx = trial.placeholder("tx", &txid);
     trial.note(&format!("p3 printed prepared for {tx}: it voted yes"));
     until_held(&mut c, trial, 0, 2, "the decision (`commit`)")?;
+    let decision = decision_held(&c, 0, 2);
     // At once: a yes vote is a promise only if the pending write was on disk.
     c.kill(trial, 2);
     c.release(trial, false);
-    // The coordinator has decided; p3 never heard. The client must still wait.
-    std::thread::sleep(Duration::from_millis(300));
-    if write.ended() {
-        let (command, written) = c.collect_write(trial, write)?;
-        if written == Written::Committed {
-            return Err(c.failed(
-                trial,
-                Failure::new(format!(
-                    "`{command}` exited 0 (committed) while p3 was down and had not applied the write"
-                ))
-                .detail("Acknowledge a write only once every node acknowledged the commit: until then a node may still lack it."),
-            ));
-        }
-        return expect(
-            &mut c,
+    // The decision stays held from p1 to p3 (resends too) until the verifier says.
+    c.hold(trial, 0, 2, &["commit", "abort"]);
+    // While p3 is down the coordinator cannot have every ack: the client must give up
+    // within its deadline (exit 3), never hear "committed", never wait for ever.
+    let (command, written) = c.collect_write(trial, write)?;
+    if written == Written::Committed {
+        return Err(c.failed(
             trial,
-            written,
-            &[Written::Committed, Written::Unknown],
-            "every node voted yes",
-        );
+            Failure::new(format!(
+                "`{command}` exited 0 (committed) while p3 was down and had not applied the write"
+            ))
+            .detail("Acknowledge a write only once every node acknowledged the commit: until then a node may still lack it."),
+        ));
     }
+    Cluster::show_written(trial, &command, written);
+    let want = match decision.as_str() {
+        "commit" => Written::Unknown,
+        _ => Written::Aborted,
+    };
+    expect(
+        &mut c,
+        trial,
+        written,
+        &[want],
+        &format!(
+            "p1 sent `{decision}` and p3, down, cannot acknowledge it: the client gives up after ~3 s (exit 3)"
+        ),
+    )?;
+    // p3 may not learn the decision yet, neither from p1 nor by asking (`status`).
+    c.hold(trial, 2, 0, &["status"]);
+    c.hold(trial, 2, 1, &["status"]);
     c.start_again(trial, 2)?;
+    c.wait_ready(trial, 2)?;
+    // p3 still owes the decision of k: its key must be locked again at start, so a new
+    // write to k through p3 aborts until that decision is applied.
+    let second = c.put(trial, 2, "k", "w")?;
+    if second != Written::Aborted {
+        return Err(c.failed(
+            trial,
+            Failure::new(format!(
+                "`put --node p3 k w` ended {} (exit {}) while p3 still owed the decision of {tx} on k, which it had voted yes for before its restart: expected aborted (exit 1), k locked",
+                second.word(),
+                second.code()
+            ))
+            .detail("A yes vote must survive a crash: the pending write on disk (flushed) before the vote, and its key locked again when the node starts."),
+        ));
+    }
+    c.release(trial, true);
     let ended = c.wait_for(trial, 2, CONVERGE, |e| decided(e, &txid))?;
+    let expected_event = match decision.as_str() {
+        "commit" => "committed",
+        _ => "aborted",
+    };
     match ended {
-        Some(event) if event.event == "committed" => {
-            trial.note(&format!("p3 printed committed for {tx} after its restart"));
+        Some(event) if event.event == expected_event => {
+            trial.note(&format!("p3 printed {expected_event} for {tx} after its restart"));
         }
-        Some(_) => {
+        Some(event) => {
             return Err(c.failed(
                 trial,
                 Failure::new(format!(
-                    "p3 printed aborted for {tx} after its restart, but its coordinator p1 decided commit"
+                    "p3 printed {} for {tx} after its restart, but its coordinator p1 sent `{decision}`",
+                    event.event
                 ))
                 .detail("A participant that voted yes applies the decision it is told, or asks for it: it never decides alone."),
             ));
@@ -293,28 +327,30 @@ pub(super) fn participant_dies_after_voting(trial: &mut Trial) -> Result<(), Fai
             return Err(c.failed(
                 trial,
                 Failure::new(format!(
-                    "p3 voted yes for {tx}, was killed, started again, and did not commit it within {}",
-                    crate::runner::seconds(CONVERGE)
+                    "p3 voted yes for {tx}, was killed, started again, and did not learn the decision within {}",
+                    crate::runner::seconds(crate::harness::patience::stretch(CONVERGE))
                 ))
                 .detail("Keep prepared writes on disk (durably, before voting yes) and lock their keys again on start; the coordinator resends `commit` until acknowledged."),
             ));
         }
     }
-    let (command, written) = c.collect_write(trial, write)?;
-    c.show_line(
+    let last = (decision == "commit").then_some("v");
+    c.expect_everywhere(
         trial,
-        format!("$ {command}   → committed, or no answer in time while p3 was down (both are right)"),
-    );
-    expect(
-        &mut c,
-        trial,
-        written,
-        &[Written::Committed, Written::Unknown],
-        "every node voted yes",
+        "k",
+        last,
+        "the coordinator's decision, applied on every node",
     )?;
-    c.expect_everywhere(trial, "k", Some("v"), "the coordinator decided commit")?;
     c.finish(trial);
     Ok(())
+}
+
+/// The decision held on the link `from` → `to`: `commit` or `abort` (the first held).
+fn decision_held(c: &Cluster, from: usize, to: usize) -> String {
+    c.held_types(from, to)
+        .into_iter()
+        .find(|t| t == "commit" || t == "abort")
+        .unwrap_or_else(|| "commit".to_string())
 }
 
 /// Kills `coordinator` after every participant voted yes for `key` and before any
@@ -345,8 +381,11 @@ fn kill_between_phases(
     for &p in &participants {
         until_held(c, trial, coordinator, p, "the decision")?;
     }
+    // The coordinator sent it, so it is on disk: after the restart it must be the
+    // outcome everywhere.
+    let decision = decision_held(c, coordinator, participants[0]);
     trial.note(&format!(
-        "every participant voted yes for {tx}; {coordinator_name} has sent its decision, held back"
+        "every participant voted yes for {tx}; {coordinator_name} has sent its decision (`{decision}`), held back"
     ));
     c.kill(trial, coordinator);
     c.release(trial, false);
@@ -364,7 +403,7 @@ fn kill_between_phases(
                     trial,
                     Failure::new(format!(
                         "{name} voted yes for {tx}, its coordinator died, and it never printed {{\"event\":\"blocked\",…}} within {}",
-                        crate::runner::seconds(BLOCKED_WITHIN)
+                        crate::runner::seconds(crate::harness::patience::stretch(BLOCKED_WITHIN))
                     ))
                     .detail("After ~1 s without a decision, print `blocked` with the txid and key, and start asking every peer (`status`)."),
                 ));
@@ -410,23 +449,32 @@ fn kill_between_phases(
                     trial,
                     Failure::new(format!(
                         "{coordinator_name} is back, and {name} still has not learnt the outcome of {tx} after {}",
-                        crate::runner::seconds(CONVERGE)
+                        crate::runner::seconds(crate::harness::patience::stretch(CONVERGE))
                     ))
                     .detail("The coordinator resends its decision after a restart (abort if it had none on disk); a blocked participant keeps asking."),
                 ));
             }
         }
     }
-    outcomes.dedup();
-    if outcomes.len() != 1 {
+    let want = match decision.as_str() {
+        "commit" => "committed",
+        _ => "aborted",
+    };
+    if let Some((p, other)) = participants
+        .iter()
+        .zip(&outcomes)
+        .find(|(_, outcome)| *outcome != want)
+    {
+        let name = c.name(*p);
         return Err(c.failed(
             trial,
             Failure::new(format!(
-                "the participants ended {tx} differently: {}",
-                outcomes.join(" and ")
-            )),
+                "{name} printed {other} for {tx}, but {coordinator_name} had sent `{decision}` before it was killed"
+            ))
+            .detail("A decision is on disk before anyone hears it; after a restart the coordinator announces that same decision again."),
         ));
     }
+    outcomes.dedup();
     trial.note(&format!(
         "{} printed {} for {tx}",
         names.join(" and "),
@@ -475,11 +523,128 @@ fn alone(
     )
 }
 
+/// The deck's case: p2 has received the decision, p3 has not, and the coordinator is
+/// killed. p3 must learn it from p2 (it asks every peer), and after the coordinator's
+/// restart every node must show the write — the coordinator too, which must find its
+/// decision on disk: it was sent, so it was durable.
+fn one_heard_then_coordinator_dies(c: &mut Cluster, trial: &mut Trial, key: &str) -> Result<(), Failure> {
+    for p in [1, 2] {
+        c.hold(trial, 0, p, &["commit", "abort"]);
+    }
+    let write = c.start_write(trial, 0, &["put", key, "v"])?;
+    c.show_line(trial, format!("$ put --node p1 {key} v &   (in the background)"));
+    let mut txid = String::new();
+    for p in [1, 2] {
+        txid = prepared(c, trial, p, key)?;
+    }
+    let tx = trial.placeholder("tx", &txid);
+    for p in [1, 2] {
+        until_held(c, trial, 0, p, "the decision")?;
+    }
+    let decision = decision_held(c, 0, 1);
+    let want = match decision.as_str() {
+        "commit" => "committed",
+        _ => "aborted",
+    };
+    c.release_link(trial, 0, 1, true);
+    match c.wait_for(trial, 1, STEP, |e| decided(e, &txid))? {
+        Some(event) if event.event == want => {}
+        Some(event) => {
+            return Err(c.failed(
+                trial,
+                Failure::new(format!(
+                    "p2 printed {} for {tx}, but p1 had sent it `{decision}`",
+                    event.event
+                )),
+            ));
+        }
+        None => {
+            return Err(c.failed(
+                trial,
+                Failure::new(format!(
+                    "p2 received `{decision}` for {tx} and did not print {want} within {}",
+                    crate::runner::seconds(crate::harness::patience::stretch(STEP))
+                )),
+            ));
+        }
+    }
+    trial.note(&format!(
+        "p2 received `{decision}` for {tx} and printed {want}; p3 did not hear it"
+    ));
+    c.kill(trial, 0);
+    c.release(trial, false);
+    let _ = c.collect_write(trial, write)?;
+    match c.wait_for(trial, 2, CONVERGE, |e| decided(e, &txid))? {
+        Some(event) if event.event == want => {
+            trial.note(&format!(
+                "p3 learnt `{decision}` from p2 while p1 was down and printed {want}"
+            ));
+        }
+        Some(event) => {
+            return Err(c.failed(
+                trial,
+                Failure::new(format!(
+                    "p3 printed {} for {tx} while p2 had already applied `{decision}`: a partial write",
+                    event.event
+                ))
+                .detail("A participant that voted yes never decides alone: it asks every peer (`status`) and applies what one knows."),
+            ));
+        }
+        None => {
+            return Err(c.failed(
+                trial,
+                Failure::new(format!(
+                    "p3 voted yes for {tx}, p2 knows the decision, and p3 did not learn it within {} while p1 was down",
+                    crate::runner::seconds(crate::harness::patience::stretch(CONVERGE))
+                ))
+                .detail("A blocked participant asks every peer with `status`, not only the coordinator: another participant that heard can answer."),
+            ));
+        }
+    }
+    c.start_again(trial, 0)?;
+    c.wait_ready(trial, 0)?;
+    let expected = (decision == "commit").then_some("v");
+    wait_everywhere(c, trial, key, expected)?;
+    c.show_line(
+        trial,
+        format!(
+            "p1, restarted, found its decision on disk: every node shows {}",
+            crate::harness::trial::show(expected)
+        ),
+    );
+    Ok(())
+}
+
+/// Waits (up to [`CONVERGE`]) until every node shows `expected` for `key`; then checks
+/// it once more through [`Cluster::expect_everywhere`], which reports who differs.
+fn wait_everywhere(
+    c: &mut Cluster,
+    trial: &mut Trial,
+    key: &str,
+    expected: Option<&str>,
+) -> Result<(), Failure> {
+    let deadline = std::time::Instant::now() + crate::harness::patience::stretch(CONVERGE);
+    while std::time::Instant::now() < deadline {
+        let values = c.values(trial, key)?;
+        if values.iter().all(|(_, v)| v.as_deref() == expected) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    c.expect_everywhere(
+        trial,
+        key,
+        expected,
+        "the coordinator's decision, sent before it was killed, on every node",
+    )
+}
+
 pub(super) fn coordinator_dies_between_phases(trial: &mut Trial) -> Result<(), Failure> {
     let mut c = Cluster::start(trial, &tested(3), MIN)?;
     let written = c.put(trial, 0, "before", "1")?;
     expect(&mut c, trial, written, &[Written::Committed], "every node is up")?;
     kill_between_phases(&mut c, trial, 0, "k")?;
+    one_heard_then_coordinator_dies(&mut c, trial, "heard")?;
     let written = c.put(trial, 0, "after", "1")?;
     let txids: Vec<String> = c
         .all_events(0)
@@ -516,46 +681,13 @@ pub(super) fn coordinator_dies_between_phases(trial: &mut Trial) -> Result<(), F
 }
 
 pub(super) fn conflicting_writes(trial: &mut Trial) -> Result<(), Failure> {
+    // Two nodes first: each write's only participant is the other coordinator, so
+    // only a coordinator that locks its own key makes the two abort each other.
+    let mut pair = Cluster::start(trial, &tested(2), 1)?;
+    held_round(&mut pair, trial)?;
+    pair.finish(trial);
     let mut c = Cluster::start(trial, &tested(3), MIN)?;
-    let mut current: Option<String> = None;
-    // Truly concurrent: every `prepare` is held until all three coordinators have
-    // sent theirs, then all are let through at once.
-    for a in 0..3 {
-        for b in 0..3 {
-            if a != b {
-                c.hold(trial, a, b, &["prepare"]);
-            }
-        }
-    }
-    let values: Vec<String> = (0..3).map(|n| format!("held from p{}", n + 1)).collect();
-    let writes: Vec<Background> = (0..3)
-        .map(|n| c.start_write(trial, n, &["put", "k", &values[n]]))
-        .collect::<Result<_, _>>()?;
-    c.show_line(
-        trial,
-        "$ put --node p1 k … & put --node p2 k … & put --node p3 k … &".to_string(),
-    );
-    for a in 0..3 {
-        for b in 0..3 {
-            if a != b {
-                until_held(&mut c, trial, a, b, "`prepare`")?;
-            }
-        }
-    }
-    c.release(trial, true);
-    let committed = round(
-        &mut c,
-        trial,
-        writes,
-        &values,
-        &mut current,
-        "the three prepares met",
-    )?;
-    current = same_everywhere(&mut c, trial, &committed, &values, current.clone())?;
-    c.show_line(
-        trial,
-        "at most one of the three committed, and every node shows the same value".to_string(),
-    );
+    let mut current = held_round(&mut c, trial)?;
     // Free races: the writes overlap as the machine lets them.
     let mark = trial.mark();
     let rounds = 4;
@@ -573,6 +705,43 @@ pub(super) fn conflicting_writes(trial: &mut Trial) -> Result<(), Failure> {
     );
     c.finish(trial);
     Ok(())
+}
+
+/// One round of truly concurrent writes to k, one through every node: every
+/// `prepare` is held until all coordinators have sent theirs, then all are let
+/// through at once. At most one may commit; every node must show the same value.
+fn held_round(c: &mut Cluster, trial: &mut Trial) -> Result<Option<String>, Failure> {
+    let n = c.len();
+    for a in 0..n {
+        for b in 0..n {
+            if a != b {
+                c.hold(trial, a, b, &["prepare"]);
+            }
+        }
+    }
+    let values: Vec<String> = (0..n).map(|i| format!("held from p{}", i + 1)).collect();
+    let writes: Vec<Background> = (0..n)
+        .map(|i| c.start_write(trial, i, &["put", "k", &values[i]]))
+        .collect::<Result<_, _>>()?;
+    let shown: Vec<String> = (0..n).map(|i| format!("put --node p{} k … &", i + 1)).collect();
+    c.show_line(trial, format!("$ {}", shown.join(" ")));
+    for a in 0..n {
+        for b in 0..n {
+            if a != b {
+                until_held(c, trial, a, b, "`prepare`")?;
+            }
+        }
+    }
+    c.release(trial, true);
+    let mut current = None;
+    let how = format!("the {n} prepares met");
+    let committed = round(c, trial, writes, &values, &mut current, &how)?;
+    let current = same_everywhere(c, trial, &committed, &values, current)?;
+    c.show_line(
+        trial,
+        format!("at most one of the {n} committed, and every node shows the same value"),
+    );
+    Ok(current)
 }
 
 /// Fails unless every node shows the same value of k: the committed write's of the
@@ -634,7 +803,7 @@ fn round(
                 return Err(c.failed(
                     trial,
                     Failure::new(format!(
-                        "`{command}` ended {} (exit {}) in a round of three concurrent writes to k",
+                        "`{command}` ended {} (exit {}) in a round of concurrent writes to k",
                         other.word(),
                         other.code()
                     ))

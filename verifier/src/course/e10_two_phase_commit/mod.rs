@@ -8,6 +8,8 @@
 //! every node, one that answered "aborted" or "refused" is on none.
 
 mod checks;
+mod explore;
+mod history;
 mod schedule;
 
 use super::{Check, Exercise, Program};
@@ -104,6 +106,12 @@ pub static EXERCISE: Exercise = Exercise {
             about: "seeded writes, kills and partitions: after every step a write is on every node or on none",
             advice: "Replay the seed shown below and watch each node's events; the text's rules for each role decide every case.",
             run: schedule::seeded_schedules,
+        },
+        Check {
+            name: "explored-faults",
+            about: "every fault point (prepare or decision held; coordinator or participant killed or cut) with a conflicting write, judged on the recorded history",
+            advice: "Read the property that broke and the fault point it names; then ask, for that step of that role: killed or cut off right here, what is on disk, and what has it already told others?",
+            run: explore::explored_faults,
         },
         Check {
             name: "interop-with-reference",

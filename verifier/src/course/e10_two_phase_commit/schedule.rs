@@ -133,7 +133,7 @@ fn settle(
     key: &str,
     candidates: &[Option<String>],
 ) -> Result<(), Failure> {
-    let deadline = Instant::now() + SETTLE;
+    let deadline = Instant::now() + crate::harness::patience::stretch(SETTLE);
     loop {
         let values = c.values(trial, key)?;
         let first = values.first().map(|(_, v)| v.clone()).unwrap_or_default();
@@ -163,7 +163,7 @@ fn settle(
                 trial,
                 Failure::new(format!(
                     "{} after healing and restarting every node, the nodes still disagree on {key}: {}",
-                    crate::runner::seconds(SETTLE),
+                    crate::runner::seconds(crate::harness::patience::stretch(SETTLE)),
                     shown.join(", ")
                 ))
                 .detail("Every undecided transaction must end the same way everywhere: the coordinator resends its decision; blocked participants keep asking."),

@@ -119,7 +119,7 @@ impl Trial<'_> {
                     .fail(format!("Timed out after {} while waiting for {name} to exit", seconds(limit)))
                     .detail("After the stream broke, a peer must notice end-of-file on stdin and exit (with an error: it never got `end`)."));
             }
-            if let Ending::Flooded(..) = ending {
+            if ending.flooded() {
                 return Err(self.fail(format!("{name} {}", ending.describe())));
             }
         }
@@ -189,7 +189,7 @@ impl Trial<'_> {
                 .misbehaved(&format!("Timed out after {} while waiting for `{}` to exit", seconds(limit), peer_program))
                 .detail("The verifier sent its messages and closed the stream: a peer must notice end-of-file and exit."));
         }
-        if let Ending::Signalled(_) | Ending::Flooded(..) = finished.ending {
+        if matches!(finished.ending, Ending::Signalled(_)) || finished.ending.flooded() {
             return Err(self.misbehaved(&format!("`{}` {}", peer_program, finished.ending.describe())));
         }
         let replies: Vec<Line> = finished

@@ -18,10 +18,13 @@
 
 use super::gate::Gate;
 use super::{Failure, RunLog, Trial, Who};
-use crate::runner::{Ending, Finished, Invocation, Limits, Resources, Spawned, Wiring, run, seconds};
+use crate::runner::Lines;
+use crate::runner::{
+    Ending, Finished, Invocation, Limits, NetworkPolicy, Resources, Spawned, Wiring, run, seconds,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -215,11 +218,12 @@ impl Cluster {
     }
 
     fn launch(&mut self, trial: &mut Trial, index: usize) -> Result<(), Failure> {
-        let peers: Vec<String> = (0..self.members.len())
+        let gates: Vec<u16> = (0..self.members.len())
             .filter(|&b| b != index)
             .filter_map(|b| self.gates.get(&(index, b)))
-            .map(|gate| format!("127.0.0.1:{}", gate.port))
+            .map(|gate| gate.port)
             .collect();
+        let peers: Vec<String> = gates.iter().map(|port| format!("127.0.0.1:{port}")).collect();
         let member = &mut self.members[index];
         let db = format!("{}.db", member.name);
         let port = member.port.to_string();
@@ -248,10 +252,15 @@ impl Cluster {
             resources: self.limits.resources.map(|r| Resources { cpu: NODE_CPU, ..r }),
             ..self.limits
         };
-        let mut process = Spawned::start(&invocation, wiring, &limits)
+        // Its own port to listen on, its gates to dial: nothing else.
+        let network = NetworkPolicy {
+            bind: vec![member.port],
+            connect: gates,
+        };
+        let mut process = Spawned::start_networked(&invocation, wiring, &limits, &network)
             .map_err(|e| Failure::could_not_start(&invocation, e))?;
         member.run_start = member.printed.lock().map(|p| p.events.len()).unwrap_or(0);
-        if let Some(stdout) = process.take_stdout() {
+        if let Some(stdout) = process.take_stdout_lines() {
             let printed = member.printed.clone();
             thread::spawn(move || read_events(stdout, &printed));
         }
@@ -350,7 +359,8 @@ impl Cluster {
         timeout: Duration,
         pred: impl Fn(&Event) -> bool,
     ) -> Result<Option<Event>, Failure> {
-        let deadline = Instant::now() + timeout;
+        // What a node does sooner or later takes longer on a busy machine.
+        let deadline = Instant::now() + crate::harness::patience::stretch(timeout);
         loop {
             if let Some(event) = self.events(index).into_iter().skip(since).find(|e| pred(e)) {
                 return Ok(Some(event));
@@ -451,7 +461,11 @@ impl Cluster {
             self.members[index].name,
             shown.join(" ")
         );
-        let process = Spawned::start(&invocation, Wiring::default(), &self.limits)
+        let network = NetworkPolicy {
+            bind: vec![],
+            connect: vec![self.members[index].port],
+        };
+        let process = Spawned::start_networked(&invocation, Wiring::default(), &self.limits, &network)
             .map_err(|e| Failure::could_not_start(&invocation, e))?;
         Ok(Background {
             node: index,
@@ -465,12 +479,17 @@ impl Cluster {
     /// Waits for a background write and shows it in the transcript.
     pub fn finish_write(&mut self, trial: &mut Trial, background: Background) -> Result<Written, Failure> {
         let (command, written) = self.collect_write(trial, background)?;
+        Self::show_written(trial, &command, written);
+        Ok(written)
+    }
+
+    /// Shows how a collected write ended, as [`Cluster::finish_write`] does.
+    pub fn show_written(trial: &mut Trial, command: &str, written: Written) {
         trial.transcript.push(format!(
             "$ {command}   → {} (exit code {})",
             written.word(),
             written.code()
         ));
-        Ok(written)
     }
 
     /// Waits for a background write; the caller shows it (or not).
@@ -672,6 +691,26 @@ impl Cluster {
         self.gates.get(&(from, to)).map(Gate::held).unwrap_or(0)
     }
 
+    /// The types of the messages the link `from` → `to` holds now, in order.
+    pub fn held_types(&self, from: usize, to: usize) -> Vec<String> {
+        self.gates
+            .get(&(from, to))
+            .map(Gate::held_types)
+            .unwrap_or_default()
+    }
+
+    /// Stops holding on one link only; its held messages are sent on or dropped.
+    pub fn release_link(&mut self, trial: &mut Trial, from: usize, to: usize, forward: bool) {
+        let (a, b) = (self.name(from), self.name(to));
+        trial.note(&match forward {
+            true => format!("the verifier lets the messages held from {a} to {b} through"),
+            false => format!("the verifier drops the messages held from {a} to {b}"),
+        });
+        if let Some(gate) = self.gates.get(&(from, to)) {
+            gate.release(forward);
+        }
+    }
+
     /// Stops every node, keeping their stderr for the report.
     pub fn finish(mut self, trial: &mut Trial) {
         for index in 0..self.members.len() {
@@ -684,6 +723,8 @@ impl Cluster {
         if let (Some(mut process), Some(invocation)) = (member.process.take(), member.invocation.take()) {
             let ending = match (killed, process.ending()) {
                 (false, Some(ended)) => ended,
+                // What it printed ended it before the check did.
+                (true, Some(ended)) if ended.flooded() => ended,
                 _ => Ending::Signalled(9),
             };
             let finished = process.collect(ending);
@@ -712,19 +753,20 @@ pub fn show(value: Option<&str>) -> String {
     }
 }
 
-/// Reads a node's stdout as it comes, one event per line.
-fn read_events<R: Read>(stdout: R, printed: &Mutex<Printed>) {
-    let reader = BufReader::new(stdout);
-    for line in reader.split(b'\n') {
-        let Ok(line) = line else { break };
+/// Reads a node's stdout as it comes, one event per line (a line too long ends the
+/// reading, and the node's ending names it).
+fn read_events<R: Read>(mut stdout: Lines<R>, printed: &Mutex<Printed>) {
+    stdout.each(|line| {
         if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return true;
         }
-        let Ok(mut printed) = printed.lock() else { break };
-        match parse_event(&line) {
+        let Ok(mut printed) = printed.lock() else {
+            return false;
+        };
+        match parse_event(line) {
             Ok(event) => printed.events.push(event),
             Err(problem) => {
-                let text = crate::harness::records::shorten(&String::from_utf8_lossy(&line), 80);
+                let text = crate::harness::records::shorten(&String::from_utf8_lossy(line), 80);
                 printed.garbage.push(format!("{text} ({problem})"));
             }
         }
@@ -732,9 +774,10 @@ fn read_events<R: Read>(stdout: R, printed: &Mutex<Printed>) {
             printed
                 .garbage
                 .push(format!("more than {MAX_EVENTS} events: a flood"));
-            break;
+            return false;
         }
-    }
+        true
+    });
 }
 
 /// The events of the text and the fields each must have.

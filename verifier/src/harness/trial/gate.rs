@@ -8,8 +8,10 @@
 //! no race. Held lines are sent on when released, or lost when the link is cut.
 //! Answers (from the dialled node back to the dialler) always pass.
 
+use crate::runner::Lines;
+use crate::runner::lines::Next;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -107,6 +109,14 @@ impl Gate {
         self.state.lock().map(|s| s.held.len()).unwrap_or(0)
     }
 
+    /// The `"type"` of every line held right now, in the order they came.
+    pub fn held_types(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .map(|s| s.held.iter().filter_map(|(_, line)| kind_of(line)).collect())
+            .unwrap_or_default()
+    }
+
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
         self.cut();
@@ -149,18 +159,11 @@ fn splice(inbound: TcpStream, target: u16, state: &Arc<Mutex<State>>) {
 
 /// Dialler → dialled, line by line, holding what the gate says to hold.
 fn forward_lines(from: TcpStream, mut to: TcpStream, state: &Mutex<State>) {
-    let mut reader = BufReader::new(&from);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let kind = (line.len() <= MAX_INSPECTED)
-            .then(|| serde_json::from_slice::<serde_json::Value>(&line).ok())
-            .flatten()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string));
+    // A line longer than MAX_LINE is not read: the connection closes.
+    let mut lines = Lines::new(&from);
+    while let Next::Line(line) = lines.next_line() {
+        let line = line.to_vec();
+        let kind = kind_of(&line);
         let held = match state.lock() {
             Ok(mut state) => match kind {
                 Some(kind) if state.hold.contains(&kind) => match to.try_clone() {
@@ -180,4 +183,55 @@ fn forward_lines(from: TcpStream, mut to: TcpStream, state: &Mutex<State>) {
     }
     let _ = to.shutdown(Shutdown::Both);
     let _ = from.shutdown(Shutdown::Both);
+}
+
+/// The `"type"` of a JSON line, if it is one the gate inspects.
+fn kind_of(line: &[u8]) -> Option<String> {
+    (line.len() <= MAX_INSPECTED)
+        .then(|| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .flatten()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::time::Instant;
+
+    /// Waits (at most 5 s) until `done` holds.
+    fn eventually(done: impl Fn() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if done() {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    #[test]
+    fn held_lines_are_named_by_type_and_sent_on_when_released() {
+        let target = TcpListener::bind("127.0.0.1:0").unwrap();
+        let gate = Gate::start(target.local_addr().unwrap().port()).unwrap();
+        gate.hold(&["commit", "abort"]);
+        let mut dialler = TcpStream::connect(("127.0.0.1", gate.port)).unwrap();
+        let (arrived, _) = target.accept().unwrap();
+        dialler
+            .write_all(b"{\"type\":\"commit\",\"txid\":\"t\"}\n{\"type\":\"prepare\",\"txid\":\"u\"}\n")
+            .unwrap();
+        let mut lines = BufReader::new(arrived).lines();
+        let first = lines.next().unwrap().unwrap();
+        assert!(
+            first.contains("prepare"),
+            "the prepare passes, the commit is held: {first}"
+        );
+        assert!(eventually(|| gate.held() == 1));
+        assert_eq!(gate.held_types(), ["commit"]);
+        gate.release(true);
+        let second = lines.next().unwrap().unwrap();
+        assert!(second.contains("commit"), "{second}");
+        assert!(gate.held_types().is_empty());
+    }
 }

@@ -11,8 +11,10 @@
 //! when it is stopped or dropped.
 
 use super::{Failure, RunLog, Trial, Who};
-use crate::runner::{Ending, Invocation, Resources, Spawned, Stderr, Stdin, Stdout, Wiring};
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::runner::Lines;
+use crate::runner::lines::{Next, without_newline};
+use crate::runner::{Ending, Invocation, NetworkPolicy, Resources, Spawned, Stderr, Stdin, Stdout, Wiring};
+use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::ChildStdin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,12 +38,12 @@ pub struct LiveProcess {
 impl LiveProcess {
     /// Starts `program` of `who` with `args`; every line it prints on stdout (without
     /// its `\n`) goes to `on_line`, in a thread of its own. The transcript shows
-    /// `shown` (live processes run with ports that change on every run).
+    /// `shown` (live processes run with ports that change on every run). It may bind
+    /// and connect only the ports `network` names (where the sandbox applies).
     pub fn start(
         trial: &mut Trial,
-        who: Who,
-        program: &str,
-        args: &[&str],
+        (who, program, args): (Who, &str, &[&str]),
+        network: &NetworkPolicy,
         shown: String,
         on_line: impl FnMut(&[u8]) -> bool + Send + 'static,
     ) -> Result<LiveProcess, Failure> {
@@ -59,10 +61,11 @@ impl LiveProcess {
             resources: limits.resources.map(|r| Resources { cpu: LIVE_CPU, ..r }),
             ..limits
         };
-        let mut process = Spawned::start(&invocation, wiring, &limits)
+        let mut process = Spawned::start_networked(&invocation, wiring, &limits, network)
             .map_err(|e| Failure::could_not_start(&invocation, e))?;
-        if let Some(stdout) = process.take_stdout() {
-            thread::spawn(move || read_lines(stdout, on_line));
+        if let Some(mut stdout) = process.take_stdout_lines() {
+            // A line too long ends the reading; the process's ending names it.
+            thread::spawn(move || stdout.each(on_line));
         }
         Ok(LiveProcess {
             stdin: process.take_stdin(),
@@ -107,6 +110,8 @@ impl LiveProcess {
         if let Some(mut process) = self.process.take() {
             let ending = match (killed, process.ending()) {
                 (false, Some(ended)) => ended,
+                // What it printed ended it before the check did.
+                (true, Some(ended)) if ended.flooded() => ended,
                 _ => Ending::Signalled(9),
             };
             let finished = process.collect(ending);
@@ -115,17 +120,6 @@ impl LiveProcess {
                 ending: finished.ending,
                 stderr: finished.stderr,
             });
-        }
-    }
-}
-
-/// Hands each line of `stdout` to `on_line` until the end, or until it says stop.
-fn read_lines<R: Read>(stdout: R, mut on_line: impl FnMut(&[u8]) -> bool) {
-    let reader = BufReader::new(stdout);
-    for line in reader.split(b'\n') {
-        let Ok(line) = line else { break };
-        if !on_line(&line) {
-            break;
         }
     }
 }
@@ -147,8 +141,13 @@ pub struct Relay {
     open: Arc<AtomicBool>,
     connections: Arc<Mutex<Vec<TcpStream>>>,
     crossings: Arc<Mutex<Vec<Crossing>>>,
+    too_long: TooLong,
     stop: Arc<AtomicBool>,
 }
+
+/// Which way a line too long went through a relay, if one did (`true`: from the
+/// dialler). The relay closed that connection without reading it.
+type TooLong = Arc<Mutex<Option<bool>>>;
 
 impl Relay {
     /// A relay on a free local port, to `127.0.0.1:target`.
@@ -160,12 +159,14 @@ impl Relay {
             open: Arc::new(AtomicBool::new(true)),
             connections: Arc::default(),
             crossings: Arc::default(),
+            too_long: Arc::default(),
             stop: Arc::new(AtomicBool::new(false)),
         };
-        let (open, connections, crossings, stop) = (
+        let (open, connections, crossings, too_long, stop) = (
             relay.open.clone(),
             relay.connections.clone(),
             relay.crossings.clone(),
+            relay.too_long.clone(),
             relay.stop.clone(),
         );
         thread::spawn(move || {
@@ -179,6 +180,7 @@ impl Relay {
                                 connection: accepted,
                                 connections: connections.clone(),
                                 crossings: crossings.clone(),
+                                too_long: too_long.clone(),
                             };
                             accepted += 1;
                             wiring.splice(inbound);
@@ -200,6 +202,12 @@ impl Relay {
     /// Every line that crossed so far, in order.
     pub fn crossings(&self) -> Vec<Crossing> {
         self.crossings.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Whether a line longer than [`MAX_LINE`](crate::runner::MAX_LINE) crossed (then `Some(true)` if from the
+    /// dialler): the relay closed that connection instead of reading it.
+    pub fn line_too_long(&self) -> Option<bool> {
+        self.too_long.lock().ok().and_then(|too_long| *too_long)
     }
 
     /// Closes every connection through the relay and refuses new ones.
@@ -231,6 +239,7 @@ struct Splice {
     connection: usize,
     connections: Arc<Mutex<Vec<TcpStream>>>,
     crossings: Arc<Mutex<Vec<Crossing>>>,
+    too_long: TooLong,
 }
 
 impl Splice {
@@ -249,43 +258,89 @@ impl Splice {
         if let Ok(mut connections) = self.connections.lock() {
             connections.extend([inbound.try_clone(), outbound.try_clone()].into_iter().flatten());
         }
-        let (connection, crossings) = (self.connection, self.crossings.clone());
-        thread::spawn(move || copy_lines(inbound, outbound_copy, connection, true, &crossings));
-        let crossings = self.crossings;
-        thread::spawn(move || copy_lines(outbound, inbound_copy, connection, false, &crossings));
+        let forward = Direction {
+            connection: self.connection,
+            forward: true,
+            crossings: self.crossings,
+            too_long: self.too_long,
+        };
+        let backward = Direction {
+            forward: false,
+            crossings: forward.crossings.clone(),
+            too_long: forward.too_long.clone(),
+            ..forward
+        };
+        thread::spawn(move || forward.copy_lines(inbound, outbound_copy));
+        thread::spawn(move || backward.copy_lines(outbound, inbound_copy));
     }
 }
 
-/// Copies `from` to `to` line by line, recording each line, then closes both.
-fn copy_lines(
-    from: TcpStream,
-    mut to: TcpStream,
+/// One direction of a connection through a relay.
+struct Direction {
     connection: usize,
     forward: bool,
-    crossings: &Mutex<Vec<Crossing>>,
-) {
-    let mut reader = BufReader::new(&from);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
+    crossings: Arc<Mutex<Vec<Crossing>>>,
+    too_long: TooLong,
+}
+
+impl Direction {
+    /// Copies `from` to `to` line by line, recording each line, then closes both. A
+    /// line longer than [`MAX_LINE`](crate::runner::MAX_LINE) is not read: it is noted, and both are closed.
+    fn copy_lines(self, from: TcpStream, mut to: TcpStream) {
+        let mut lines = Lines::new(&from);
+        loop {
+            let line = match lines.next_line() {
+                Next::Line(line) => line,
+                Next::End => break,
+                Next::TooLong(_) => {
+                    if let Ok(mut too_long) = self.too_long.lock() {
+                        too_long.get_or_insert(self.forward);
+                    }
+                    break;
+                }
+            };
+            if to.write_all(line).is_err() {
+                break;
+            }
+            if let Ok(mut crossings) = self.crossings.lock()
+                && crossings.len() < MAX_RECORDED
+            {
+                crossings.push(Crossing {
+                    connection: self.connection,
+                    forward: self.forward,
+                    line: without_newline(line).to_vec(),
+                });
+            }
         }
-        if to.write_all(&line).is_err() {
-            break;
-        }
-        if let Ok(mut crossings) = crossings.lock()
-            && crossings.len() < MAX_RECORDED
-        {
-            let text = line.strip_suffix(b"\n").unwrap_or(&line).to_vec();
-            crossings.push(Crossing {
-                connection,
-                forward,
-                line: text,
-            });
-        }
+        let _ = to.shutdown(Shutdown::Both);
+        let _ = from.shutdown(Shutdown::Both);
     }
-    let _ = to.shutdown(Shutdown::Both);
-    let _ = from.shutdown(Shutdown::Both);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn a_relay_closes_a_connection_that_sends_a_line_without_end() -> std::io::Result<()> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let relay = Relay::start(listener.local_addr()?.port())?;
+        let mut dialler = TcpStream::connect(("127.0.0.1", relay.port()))?;
+        let (mut accepted, _) = listener.accept()?;
+        dialler.write_all(b"hello\n")?;
+        // 8 MiB without a newline: the relay stops after 1 MiB and closes both ends
+        // (the rest fills the socket's buffers: the writer then blocks, as a program
+        // would until it is stopped).
+        dialler.set_write_timeout(Some(Duration::from_secs(2)))?;
+        let endless = vec![b'x'; 8 << 20];
+        let _ = dialler.write_all(&endless);
+        let mut received = Vec::new();
+        accepted.set_read_timeout(Some(Duration::from_secs(10)))?;
+        accepted.read_to_end(&mut received)?;
+        assert_eq!(received, b"hello\n");
+        assert_eq!(relay.line_too_long(), Some(true));
+        assert_eq!(relay.crossings().len(), 1);
+        Ok(())
+    }
 }

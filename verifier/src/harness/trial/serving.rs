@@ -7,7 +7,10 @@
 //! by its name in the transcript.
 
 use super::{Failure, Outcome, RunLog, Trial, Who};
-use crate::runner::{Ending, Invocation, Limits, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group};
+use crate::runner::lines::Next;
+use crate::runner::{
+    Ending, Invocation, Limits, Lines, NetworkPolicy, Spawned, Stderr, Stdin, Stdout, Wiring, kill_group,
+};
 use nix::unistd::Pid;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -99,7 +102,11 @@ impl Server {
                 .map(|r| crate::runner::Resources { cpu: SERVER_CPU, ..r }),
             ..trial.context.limits
         };
-        let process = Spawned::start(&invocation, wiring, &limits)
+        let network = NetworkPolicy {
+            bind: vec![self.port],
+            connect: vec![],
+        };
+        let process = Spawned::start_networked(&invocation, wiring, &limits, &network)
             .map_err(|e| Failure::could_not_start(&invocation, e))?;
         self.process = Some(process);
         self.invocation = Some(invocation);
@@ -257,16 +264,21 @@ fn relay_cut(client: TcpStream, target: u16, cut: Cut, kill: Option<Pid>) {
     thread::spawn(move || {
         let _ = std::io::copy(&mut client_in, &mut server_out);
     });
-    let mut answer = BufReader::new(&server);
+    // A line longer than MAX_LINE is not read: nothing more is relayed.
+    let mut answer = Lines::new(&server);
     let mut client_out = &client;
+    let mut whole = true;
     for _ in 0..cut.lines {
-        let mut line = Vec::new();
-        if answer.read_until(b'\n', &mut line).unwrap_or(0) == 0 || client_out.write_all(&line).is_err() {
-            break;
+        match answer.next_line() {
+            Next::Line(line) if client_out.write_all(line).is_ok() => {}
+            _ => {
+                whole = false;
+                break;
+            }
         }
     }
     let mut extra = vec![0u8; cut.extra];
-    if answer.read_exact(&mut extra).is_ok() {
+    if whole && answer.read_exact(&mut extra).is_ok() {
         let _ = client_out.write_all(&extra);
     }
     let _ = client_out.flush();

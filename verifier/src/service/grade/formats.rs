@@ -4,6 +4,7 @@
 use super::{Grade, TestResult};
 use crate::harness::records::shorten;
 use crate::service::Outcome;
+use crate::service::report::{visible, visible_line};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -48,26 +49,52 @@ fn suites(grade: &Grade) -> BTreeMap<(u32, &str), Vec<&TestResult>> {
     suites
 }
 
+/// For people. Every string that came from a submission (file names, what its
+/// programs printed) is shown on its line [`visible_line`]: no escape sequence
+/// reaches the terminal, and nothing can print a line of its own.
 fn human(grade: &Grade) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Grading {}\n", super::shown_path(&grade.submission));
-    if !grade.ignored.is_empty() {
-        let _ = writeln!(
-            out,
-            "  Ignored (only {} is graded; the rest comes from the course):",
-            super::OWNED
-        );
-        for file in &grade.ignored {
-            let _ = writeln!(out, "    {file}");
+    let _ = writeln!(
+        out,
+        "Grading {}\n",
+        visible_line(&super::shown_path(&grade.submission))
+    );
+    let lists = [
+        (
+            format!(
+                "Ignored (only {} is graded; the rest comes from the course):",
+                super::OWNED
+            ),
+            &grade.ignored,
+        ),
+        (
+            "Refused (never read: files over the size limit, links, special files):".to_string(),
+            &grade.refused,
+        ),
+    ];
+    for (title, files) in lists.iter().filter(|(_, files)| !files.is_empty()) {
+        let _ = writeln!(out, "  {title}");
+        for file in files.iter() {
+            let _ = writeln!(out, "    {}", visible_line(file));
         }
         out.push('\n');
     }
     for ((_, suite), tests) in suites(grade) {
         let passed = tests.iter().filter(|t| t.status == Outcome::Passed).count();
-        let _ = writeln!(out, "  {suite:<24} {passed}/{} passed", tests.len());
+        let _ = writeln!(
+            out,
+            "  {:<24} {passed}/{} passed",
+            visible_line(suite),
+            tests.len()
+        );
         for test in tests.iter().filter(|t| t.status != Outcome::Passed) {
             let first = test.message.lines().next().unwrap_or_default();
-            let _ = writeln!(out, "    ✗ {}: {}", test.name, shorten(first, 100));
+            let _ = writeln!(
+                out,
+                "    ✗ {}: {}",
+                visible_line(&test.name),
+                visible_line(&shorten(first, 100))
+            );
         }
     }
     let total = grade.results.len();
@@ -102,7 +129,20 @@ fn json_v3(grade: &Grade) -> String {
             test
         })
         .collect();
-    let mut top = json!({"version": 3, "status": grade.status().as_str(), "tests": tests});
+    let mut top = json!({
+        "version": 3,
+        "status": grade.status().as_str(),
+        "tests": tests,
+        // Beyond Exercism's interface (readers ignore unknown keys): what the
+        // gradebook needs from a report, and what the teacher should see.
+        "replicate": {
+            "seed": grade.seed,
+            "commit": grade.commit,
+            // File names escaped as everywhere: a reader that prints them is safe.
+            "ignored": grade.ignored.iter().map(|f| visible_line(f)).collect::<Vec<_>>(),
+            "refused": grade.refused.iter().map(|f| visible_line(f)).collect::<Vec<_>>(),
+        },
+    });
     if grade.status() == Outcome::Error {
         top["message"] =
             json!("The verifier could not run some checks: see the tests with status \"error\".");
@@ -174,24 +214,35 @@ fn junit(grade: &Grade) -> String {
 fn tap(grade: &Grade) -> String {
     let mut out = String::from("TAP version 13\n");
     let _ = writeln!(out, "1..{}", grade.results.len());
+    for (what, files) in [("ignored", &grade.ignored), ("refused", &grade.refused)] {
+        for file in files {
+            let _ = writeln!(out, "# {what}: {}", visible_line(file));
+        }
+    }
     for (index, test) in grade.results.iter().enumerate() {
         let ok = if test.status == Outcome::Passed {
             "ok"
         } else {
             "not ok"
         };
-        let _ = writeln!(out, "{ok} {} - {}: {}", index + 1, test.suite, test.name);
+        let _ = writeln!(
+            out,
+            "{ok} {} - {}: {}",
+            index + 1,
+            visible_line(&test.suite),
+            visible_line(&test.name)
+        );
         if test.status == Outcome::Passed {
             continue;
         }
         out.push_str("  ---\n");
         let _ = writeln!(out, "  severity: {}", test.status.as_str());
         out.push_str("  message: |\n");
-        for line in test.message.lines() {
+        for line in visible(&test.message).lines() {
             let _ = writeln!(out, "    {line}");
         }
         out.push_str("  output: |\n");
-        for line in truncated(&test.output, LONG_OUTPUT_CHARS).lines() {
+        for line in visible(&truncated(&test.output, LONG_OUTPUT_CHARS)).lines() {
             let _ = writeln!(out, "    {line}");
         }
         out.push_str("  ...\n");
@@ -210,10 +261,11 @@ fn truncated(text: &str, max: usize) -> String {
     )
 }
 
-/// Escapes text for XML, dropping characters XML 1.0 cannot hold at all.
+/// Escapes text for XML: control characters and bidirectional overrides shown as
+/// escapes ([`visible`]), then XML's own; characters XML 1.0 cannot hold are dropped.
 fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in visible(text).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -248,6 +300,8 @@ mod tests {
             submission: PathBuf::from("/nowhere/submission"),
             seed: 7,
             ignored: vec!["Cargo.toml (changed)".into()],
+            refused: Vec::new(),
+            commit: None,
             results: vec![
                 test(1, "01-leveldb", "put-then-get", Outcome::Passed, ""),
                 test(
@@ -300,6 +354,52 @@ mod tests {
         insta::assert_snapshot!(render(&sample(), Format::Human));
     }
 
+    /// A grade as a hostile submission would make it: file names and program output
+    /// with escape sequences, a carriage return, bidirectional overrides and a forged
+    /// summary line.
+    fn hostile() -> Grade {
+        let forged = "7 of 7 checks passed, 0 failed, 0 errors. Seed: 1.";
+        let mut grade = sample();
+        grade.ignored = vec![format!("exercises/01-leveldb/x\n\n{forged}\n (added)")];
+        grade.refused = vec![
+            "exercises/01-leveldb/src/\u{1b}[2J\u{1b}]0;pwned\u{7} (a symbolic link)".into(),
+            "exercises/01-leveldb/src/big\u{202e}txt.rs (1024 MiB, over the 1 MiB limit)".into(),
+        ];
+        grade.results[1].message = format!("\u{1b}[32mok\r{forged}\n{forged}");
+        grade.results[1].output = format!("\u{0}\u{1b}[1A{forged}");
+        grade
+    }
+
+    #[test]
+    fn strings_from_a_submission_are_escaped_in_every_format() -> Result<(), serde_json::Error> {
+        let grade = hostile();
+        let forged = "7 of 7 checks passed, 0 failed, 0 errors. Seed: 1.";
+        let human = render(&grade, Format::Human);
+        assert!(!human.lines().any(|line| line.trim() == forged), "{human}");
+        for format in [Format::Human, Format::Junit, Format::Tap] {
+            let text = render(&grade, format);
+            assert!(
+                !text.contains(['\u{1b}', '\r', '\u{0}', '\u{7}', '\u{202e}']),
+                "{format:?}: {text:?}"
+            );
+        }
+        let tap = render(&grade, Format::Tap);
+        assert!(
+            !tap.lines()
+                .any(|line| line.starts_with("ok") && line.contains("checks passed"))
+        );
+        let json: serde_json::Value = serde_json::from_str(&render(&grade, Format::Json))?;
+        assert_eq!(
+            json["replicate"]["ignored"][0],
+            visible_line(&grade.ignored[0]).as_str()
+        );
+        insta::assert_snapshot!("hostile_human", human);
+        insta::assert_snapshot!("hostile_tap", tap);
+        insta::assert_snapshot!("hostile_junit", render(&grade, Format::Junit));
+        insta::assert_snapshot!("hostile_json", render(&grade, Format::Json));
+        Ok(())
+    }
+
     #[test]
     fn long_output_is_truncated_and_says_so() {
         let long = "x".repeat(JSON_OUTPUT_CHARS + 10);
@@ -309,7 +409,10 @@ mod tests {
     }
 
     #[test]
-    fn xml_escaping_keeps_text_and_drops_control_characters() {
-        assert_eq!(xml("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+    fn xml_escaping_keeps_text_and_shows_control_characters() {
+        assert_eq!(
+            xml("a<b>&\"c'\u{1}\u{fffe}"),
+            "a&lt;b&gt;&amp;&quot;c&apos;\\x01\u{fffd}"
+        );
     }
 }

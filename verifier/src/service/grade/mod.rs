@@ -6,16 +6,18 @@
 //! asked: a teacher wants the whole picture. A submission that does not compile, hangs
 //! or crashes *fails* its checks; only a problem of the verifier itself is an *error*.
 
+pub mod class;
 mod formats;
+pub mod gradebook;
 mod placement;
+pub mod similarity;
 
 pub use formats::{Format, render};
-pub use placement::{OWNED, Placement, place};
+pub use placement::{OWNED, Placement, copy_name, place, same_checkout, warm_dependencies};
 
 use super::Outcome;
 use super::report;
 use super::verify::{Observer, Request, Verification, verify};
-use crate::harness::build::Trust;
 use crate::harness::trial::{Exercise, Side};
 use crate::harness::verdict::{CheckResult, Verdict};
 use crate::runner::Limits;
@@ -58,6 +60,11 @@ pub struct Grade {
     /// Files of the submission outside the learner-owned `src/` folders that differ
     /// from the course: not used, and named so the teacher sees them.
     pub ignored: Vec<String>,
+    /// Entries of the submission never read: files over the size limit, symbolic
+    /// links, special files.
+    pub refused: Vec<String>,
+    /// The submission's git commit, where it is a git checkout.
+    pub commit: Option<String>,
 }
 
 impl Grade {
@@ -92,6 +99,9 @@ pub struct Options {
     pub allow_unsandboxed: bool,
     /// Told about each step (building, checking), e.g. to show progress.
     pub progress: Box<dyn Fn(&str)>,
+    /// Which course copy to grade in ([`copy_name`]): one per submission graded at
+    /// the same time.
+    pub slot: usize,
 }
 
 /// Tells the grader's progress what a build is doing, every few seconds.
@@ -116,7 +126,17 @@ impl Observer for Progressing<'_> {
 /// Grades the chosen exercises of a submission, placed in a trusted copy of the course
 /// (see [`placement`]). An error means the grader itself could not run.
 pub fn grade(options: &Options) -> anyhow::Result<Grade> {
-    let placed = place(&options.course, &options.submission)?;
+    if !same_checkout(&options.course, &options.submission) {
+        let observer = Progressing {
+            progress: options.progress.as_ref(),
+            last: std::cell::Cell::new(None),
+        };
+        let warming = |p: &crate::harness::build::Progress| observer.building(p);
+        for problem in warm_dependencies(&options.course, &options.exercises, &warming) {
+            (options.progress)(&problem);
+        }
+    }
+    let placed = place(&options.course, &options.submission, options.slot)?;
     if placed.untrusted()
         && !options.allow_unsandboxed
         && let Some(why) = crate::runner::not_isolated()
@@ -126,7 +146,13 @@ pub fn grade(options: &Options) -> anyhow::Result<Grade> {
         );
     }
     for ignored in &placed.ignored {
-        (options.progress)(&format!("ignored (only {OWNED} is graded): {ignored}"));
+        (options.progress)(&format!(
+            "ignored (only {OWNED} is graded): {}",
+            report::visible_line(ignored)
+        ));
+    }
+    for refused in &placed.refused {
+        (options.progress)(&format!("refused, not read: {}", report::visible_line(refused)));
     }
     let mut results = Vec::new();
     for &exercise in &options.exercises {
@@ -135,10 +161,7 @@ pub fn grade(options: &Options) -> anyhow::Result<Grade> {
         request.code = placed.code.clone();
         request.limits = options.limits;
         request.build_timeout = options.build_timeout;
-        request.trust = match placed.untrusted() {
-            true => Trust::Untrusted,
-            false => Trust::Trusted,
-        };
+        request.trust = placed.trust();
         request.keep_failed = false;
         request.programs = options
             .programs
@@ -162,6 +185,8 @@ pub fn grade(options: &Options) -> anyhow::Result<Grade> {
         results,
         seed: options.seed,
         ignored: placed.ignored,
+        refused: placed.refused,
+        commit: commit_of(&options.submission),
     })
 }
 
@@ -225,4 +250,44 @@ pub fn shown_path(path: &Path) -> String {
         Some(relative) => relative.display().to_string(),
         None => path.display().to_string(),
     }
+}
+
+/// The commit a checkout is at, read from its `.git` files (no git is run: a
+/// submission's git configuration could name commands to run). `None` where it is
+/// not a plain git checkout or the commit cannot be found.
+pub fn commit_of(checkout: &Path) -> Option<String> {
+    let git = checkout.join(".git");
+    let read = |path: &Path| -> Option<String> {
+        use std::io::Read as _;
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .ok()?
+            .take(1 << 20)
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    };
+    let is_commit = |text: &str| text.len() >= 40 && text.chars().all(|c| c.is_ascii_hexdigit());
+    let head = read(&git.join("HEAD"))?;
+    let head = head.trim();
+    if is_commit(head) {
+        return Some(head.to_string());
+    }
+    let reference = head.strip_prefix("ref:")?.trim();
+    if reference.split('/').any(|part| part == ".." || part.is_empty()) {
+        return None;
+    }
+    if let Some(commit) = read(&git.join(reference)).map(|t| t.trim().to_string())
+        && is_commit(&commit)
+    {
+        return Some(commit);
+    }
+    read(&git.join("packed-refs"))?.lines().find_map(|line| {
+        let (commit, name) = line.split_once(' ')?;
+        (name == reference && is_commit(commit)).then(|| commit.to_string())
+    })
 }
