@@ -128,7 +128,7 @@ impl Scratch {
     pub fn mirror(course: &Path) -> anyhow::Result<Scratch> {
         let failed = "cannot copy the course for the mutants";
         let files = Files::work_tree(course).context(failed)?;
-        let copy = CourseCopy::write_sharing_target(course, COPY, &files).context(failed)?;
+        let copy = CourseCopy::write(course, COPY, &files).context(failed)?;
         Ok(Scratch {
             copy: Some(copy),
             files,
@@ -148,8 +148,8 @@ impl Scratch {
     pub fn restore(&mut self) -> anyhow::Result<()> {
         // The copy is locked while held: let go of it before writing it again.
         self.copy = None;
-        let copy = CourseCopy::write_sharing_target(&self.course, COPY, &self.files)
-            .context("cannot restore the scratch copy")?;
+        let copy =
+            CourseCopy::write(&self.course, COPY, &self.files).context("cannot restore the scratch copy")?;
         self.copy = Some(copy);
         Ok(())
     }
