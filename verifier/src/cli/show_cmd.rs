@@ -13,9 +13,15 @@ pub struct ShowArgs {
 }
 
 pub fn run(args: ShowArgs) -> ExitCode {
-    let label = match args.which.as_deref().map(label_of) {
-        Some(Ok(label)) => label,
-        Some(Err(message)) => return usage_error(&message),
+    let label = match args.which.as_deref() {
+        Some(which) => match label_of(which) {
+            Some(label) => label,
+            None => {
+                return usage_error(&format!(
+                    "`{which}` is not an exercise number, or NN-check (e.g. 3-large-diffs)"
+                ));
+            }
+        },
         None => String::new(),
     };
     match latest(&label) {
@@ -36,16 +42,15 @@ pub fn run(args: ShowArgs) -> ExitCode {
     }
 }
 
-/// `3` → `03-`, `3-large-diffs` → `03-large-diffs`: the start of a kept folder's name.
-fn label_of(which: &str) -> Result<String, String> {
+/// `3` → `03-`, `3-large-diffs` → `03-large-diffs`: the start of a kept folder's name;
+/// `None` if `which` starts with no exercise number.
+fn label_of(which: &str) -> Option<String> {
     let (number, check) = match which.split_once('-') {
         Some((number, check)) => (number, Some(check)),
         None => (which, None),
     };
-    let number: u32 = number
-        .parse()
-        .map_err(|_| format!("`{which}` is not an exercise number, or NN-check (e.g. 3-large-diffs)"))?;
-    Ok(match check {
+    let number: u32 = number.parse().ok()?;
+    Some(match check {
         Some(check) => format!("{number:02}-{check}"),
         None => format!("{number:02}-"),
     })
@@ -70,8 +75,8 @@ mod tests {
 
     #[test]
     fn names_an_exercise_or_one_of_its_checks() {
-        assert_eq!(label_of("3"), Ok("03-".to_string()));
-        assert_eq!(label_of("03-large-diffs"), Ok("03-large-diffs".to_string()));
-        assert!(label_of("three").is_err());
+        assert_eq!(label_of("3"), Some("03-".to_string()));
+        assert_eq!(label_of("03-large-diffs"), Some("03-large-diffs".to_string()));
+        assert!(label_of("three").is_none());
     }
 }

@@ -47,21 +47,7 @@ pub fn page_name(deck: &Deck) -> String {
     format!("{}.html", deck.stem)
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
+pub use crate::text::html_escape as escape;
 
 /// Markdown to HTML. Raw HTML in the source is shown as text, never passed through;
 /// links and images keep only their text, so a page refers to nothing outside itself.

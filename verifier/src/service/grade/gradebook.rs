@@ -8,7 +8,7 @@
 //! escaped in every output (HTML, CSV, JSON).
 
 use crate::service::report::visible_line;
-use crate::slides::html::escape;
+use crate::text::html_escape as escape;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
