@@ -12,14 +12,16 @@
 //! cargo's fingerprints (which look at modification times) keep every rebuild
 //! incremental. One holder at a time: a copy is locked while its [`CourseCopy`] lives.
 //!
-//! Where a copy builds depends on whose code it builds. A copy of the course's own code
-//! (the committed stubs, a patched solution) builds in the course's target directory
-//! ([`CourseCopy::write_sharing_target`]): its packages are other packages to cargo (other
-//! paths), but every dependency is the one already compiled for the course, so the copy
-//! compiles nothing but the course's own crates. A copy holding someone else's code (a
-//! submission being graded) builds in a `target/` of its own ([`CourseCopy::write`]):
-//! untrusted build scripts may write there, and nothing they write is used by others;
-//! it starts with copies of the dependencies compiled for the course ([`super::seed`]).
+//! Every copy the course makes builds in a `target/` of its own ([`CourseCopy::write`]),
+//! which starts with copies of the dependencies compiled for the course
+//! ([`super::seed`]), so it compiles nothing but the course's own crates. A copy that
+//! built in the course's target directory instead ([`CourseCopy::write_sharing_target`])
+//! would share more, but wrongly: cargo names a workspace package's files by its path
+//! *relative to the workspace*, so a copy's `ex05-kv-store` (a stub) and the course's
+//! own (the same relative path) write the same `libex05_kv_store-HASH.rlib`, and binaries
+//! share `target/debug/NAME`. Both were seen: a mutated solution judged by the course's
+//! binaries, and the workspace's doc tests linking a stub's library. A submission being
+//! graded needs a target of its own anyway: untrusted build scripts write there.
 
 use super::seed::seed_dependencies;
 use super::target_dir::{CONFIG, config_building_in, target_dir};
@@ -378,8 +380,9 @@ impl CourseCopy {
         CourseCopy::write_building_in(course, name, files, None)
     }
 
-    /// Like [`CourseCopy::write`], for the course's own code: the copy builds in the
-    /// course's target directory, reusing every dependency compiled there.
+    /// Like [`CourseCopy::write`], but building in the course's target directory. Not
+    /// used by the course: see the module's comment for why a copy's packages must not
+    /// build there.
     pub fn write_sharing_target(course: &Path, name: &str, files: &Files) -> Result<CourseCopy, CopyError> {
         let shared = std::path::absolute(target_dir(course))?;
         CourseCopy::write_building_in(course, name, files, Some(&shared))
@@ -511,7 +514,7 @@ pub fn with_committed_stubs(course: &Path) -> Result<(Files, StubsFrom), CopyErr
 pub fn committed_stubs(course: &Path) -> Result<(CourseCopy, StubsFrom), CopyError> {
     let (mut files, from) = with_committed_stubs(course)?;
     files.stubs_on_references()?;
-    Ok((CourseCopy::write_sharing_target(course, "stubs", &files)?, from))
+    Ok((CourseCopy::write(course, "stubs", &files)?, from))
 }
 
 /// Runs git in the course, under the runner's timeout and process-group rules.

@@ -17,16 +17,17 @@ pub fn root() -> PathBuf {
 }
 
 /// The course copy the course tests check stubs in (`target/course-copies/stubs`),
-/// changed by `edit` first. Another checkout of the course, at another path, building
-/// in the course's target directory: the next holder of the copy puts back whatever
-/// `edit` changed.
+/// changed by `edit` first. Another checkout of the course, at another path: the next
+/// holder of the copy puts back whatever `edit` changed. It builds in a target of its own, seeded with copies of the
+/// course's compiled dependencies: in the course's own target its packages (same
+/// names, same relative paths) would overwrite the workspace's libraries.
 pub fn stubs_copy(edit: impl FnOnce(&mut Files)) -> CourseCopy {
     let (mut files, _) = with_committed_stubs(&root()).expect("the course's files");
     files
         .stubs_on_references()
         .expect("stubs built on the references");
     edit(&mut files);
-    CourseCopy::write_sharing_target(&root(), "stubs", &files).expect("a copy of the course")
+    CourseCopy::write(&root(), "stubs", &files).expect("a copy of the course")
 }
 
 /// Copies the course's sources (not `target/`, not `.git/`, not `.replicate/`).
