@@ -181,7 +181,17 @@ fn names_memory_only_when_the_kernel_counted_it() -> io::Result<()> {
     let place = Place::new()?;
     // A shared mapping: not heap, but memory all the same.
     let balloon = "python3 -S -c 'import mmap; m = mmap.mmap(-1, 1 << 30); [m.__setitem__(i, 1) for i in range(0, 1 << 30, 4096)]'";
-    let done = run(&place.sh(balloon), None, &tight())?;
+    // CPU time to spare: on a busy machine faulting in the pages costs more than 1 s,
+    // and the CPU limit (SIGXCPU, exit 152) must not be hit before the memory limit.
+    let roomy = Limits {
+        resources: tight().resources.map(|r| Resources {
+            cpu: Duration::from_secs(20),
+            ..r
+        }),
+        timeout: Duration::from_secs(60),
+        ..tight()
+    };
+    let done = run(&place.sh(balloon), None, &roomy)?;
     match can_cap().1 {
         true => assert_eq!(done.ending, Ending::OverLimit(Limit::Memory(64 << 20))),
         // RLIMIT_AS refuses the mapping: Python raises, and nothing is named.
